@@ -1,0 +1,25 @@
+/* Logging to stderr: "time=<RFC3339 nano> level=<lvl> msg=<text> [k=v]".
+ * The daemon may redirect to the journal (supervisor/). Level names follow
+ * logrus: debug, info, warn/warning, error, fatal, panic. */
+#ifndef CTRD_LOG_H
+#define CTRD_LOG_H
+
+enum log_level { LOG_LVL_DEBUG = 0, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR, LOG_LVL_FATAL };
+
+/* Sink for a formatted line; the default writes to stderr. */
+typedef void (*log_sink_fn) (enum log_level level, const char *container_id, const char *msg);
+
+void log_set_level (enum log_level level);
+enum log_level log_get_level (void);
+/* Parse a level name; returns 0 and sets *out, or -1 when unknown. */
+int log_parse_level (const char *name, enum log_level *out);
+void log_set_sink (log_sink_fn sink);
+void log_msg (enum log_level level, const char *container_id, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+#define log_debug(...) log_msg (LOG_LVL_DEBUG, NULL, __VA_ARGS__)
+#define log_info(...) log_msg (LOG_LVL_INFO, NULL, __VA_ARGS__)
+#define log_warn(...) log_msg (LOG_LVL_WARN, NULL, __VA_ARGS__)
+#define log_error(...) log_msg (LOG_LVL_ERROR, NULL, __VA_ARGS__)
+
+#endif

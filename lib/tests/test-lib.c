@@ -1,0 +1,238 @@
+/* Unit tests for lib/: IDs, time formats, durations, files, errors. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/error.h"
+#include "lib/id.h"
+#include "lib/timeutil.h"
+#include "lib/util.h"
+
+static void
+test_id_valid (void **state UNUSED)
+{
+  const char *ok[] = { "c1", "redis", "a.b_c-d", "0123456789abcdef", "x..y" };
+  for (size_t i = 0; i < ARRAY_SIZE (ok); i++)
+    assert_int_equal (id_validate (ok[i], "container id", NULL), 0);
+}
+
+static void
+test_id_hostile (void **state UNUSED)
+{
+  char longid[CTRD_ID_MAX + 2];
+  memset (longid, 'a', sizeof longid - 1);
+  longid[sizeof longid - 1] = '\0';
+  const char *bad[] = { "", ".", "..", "../x", "a/b", "/abs", "a\nb", "tab\there", "del\x7f",
+                        "-rf", longid };
+  for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
+    {
+      struct ctrd_error *err = NULL;
+      assert_int_equal (id_validate (bad[i], "container id", &err), -1);
+      assert_non_null (err);
+      assert_int_equal (ctrd_error_code (err), GRPC_INVALID_ARGUMENT);
+      assert_non_null (strstr (err->msg, "container id"));
+      ctrd_error_free (&err);
+    }
+  assert_int_equal (id_validate (NULL, "process id", NULL), -1);
+  /* exactly the limit is fine */
+  longid[CTRD_ID_MAX] = '\0';
+  assert_int_equal (id_validate (longid, "container id", NULL), 0);
+}
+
+static void
+test_error_codes (void **state UNUSED)
+{
+  struct ctrd_error *err = NULL;
+  assert_int_equal (ctrd_error_set (&err, EEXIST, "mkdir %s", "/x"), -1);
+  assert_string_equal (err->msg, "mkdir /x: File exists");
+  assert_int_equal (ctrd_error_code (err), GRPC_ALREADY_EXISTS);
+  ctrd_error_wrap (&err, "create %s", "c1");
+  assert_string_equal (err->msg, "create c1: mkdir /x: File exists");
+  ctrd_error_free (&err);
+  assert_null (err);
+  ctrd_error_set (&err, ENOENT, "x");
+  assert_int_equal (ctrd_error_code (err), GRPC_NOT_FOUND);
+  ctrd_error_set (&err, EPERM, "x");
+  assert_int_equal (ctrd_error_code (err), GRPC_PERMISSION_DENIED);
+  ctrd_error_set (&err, EIO, "x");
+  assert_int_equal (ctrd_error_code (err), GRPC_UNKNOWN);
+  ctrd_error_grpc (&err, GRPC_FAILED_PRECONDITION, "container %s is stopped", "c1");
+  assert_int_equal (ctrd_error_code (err), GRPC_FAILED_PRECONDITION);
+  assert_string_equal (err->msg, "container c1 is stopped");
+  ctrd_error_free (&err);
+  assert_int_equal (ctrd_error_code (NULL), GRPC_OK);
+}
+
+static void
+test_rfc3339 (void **state UNUSED)
+{
+  char buf[64];
+  int64_t ns = 1496160783LL * NSEC_PER_SEC + 123456789;
+  time_format_rfc3339_nano (ns, true, buf, sizeof buf);
+  assert_string_equal (buf, "2017-05-30T16:13:03.123456789Z");
+  time_format_rfc3339_nano (1496160783LL * NSEC_PER_SEC + 500000000, true, buf, sizeof buf);
+  assert_string_equal (buf, "2017-05-30T16:13:03.5Z");
+  time_format_rfc3339_nano (1496160783LL * NSEC_PER_SEC, true, buf, sizeof buf);
+  assert_string_equal (buf, "2017-05-30T16:13:03Z");
+
+  int64_t bs;
+  int32_t bn;
+  assert_int_equal (time_parse_rfc3339 ("2017-05-30T16:13:03.123456789Z", &bs, &bn), 0);
+  assert_true (bs == 1496160783LL && bn == 123456789);
+  assert_int_equal (time_parse_rfc3339 ("2017-05-30T09:13:03.123456789-07:00", &bs, &bn), 0);
+  assert_true (bs == 1496160783LL && bn == 123456789);
+  assert_int_equal (time_parse_rfc3339 ("2017-05-30T16:13:03.5Z", &bs, &bn), 0);
+  assert_true (bs == 1496160783LL && bn == 500000000);
+  assert_int_equal (time_parse_rfc3339 ("0001-01-01T00:00:00Z", &bs, &bn), 0);
+  assert_true (bs == -62135596800LL && bn == 0);
+  assert_int_equal (time_parse_rfc3339 ("2017-05-30 16:13:03Z", &bs, &bn), -1);
+  assert_int_equal (time_parse_rfc3339 ("2017-05-30T16:13:03", &bs, &bn), -1);
+  assert_int_equal (time_parse_rfc3339 ("garbage", &bs, &bn), -1);
+  assert_int_equal (time_parse_rfc3339 ("2017-05-30T16:13:03.Z", &bs, &bn), -1);
+
+  int64_t s;
+  int32_t n;
+  time_to_timestamp (-1, &s, &n);
+  assert_true (s == -1 && n == 999999999);
+}
+
+static void
+test_duration (void **state UNUSED)
+{
+  int64_t ns;
+  struct { const char *s; int64_t v; } ok[] = {
+    { "0", 0 },
+    { "300ms", 300 * NSEC_PER_MSEC },
+    { "30s", 30 * NSEC_PER_SEC },
+    { "2m", 120 * NSEC_PER_SEC },
+    { "1h30m", 5400 * NSEC_PER_SEC },
+    { "5m0s", 300 * NSEC_PER_SEC },
+    { "1.5s", 1500 * NSEC_PER_MSEC },
+    { "10us", 10 * NSEC_PER_USEC },
+    { "-2m", -120 * NSEC_PER_SEC },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (ok); i++)
+    {
+      assert_int_equal (duration_parse (ok[i].s, &ns), 0);
+      assert_true (ns == ok[i].v);
+    }
+  const char *bad[] = { "", "5", "s", "1x", "--1s", "1s ", "abc" };
+  for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
+    assert_int_equal (duration_parse (bad[i], &ns), -1);
+
+  char buf[32];
+  duration_format (300 * NSEC_PER_SEC, buf, sizeof buf);
+  assert_string_equal (buf, "5m0s");
+  duration_format (30 * NSEC_PER_SEC, buf, sizeof buf);
+  assert_string_equal (buf, "30s");
+  duration_format (0, buf, sizeof buf);
+  assert_string_equal (buf, "0s");
+  duration_format (1500 * NSEC_PER_MSEC, buf, sizeof buf);
+  assert_string_equal (buf, "1.5s");
+  duration_format (300 * NSEC_PER_MSEC, buf, sizeof buf);
+  assert_string_equal (buf, "300ms");
+  duration_format (5400 * NSEC_PER_SEC, buf, sizeof buf);
+  assert_string_equal (buf, "1h30m0s");
+}
+
+static void
+test_files (void **state UNUSED)
+{
+  char tmpl[] = "/tmp/ctrd-test-lib-XXXXXX";
+  assert_non_null (mkdtemp (tmpl));
+  cleanup_free char *p = path_join (tmpl, "a/b/c");
+  assert_int_equal (mkdir_p (p, 0755, NULL), 0);
+  assert_int_equal (mkdir_p (p, 0755, NULL), 0);
+  cleanup_free char *f = path_join (p, "state.json");
+  assert_int_equal (write_file_atomic (f, "{\"x\":1}\n", 8, 0644, NULL), 0);
+  assert_int_equal (write_file_atomic (f, "{}\n", 3, 0644, NULL), 0);
+  char *data = NULL;
+  size_t len = 0;
+  assert_int_equal (read_file (f, &data, &len, 1 << 20, NULL), 0);
+  assert_int_equal (len, 3);
+  assert_string_equal (data, "{}\n");
+  free (data);
+  /* no temporary file is left beside it */
+  cleanup_free char *tmp = xasprintf ("%s.tmp.%d", f, (int) getpid ());
+  assert_int_equal (access (tmp, F_OK), -1);
+  /* size limit */
+  struct ctrd_error *err = NULL;
+  assert_int_equal (read_file (f, &data, &len, 2, &err), -1);
+  assert_int_equal (err->status, EFBIG);
+  ctrd_error_free (&err);
+  /* missing file names the path */
+  assert_int_equal (read_file ("/nonexistent/x", &data, &len, 10, &err), -1);
+  assert_non_null (strstr (err->msg, "/nonexistent/x"));
+  assert_int_equal (ctrd_error_code (err), GRPC_NOT_FOUND);
+  ctrd_error_free (&err);
+  /* fifo */
+  cleanup_free char *fifo = path_join (p, "exit");
+  assert_int_equal (mkfifo_ok (fifo, 0700, NULL), 0);
+  assert_int_equal (mkfifo_ok (fifo, 0700, NULL), 0);
+  assert_int_equal (mkfifo_ok (f, 0700, NULL), -1);
+  /* rm -rf does not follow a symlink out of the tree */
+  cleanup_free char *outside = path_join (tmpl, "outside");
+  assert_int_equal (mkdir_p (outside, 0755, NULL), 0);
+  cleanup_free char *keep = path_join (outside, "keep");
+  assert_int_equal (write_file (keep, "k", 1, 0644, NULL), 0);
+  cleanup_free char *link = path_join (p, "link");
+  assert_int_equal (symlink (outside, link), 0);
+  cleanup_free char *top = path_join (tmpl, "a");
+  assert_int_equal (rm_rf (top, NULL), 0);
+  assert_int_equal (access (top, F_OK), -1);
+  assert_int_equal (access (keep, F_OK), 0);
+  assert_int_equal (rm_rf (top, NULL), 0); /* missing is fine */
+  assert_int_equal (rm_rf (tmpl, NULL), 0);
+  assert_int_equal (access (tmpl, F_OK), -1);
+}
+
+static void
+test_parse_ints (void **state UNUSED)
+{
+  long long v;
+  unsigned long long u;
+  assert_int_equal (parse_int64 ("1234", &v, false), 0);
+  assert_true (v == 1234);
+  assert_int_equal (parse_int64 ("1234\n", &v, false), -1);
+  assert_int_equal (parse_int64 ("-5", &v, false), -1);
+  assert_int_equal (parse_int64 ("-5", &v, true), 0);
+  assert_int_equal (parse_int64 ("", &v, true), -1);
+  assert_int_equal (parse_uint64 ("18446744073709551615", &u), 0);
+  assert_true (u == 18446744073709551615ULL);
+  assert_int_equal (parse_uint64 ("18446744073709551616", &u), -1);
+  assert_int_equal (parse_uint64 ("-1", &u), -1);
+}
+
+static void
+test_strv (void **state UNUSED)
+{
+  cleanup_strv char **v = NULL;
+  assert_int_equal (strv_len (v), 0);
+  strv_push (&v, "a");
+  strv_push (&v, "b");
+  assert_int_equal (strv_len (v), 2);
+  cleanup_strv char **d = strv_dup (v);
+  assert_string_equal (d[1], "b");
+  assert_null (d[2]);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_id_valid),   cmocka_unit_test (test_id_hostile),
+    cmocka_unit_test (test_error_codes), cmocka_unit_test (test_rfc3339),
+    cmocka_unit_test (test_duration),   cmocka_unit_test (test_files),
+    cmocka_unit_test (test_parse_ints), cmocka_unit_test (test_strv),
+  };
+  return cmocka_run_group_tests_name ("lib", tests, NULL, NULL);
+}
