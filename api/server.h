@@ -1,0 +1,88 @@
+/* gRPC server on HTTP/2 (nghttp2, prior-knowledge h2c) driven by an sd-event
+ * loop: no threads. Unary and server-streaming methods, routed by :path.
+ *
+ * Handler contract. The handler receives the decoded request and owns the
+ * call until it finishes it exactly once: api_call_reply() (unary success),
+ * api_call_fail()/api_call_fail_error() (any method), or api_call_end()
+ * (streaming). It may finish synchronously inside the handler or later from
+ * any callback of the same loop. The request message stays valid until the
+ * call is finished.
+ *
+ * Cancellation. When the client resets the stream, disconnects, or the
+ * grpc-timeout passes (the server then answers DEADLINE_EXCEEDED itself),
+ * the call is marked cancelled and its on_cancel callback runs once, from
+ * the loop. The handler must still finish the call to release it; whatever
+ * it sends then is discarded. api_call_send() on a cancelled call returns -1.
+ */
+#ifndef CTRD_API_SERVER_H
+#define CTRD_API_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+#include <systemd/sd-event.h>
+
+#include "lib/error.h"
+
+#define API_DEFAULT_MAX_MESSAGE (4u * 1024 * 1024)
+
+struct api_server;
+struct api_call;
+
+typedef void (*api_handler_fn) (struct api_call *call, const ProtobufCMessage *request,
+                                void *userdata);
+typedef void (*api_cancel_fn) (struct api_call *call, void *data);
+
+struct api_method
+{
+  const char *path; /* "/types.API/CreateContainer" */
+  const ProtobufCMessageDescriptor *request;
+  const ProtobufCMessageDescriptor *response;
+  bool server_streaming;
+  api_handler_fn handler;
+};
+
+int api_server_new (sd_event *loop, struct api_server **out, struct ctrd_error **err);
+/* Serve connections accepted on listen_fd (a listening socket; ownership
+ * passes to the server). May be called more than once. */
+int api_server_add_listener (struct api_server *s, int listen_fd, struct ctrd_error **err);
+/* Register a method; userdata is passed to its handler. */
+void api_server_register (struct api_server *s, const struct api_method *m, void *userdata);
+/* Register grpc.health.v1.Health/Check (service "" → SERVING, others →
+ * NOT_FOUND "unknown service"). Answered directly in the I/O path. */
+void api_server_register_health (struct api_server *s);
+/* Largest accepted request message (default 4 MiB); larger → RESOURCE_EXHAUSTED. */
+void api_server_set_max_message (struct api_server *s, size_t bytes);
+/* Number of open connections / calls not yet finished (tests, metrics). */
+size_t api_server_connection_count (const struct api_server *s);
+size_t api_server_call_count (const struct api_server *s);
+/* Close listeners and every connection at once (no grace); pending calls
+ * are cancelled (their on_cancel runs) and freed when their handlers finish
+ * them. */
+void api_server_free (struct api_server *s);
+
+/* Unary success: serialise resp (copied; the caller keeps ownership). */
+void api_call_reply (struct api_call *call, const ProtobufCMessage *resp);
+/* Failure with a gRPC status code and a message (percent-encoded on the wire). */
+void api_call_fail (struct api_call *call, int grpc_code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+/* Failure from a ctrd error: code ctrd_error_code(err), message err->msg. */
+void api_call_fail_error (struct api_call *call, const struct ctrd_error *err);
+/* Streaming: queue one message (copied). Returns 0, or -1 when the call is
+ * cancelled/closed, or when more than the stream's queue limit (1 MiB of
+ * unsent data) is pending: a slow reader never makes the server buffer
+ * without bound, and the handler should end the stream then. */
+int api_call_send (struct api_call *call, const ProtobufCMessage *msg);
+/* Streaming: end with status (GRPC_OK = 0 for a normal end) and message (may be NULL). */
+void api_call_end (struct api_call *call, int grpc_code, const char *msg);
+
+bool api_call_cancelled (const struct api_call *call);
+void api_call_on_cancel (struct api_call *call, api_cancel_fn fn, void *data);
+/* Absolute CLOCK_MONOTONIC deadline in ns from grpc-timeout, or 0 for none. */
+int64_t api_call_deadline (const struct api_call *call);
+/* The :path of the call (for logs). */
+const char *api_call_path (const struct api_call *call);
+
+#endif
