@@ -1,0 +1,49 @@
+#!/bin/sh
+# The test command (README, CI): install what is missing, build, run every
+# test (unit + integration with real runc/crun/CRIU), then the unit tests
+# again in an ASan+UBSan build. Ends with "N passed, N failed, N skipped".
+# Exit status 0 only when nothing failed. Run as root from a checkout.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+jobs=${JOBS:-2}
+
+"$top/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; echo "0 passed, 1 failed"; exit 1; }
+
+status=0
+build() { # dir, configure args...
+  d=$1; shift
+  rm -rf "$d" && mkdir -p "$d" && cd "$d" && "$top/configure" -q "$@" && make -s -j"$jobs" >/dev/null
+}
+
+# 1. Normal build: everything.
+if build "$top/build" && cd "$top/build"; then
+  make -s -k -j"$jobs" check >/dev/null 2>&1 || status=1
+else
+  echo "test.sh: build failed" >&2; status=1
+fi
+
+# 2. Sanitizer build: the unit tests (integration tests need the real binaries
+#    at full speed and are covered by build 1).
+if build "$top/build-asan" --enable-sanitizers && cd "$top/build-asan"; then
+  for d in lib api specs runtime supervisor ctr; do
+    ASAN_OPTIONS=detect_leaks=1 make -s -k -C "$d" check >/dev/null 2>&1 || status=1
+  done
+else
+  echo "test.sh: sanitizer build failed" >&2; status=1
+fi
+
+cd "$top"
+# Show what failed, with the end of its log.
+for trs in $(find build build-asan -name '*.trs' 2>/dev/null | sort); do
+  if grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs"; then
+    log=${trs%.trs}.log
+    echo "=== FAILED: $log"
+    grep -E '^(not ok|# )' "$log" | tail -n 20
+  fi
+done
+summary=$(sh tests/tap-summary.sh build; sh tests/tap-summary.sh build-asan)
+echo "$summary" | awk '{p+=$1; f+=$3; s+=$5} END {printf "%d passed, %d failed, %d skipped\n", p, f, s}' | tee /tmp/ctrd-test-summary
+grep -q ' 0 failed' /tmp/ctrd-test-summary || status=1
+exit $status
