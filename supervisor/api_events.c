@@ -47,6 +47,7 @@ stream_finish (struct events_stream *st, int code, const char *msg)
   if (!st->finished)
     {
       st->finished = true;
+      api_call_on_cancel (st->call, NULL, NULL);
       api_call_end (st->call, code, msg);
     }
   event_sub_free (st->sub);
@@ -78,6 +79,8 @@ stream_deliver (const struct ctrd_event *ev, void *data)
               st->serial, st->filter ? "id " : "all ids", st->filter ? st->filter : "", ev->type,
               ev->id);
   st->finished = true;
+  /* the call is finished here: its cancel notice must not reach freed state */
+  api_call_on_cancel (st->call, NULL, NULL);
   api_call_end (st->call, api_call_cancelled (st->call) ? GRPC_CANCELLED : GRPC_RESOURCE_EXHAUSTED,
                 api_call_cancelled (st->call) ? "context canceled" : "events subscriber too slow");
   /* returning -1 makes the bus free the subscription */
