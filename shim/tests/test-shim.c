@@ -344,6 +344,11 @@ t_valgrind (const char *bundle)
       h_skip ("valgrind: no leak", "valgrind not installed");
       return;
     }
+  if (CTRD_SAN_CFLAGS[0] != '\0')
+    {
+      h_skip ("valgrind: no leak", "sanitizer build (ASan checks leaks at the shim's exit instead)");
+      return;
+    }
   cleanup_free char *vlog = xasprintf ("%s/valgrind.log", h_root);
   cleanup_free char *wrap = xasprintf ("valgrind -q --leak-check=full --show-leak-kinds=all "
                                        "--errors-for-leak-kinds=all --error-exitcode=99 "
