@@ -369,7 +369,7 @@ get_typed (const struct json *j, const char *key, enum json_type type, const cha
     return NULL;
   if (v->type != type)
     {
-      *rc = ctrd_error_set (err, EINVAL, "`%s` must be %s", key, tname);
+      *rc = ctrd_error_set (err, 0, "`%s` must be %s", key, tname);
       return NULL;
     }
   return v;
@@ -402,7 +402,7 @@ json_get_int (const struct json *j, const char *key, long long def, long long *o
   int rc;
   const struct json *v = get_typed (j, key, JSON_NUMBER, "a number", err, &rc);
   if (v != NULL && !v->num_is_int)
-    return ctrd_error_set (err, EINVAL, "`%s` must be an integer", key);
+    return ctrd_error_set (err, 0, "`%s` must be an integer", key);
   *out = v ? v->num : def;
   return rc;
 }
@@ -421,7 +421,7 @@ json_get_strv (const struct json *j, const char *key, char ***out, struct ctrd_e
       if (c->type != JSON_STRING)
         {
           strv_free (vec);
-          return ctrd_error_set (err, EINVAL, "`%s` must be an array of strings", key);
+          return ctrd_error_set (err, 0, "`%s` must be an array of strings", key);
         }
       strv_push (&vec, c->str);
     }
