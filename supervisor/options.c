@@ -38,7 +38,7 @@ options_table (struct goflag *f, struct daemon_options *o, bool *version)
     { "runtime-args", NULL, GOFLAG_STRINGS, &o->runtime_args,
       "argument passed to the runtime before its subcommand (repeatable)", NULL, false },
     { "shim", NULL, GOFLAG_STRING, &o->shim, "name or path of the shim binary",
-      "\"containerd-shim\"", false },
+      "\"" CTRD_SHIM_NAME "\"", false },
     { "pprof-address", NULL, GOFLAG_STRING, &o->pprof_address,
       "Go pprof HTTP address (ctrd: not implemented, accepted and ignored)", NULL, false },
     { "start-timeout", NULL, GOFLAG_DURATION, &o->start_timeout_ns,
@@ -63,7 +63,7 @@ options_defaults (struct daemon_options *o)
   o->metrics_interval_ns = 5 * 60 * NSEC_PER_SEC;
   o->listen = xstrdup (DEFAULT_LISTEN);
   o->runtime = xstrdup ("runc");
-  o->shim = xstrdup ("containerd-shim");
+  o->shim = xstrdup (CTRD_SHIM_NAME);
   o->pprof_address = xstrdup ("");
   o->start_timeout_ns = 30 * NSEC_PER_SEC;
   o->retain_count = 500;
