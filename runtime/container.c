@@ -1,0 +1,490 @@
+/* The container table and the container state machine (runtime.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/id.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "runtime/internal.h"
+#include "runtime/job.h"
+#include "runtime/statefile.h"
+
+/* ---- table: chained hash keyed by id ---- */
+
+static size_t
+hash_id (const char *s)
+{
+  size_t h = 1469598103934665603ULL;
+  for (; *s; s++)
+    h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+  return h;
+}
+
+struct runtime *
+runtime_new (const struct runtime_config *cfg)
+{
+  struct runtime *rt = xmalloc0 (sizeof *rt);
+  rt->cfg = *cfg;
+  rt->cfg.state_dir = xstrdup (cfg->state_dir);
+  rt->cfg.shim = xstrdup (cfg->shim);
+  rt->cfg.runtime = xstrdup (cfg->runtime);
+  rt->cfg.runtime_args = strv_dup (cfg->runtime_args);
+  rt->nbuckets = 64;
+  rt->buckets = xmalloc0 (rt->nbuckets * sizeof *rt->buckets);
+  return rt;
+}
+
+const struct runtime_config *
+runtime_config (const struct runtime *rt)
+{
+  return &rt->cfg;
+}
+
+struct container *
+runtime_find (struct runtime *rt, const char *id)
+{
+  for (struct container *c = rt->buckets[hash_id (id) % rt->nbuckets]; c; c = c->chain)
+    if (strcmp (c->id, id) == 0)
+      return c;
+  return NULL;
+}
+
+static void
+runtime_rehash (struct runtime *rt)
+{
+  size_t n = rt->nbuckets * 2;
+  struct container **b = xmalloc0 (n * sizeof *b);
+  for (size_t i = 0; i < rt->nbuckets; i++)
+    for (struct container *c = rt->buckets[i], *next; c; c = next)
+      {
+        next = c->chain;
+        size_t h = hash_id (c->id) % n;
+        c->chain = b[h];
+        b[h] = c;
+      }
+  free (rt->buckets);
+  rt->buckets = b;
+  rt->nbuckets = n;
+}
+
+void
+runtime_table_add (struct runtime *rt, struct container *c)
+{
+  if (rt->count + 1 > rt->nbuckets)
+    runtime_rehash (rt);
+  size_t h = hash_id (c->id) % rt->nbuckets;
+  c->chain = rt->buckets[h];
+  rt->buckets[h] = c;
+  rt->count++;
+}
+
+void
+runtime_table_remove (struct runtime *rt, struct container *c)
+{
+  for (struct container **pp = &rt->buckets[hash_id (c->id) % rt->nbuckets]; *pp;
+       pp = &(*pp)->chain)
+    if (*pp == c)
+      {
+        *pp = c->chain;
+        rt->count--;
+        return;
+      }
+}
+
+struct container *
+runtime_next (struct runtime *rt, struct container *prev)
+{
+  size_t i = 0;
+  if (prev)
+    {
+      if (prev->chain)
+        return prev->chain;
+      i = hash_id (prev->id) % rt->nbuckets + 1;
+    }
+  for (; i < rt->nbuckets; i++)
+    if (rt->buckets[i])
+      return rt->buckets[i];
+  return NULL;
+}
+
+size_t
+runtime_count (const struct runtime *rt)
+{
+  return rt->count;
+}
+
+struct container *
+container_alloc (struct runtime *rt, const char *id)
+{
+  struct container *c = xmalloc0 (sizeof *c);
+  c->rt = rt;
+  c->id = xstrdup (id);
+  c->dir = path_join (rt->cfg.state_dir, id);
+  return c;
+}
+
+void
+container_free (struct container *c)
+{
+  while (c->procs)
+    {
+      struct process *p = c->procs;
+      c->procs = p->next;
+      process_free (p);
+    }
+  job_cancel (c->job);
+  ctrd_error_free (&c->abort_err);
+  free (c->id);
+  free (c->dir);
+  free (c->bundle);
+  free (c->runtime_bin);
+  free (c->shim);
+  strv_free (c->runtime_args);
+  strv_free (c->labels);
+  free (c);
+}
+
+void
+runtime_free (struct runtime *rt)
+{
+  if (!rt)
+    return;
+  for (size_t i = 0; i < rt->nbuckets; i++)
+    for (struct container *c = rt->buckets[i], *next; c; c = next)
+      {
+        next = c->chain;
+        container_free (c);
+      }
+  free (rt->buckets);
+  free ((char *) rt->cfg.state_dir);
+  free ((char *) rt->cfg.shim);
+  free ((char *) rt->cfg.runtime);
+  strv_free ((char **) rt->cfg.runtime_args);
+  free (rt);
+}
+
+void
+runtime_emit (struct runtime *rt, const char *type, const char *id, const char *pid,
+              uint32_t status)
+{
+  if (rt->cfg.emit)
+    rt->cfg.emit (rt->cfg.emit_data, type, id, pid, status);
+}
+
+struct process *
+container_find_process (struct container *c, const char *pid)
+{
+  for (struct process *p = c->procs; p; p = p->next)
+    if (strcmp (p->id, pid) == 0)
+      return p;
+  return NULL;
+}
+
+int
+container_runtime_job (struct container *c, const char *const *sub, const char *stdin_data,
+                       size_t stdin_len, void (*done) (const struct job_result *r, void *data),
+                       void *data, struct job **out, struct ctrd_error **err)
+{
+  cleanup_strv char **argv = runtime_argv (c->runtime_bin, c->runtime_args, sub);
+  if (job_run (c->rt->cfg.loop, argv, stdin_data, stdin_len, 0, done, data, out, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* ---- stopping: every exit reported once, init last ---- */
+
+static void container_maybe_finish (struct container *c);
+
+static void
+container_delete_done (const struct job_result *r, void *data)
+{
+  struct container *c = data;
+  c->job = NULL;
+  if (!job_succeeded (r) && !strstr (r->err, "does not exist") && !strstr (r->out, "does not exist"))
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_msg (LOG_LVL_WARN, c->id, "%s delete: %s", c->runtime_bin, t);
+    }
+  c->need_delete = false;
+  container_maybe_finish (c);
+}
+
+static void
+container_maybe_finish (struct container *c)
+{
+  if (c->state != CONTAINER_STOPPING || c->job)
+    return;
+  /* Every exec's exit must be emitted before init's. */
+  for (struct process *p = c->procs; p; p = p->next)
+    if (p != c->init)
+      return;
+  if (c->need_delete)
+    {
+      const char *sub[] = { "delete", "-f", c->id, NULL };
+      cleanup_error struct ctrd_error *err = NULL;
+      if (container_runtime_job (c, sub, NULL, 0, container_delete_done, c, &c->job, &err) == 0)
+        return;
+      log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+      c->need_delete = false;
+    }
+  struct runtime *rt = c->rt;
+  int status = c->init ? c->init->status : 255;
+  cleanup_free char *id = xstrdup (c->id);
+  /* Emit first (events.log is appended synchronously), then remove: a crash
+   * in between reports the exit again rather than never. Both happen in
+   * this one loop iteration, so a client reacting to the event finds the
+   * id free. */
+  runtime_emit (rt, "exit", id, "init", (uint32_t) status);
+  cleanup_error struct ctrd_error *err = NULL;
+  if (rm_rf (c->dir, &err) < 0)
+    log_msg (LOG_LVL_ERROR, id, "%s", err->msg);
+  runtime_table_remove (rt, c);
+  container_free (c);
+}
+
+void
+container_on_process_exit (struct process *p)
+{
+  struct container *c = p->c;
+  if (p != c->init)
+    {
+      cleanup_free char *pid = xstrdup (p->id);
+      runtime_emit (c->rt, "exit", c->id, pid, (uint32_t) p->status);
+      process_discard (p);
+      container_maybe_finish (c);
+      return;
+    }
+  if (c->state == CONTAINER_STARTING)
+    {
+      /* `<rt> start` has not returned yet: finish the start first so that
+       * start-container precedes exit. */
+      c->init_exited_early = true;
+      return;
+    }
+  if (c->state != CONTAINER_RUNNING)
+    return;
+  c->state = CONTAINER_STOPPING;
+  /* The shim ran `<rt> delete` itself before exiting; only a shim that died
+   * leaves the runtime's state behind. */
+  c->need_delete = p->shim_died;
+  container_maybe_finish (c);
+}
+
+/* ---- creation and its undo ---- */
+
+static void container_abort_step (struct container *c);
+
+static void
+container_abort_delete_done (const struct job_result *r, void *data)
+{
+  struct container *c = data;
+  c->job = NULL;
+  c->abort_delete_done = true;
+  if (!job_succeeded (r) && !strstr (r->err, "does not exist") && !strstr (r->out, "does not exist"))
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
+    }
+  container_abort_step (c);
+}
+
+/* Undo a failed start: shim gone, runtime state deleted, directory removed,
+ * then the caller hears the error. */
+static void
+container_abort_step (struct container *c)
+{
+  struct process *p = c->init;
+  bool shim_gone = !p || !p->shim_is_child || p->shim_exited;
+  if (!c->abort_delete_started && (shim_gone || !c->abort_kill))
+    {
+      /* Killed shim: delete after it is gone (its runtime child dies with
+       * it). Start failure: delete first, so the created process dies and
+       * the shim can finish. */
+      c->abort_delete_started = true;
+      const char *sub[] = { "delete", "-f", c->id, NULL };
+      cleanup_error struct ctrd_error *err = NULL;
+      if (container_runtime_job (c, sub, NULL, 0, container_abort_delete_done, c, &c->job, &err)
+          < 0)
+        {
+          log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+          c->abort_delete_done = true;
+        }
+    }
+  if (!c->abort_delete_done || !shim_gone)
+    return;
+  cleanup_error struct ctrd_error *err = NULL;
+  if (rm_rf (c->dir, &err) < 0)
+    log_msg (LOG_LVL_ERROR, c->id, "%s", err->msg);
+  runtime_table_remove (c->rt, c);
+  void (*done) (struct container *, const struct ctrd_error *, void *) = c->created;
+  void *data = c->created_data;
+  cleanup_error struct ctrd_error *e = ctrd_error_steal (&c->abort_err);
+  container_free (c);
+  done (NULL, e, data);
+}
+
+static void
+container_abort (struct container *c, const struct ctrd_error *err, bool kill_shim)
+{
+  c->state = CONTAINER_ABORTING;
+  ctrd_error_grpc (&c->abort_err, ctrd_error_code (err), "%s", err->msg);
+  c->abort_kill = kill_shim;
+  struct process *p = c->init;
+  if (p)
+    {
+      /* Its exit is part of the undo, not an event. */
+      p->exit_src = sd_event_source_disable_unref (p->exit_src);
+      if (kill_shim && p->shim_is_child && !p->shim_exited)
+        kill (p->shim_pid, SIGKILL);
+    }
+  container_abort_step (c);
+}
+
+void
+container_on_shim_exit (struct process *p)
+{
+  if (p->c->state == CONTAINER_ABORTING)
+    container_abort_step (p->c);
+}
+
+static void
+container_started (struct container *c)
+{
+  c->state = CONTAINER_RUNNING;
+  c->created (c, NULL, c->created_data);
+  runtime_emit (c->rt, "start-container", c->id, NULL, 0);
+  if (c->init_exited_early)
+    container_on_process_exit (c->init);
+}
+
+static void
+container_start_done (const struct job_result *r, void *data)
+{
+  struct container *c = data;
+  c->job = NULL;
+  if (job_succeeded (r))
+    {
+      container_started (c);
+      return;
+    }
+  cleanup_free char *t = job_error_text (r);
+  cleanup_error struct ctrd_error *err = NULL;
+  ctrd_error_grpc (&err, 2, "%s", t);
+  container_abort (c, err, false);
+}
+
+static void
+container_init_launched (struct process *p, const struct ctrd_error *err, void *data UNUSED)
+{
+  struct container *c = p->c;
+  if (err)
+    {
+      /* Timeout: the shim still runs; otherwise it is exiting by itself. */
+      container_abort (c, err, ctrd_error_code (err) == 4);
+      return;
+    }
+  cleanup_error struct ctrd_error *e = NULL;
+  c->state = CONTAINER_STARTING;
+  if (p->spec)
+    {
+      json_object *ck;
+      if (json_object_object_get_ex (p->spec, "checkpoint", &ck) && *json_object_get_string (ck))
+        {
+          /* `restore -d` already started it. */
+          container_started (c);
+          return;
+        }
+    }
+  const char *sub[] = { "start", c->id, NULL };
+  if (container_runtime_job (c, sub, NULL, 0, container_start_done, c, &c->job, &e) < 0)
+    container_abort (c, e, false);
+}
+
+int
+runtime_container_create (struct runtime *rt, const struct container_create *req,
+                          void (*done) (struct container *c, const struct ctrd_error *err,
+                                        void *data),
+                          void *data, struct ctrd_error **err)
+{
+  if (!req->bundle || !*req->bundle)
+    return ctrd_error_grpc (err, 2, "empty bundle path");
+  if (id_validate (req->id, "container id", err) < 0)
+    return -1;
+  json_object *config = NULL;
+  if (statefile_load_bundle (req->bundle, &config, err) < 0)
+    return -1;
+  cleanup_free char *dir = path_join (rt->cfg.state_dir, req->id);
+  if (mkdir (dir, 0755) < 0)
+    {
+      int e = errno;
+      json_object_put (config);
+      if (e == EEXIST)
+        return ctrd_error_grpc (err, 6, "mkdir %s: file exists", dir);
+      return ctrd_error_set (err, e, "mkdir %s", dir);
+    }
+  struct container *c = container_alloc (rt, req->id);
+  c->bundle = xstrdup (req->bundle);
+  if (req->runtime && *req->runtime)
+    {
+      c->runtime_bin = xstrdup (req->runtime);
+      c->runtime_args = strv_dup (req->runtime_args);
+    }
+  else
+    {
+      c->runtime_bin = xstrdup (rt->cfg.runtime);
+      c->runtime_args = strv_dup (rt->cfg.runtime_args);
+    }
+  c->labels = strv_dup (req->labels);
+  c->no_pivot = req->no_pivot;
+  c->shim = xstrdup (rt->cfg.shim);
+  c->created = done;
+  c->created_data = data;
+  c->state = CONTAINER_CREATING;
+
+  cleanup_free char *ckpt = NULL;
+  if (req->checkpoint && *req->checkpoint)
+    {
+      cleanup_free char *cdir = req->checkpoint_dir && *req->checkpoint_dir
+                                    ? xstrdup (req->checkpoint_dir)
+                                    : path_join (req->bundle, "checkpoints");
+      ckpt = path_join (cdir, req->checkpoint);
+    }
+  struct process *p = NULL;
+  json_object *spec = NULL;
+  int r = statefile_write_state (c, err);
+  if (r == 0)
+    {
+      p = process_new (c, "init");
+      if (mkdir (p->dir, 0755) < 0)
+        r = ctrd_error_set (err, errno, "mkdir %s", p->dir);
+    }
+  if (r == 0)
+    {
+      spec = statefile_init_process_spec (config, req->stdin_path, req->stdout_path,
+                                          req->stderr_path, c->runtime_args, c->no_pivot, ckpt);
+      r = process_write_spec (p, spec, err);
+      json_object_put (spec);
+    }
+  json_object_put (config);
+  if (r == 0)
+    r = process_launch (p, container_init_launched, NULL, err);
+  if (r < 0)
+    {
+      if (p && p->shim_pid > 0)
+        {
+          kill (p->shim_pid, SIGKILL);
+        }
+      cleanup_error struct ctrd_error *e = NULL;
+      if (rm_rf (dir, &e) < 0)
+        log_warn ("%s", e->msg);
+      container_free (c);
+      return -1;
+    }
+  runtime_table_add (rt, c);
+  return 0;
+}

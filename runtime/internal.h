@@ -1,0 +1,36 @@
+/* Shared between the files of runtime/ only. */
+#ifndef CTRD_RUNTIME_INTERNAL_H
+#define CTRD_RUNTIME_INTERNAL_H
+
+#include "runtime/runtime.h"
+
+struct runtime
+{
+  struct runtime_config cfg; /* strings owned (copied) */
+  struct container **buckets;
+  size_t nbuckets, count;
+};
+
+/* container.c */
+void runtime_table_add (struct runtime *rt, struct container *c);
+void runtime_table_remove (struct runtime *rt, struct container *c);
+struct container *container_alloc (struct runtime *rt, const char *id);
+void container_free (struct container *c);
+void runtime_emit (struct runtime *rt, const char *type, const char *id, const char *pid,
+                   uint32_t status);
+/* A process's status became known (state EXITED); report and clean up. */
+void container_on_process_exit (struct process *p);
+/* One of c's shims (spawned by us) was reaped. */
+void container_on_shim_exit (struct process *p);
+
+/* process.c */
+void process_free (struct process *p);
+/* Start monitoring an already running process (restore): exit FIFO opened
+ * and registered; returns -1 when the FIFO cannot be watched. */
+int process_watch_exit (struct process *p, struct ctrd_error **err);
+/* The shim is gone (HUP, or found dead at restore): determine the status. */
+void process_handle_shim_gone (struct process *p);
+/* Open p->pidfd for p->pid if it still has p->starttime. */
+void process_open_pidfd (struct process *p);
+
+#endif

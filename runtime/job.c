@@ -1,0 +1,341 @@
+/* Spawning children and asynchronous runtime jobs (job.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "runtime/job.h"
+
+/* Child side of spawn_process: runs between fork and exec, so only
+ * async-signal-safe calls; an error is written as an errno to errpipe. */
+static void __attribute__ ((noreturn))
+spawn_child (char *const argv[], const struct spawn_opts *o, int errpipe)
+{
+  sigset_t none;
+  int e = 0;
+
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP)
+      signal (s, SIG_DFL);
+  if (o->pdeathsig)
+    prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (o->new_pgid && setpgid (0, 0) < 0)
+    goto fail;
+  int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0)
+    goto fail;
+  int fds[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
+  /* Move the sources above 2 first so that dup2 never clobbers one. */
+  for (int i = 0; i < 3; i++)
+    {
+      if (fds[i] < 0)
+        fds[i] = devnull;
+      else if (fds[i] <= 2)
+        {
+          fds[i] = fcntl (fds[i], F_DUPFD_CLOEXEC, 3);
+          if (fds[i] < 0)
+            goto fail;
+        }
+    }
+  for (int i = 0; i < 3; i++)
+    if (dup2 (fds[i], i) < 0)
+      goto fail;
+  if (o->pass_fd >= 0)
+    {
+      int fl = fcntl (o->pass_fd, F_GETFD);
+      if (fl < 0 || fcntl (o->pass_fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+        goto fail;
+    }
+  if (o->cwd && chdir (o->cwd) < 0)
+    goto fail;
+  if (o->env_name && setenv (o->env_name, o->env_value, 1) < 0)
+    goto fail;
+  execvp (argv[0], argv);
+fail:
+  e = errno;
+  (void) !write (errpipe, &e, sizeof e);
+  _exit (127);
+}
+
+int
+spawn_process (char *const argv[], const struct spawn_opts *o, pid_t *pid,
+               struct ctrd_error **err)
+{
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return ctrd_error_set (err, errno, "pipe");
+  pid_t child = fork ();
+  if (child < 0)
+    {
+      int e = errno;
+      close (p[0]);
+      close (p[1]);
+      return ctrd_error_set (err, e, "fork");
+    }
+  if (child == 0)
+    {
+      close (p[0]);
+      spawn_child (argv, o, p[1]);
+    }
+  close (p[1]);
+  /* Blocks only until exec (the pipe is close-on-exec): not on the child's work. */
+  int e = 0;
+  ssize_t n = read_all (p[0], &e, sizeof e);
+  close (p[0]);
+  if (n == (ssize_t) sizeof e)
+    {
+      waitpid (child, NULL, 0);
+      return ctrd_error_set (err, e, "exec %s", argv[0]);
+    }
+  *pid = child;
+  return 0;
+}
+
+struct job
+{
+  sd_event *loop;
+  pid_t pid;
+  sd_event_source *child_src, *out_src, *err_src, *timer_src;
+  int out_fd, err_fd;
+  char *out, *errb;
+  size_t out_len, err_len;
+  bool timed_out;
+  job_done_fn done;
+  void *data;
+};
+
+static void
+job_free (struct job *j)
+{
+  sd_event_source_disable_unref (j->child_src);
+  sd_event_source_disable_unref (j->out_src);
+  sd_event_source_disable_unref (j->err_src);
+  sd_event_source_disable_unref (j->timer_src);
+  if (j->out_fd >= 0)
+    close (j->out_fd);
+  if (j->err_fd >= 0)
+    close (j->err_fd);
+  free (j->out);
+  free (j->errb);
+  free (j);
+}
+
+/* Read what is available; returns true at EOF or error. */
+static bool
+job_drain (int fd, char **buf, size_t *len)
+{
+  char tmp[4096];
+  for (;;)
+    {
+      ssize_t n = read (fd, tmp, sizeof tmp);
+      if (n > 0)
+        {
+          *buf = xrealloc (*buf, *len + (size_t) n + 1);
+          memcpy (*buf + *len, tmp, (size_t) n);
+          *len += (size_t) n;
+          (*buf)[*len] = '\0';
+          continue;
+        }
+      if (n < 0 && errno == EINTR)
+        continue;
+      return !(n < 0 && errno == EAGAIN);
+    }
+}
+
+static int
+job_on_output (sd_event_source *s, int fd, uint32_t revents UNUSED, void *data)
+{
+  struct job *j = data;
+  bool is_out = fd == j->out_fd;
+  if (job_drain (fd, is_out ? &j->out : &j->errb, is_out ? &j->out_len : &j->err_len))
+    sd_event_source_set_enabled (s, SD_EVENT_OFF);
+  return 0;
+}
+
+static int
+job_on_exit (sd_event_source *s UNUSED, const siginfo_t *si, void *data)
+{
+  struct job *j = data;
+  int st;
+  if (si->si_code == CLD_EXITED)
+    st = W_EXITCODE (si->si_status, 0);
+  else
+    st = si->si_status & 0x7f; /* killed by signal */
+  /* The child is gone: whatever it wrote is in the pipes. A grandchild that
+   * inherited them must not make us wait (FAILURES.md #1): read what is
+   * there now and stop. */
+  job_drain (j->out_fd, &j->out, &j->out_len);
+  job_drain (j->err_fd, &j->errb, &j->err_len);
+  struct job_result r = {
+    .wait_status = st,
+    .timed_out = j->timed_out,
+    .out = j->out ? j->out : "",
+    .out_len = j->out_len,
+    .err = j->errb ? j->errb : "",
+    .err_len = j->err_len,
+  };
+  job_done_fn done = j->done;
+  void *d = j->data;
+  j->done = NULL;
+  done (&r, d);
+  job_free (j);
+  return 0;
+}
+
+static int
+job_on_timeout (sd_event_source *s UNUSED, uint64_t usec UNUSED, void *data)
+{
+  struct job *j = data;
+  j->timed_out = true;
+  kill (j->pid, SIGKILL);
+  return 0;
+}
+
+int
+job_run (sd_event *loop, char *const argv[], const char *stdin_data, size_t stdin_len,
+         int64_t timeout_ns, job_done_fn done, void *data, struct job **out,
+         struct ctrd_error **err)
+{
+  int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, ip[2] = { -1, -1 };
+  if (pipe2 (op, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2 (ep, O_CLOEXEC | O_NONBLOCK) < 0
+      || (stdin_data && pipe2 (ip, O_CLOEXEC) < 0))
+    {
+      int e = errno;
+      for (int i = 0; i < 2; i++)
+        {
+          if (op[i] >= 0) close (op[i]);
+          if (ep[i] >= 0) close (ep[i]);
+          if (ip[i] >= 0) close (ip[i]);
+        }
+      return ctrd_error_set (err, e, "pipe");
+    }
+  struct spawn_opts so = { .pdeathsig = true, .stdin_fd = ip[0], .stdout_fd = op[1],
+                           .stderr_fd = ep[1], .pass_fd = -1 };
+  pid_t pid;
+  int r = spawn_process (argv, &so, &pid, err);
+  close (op[1]);
+  close (ep[1]);
+  if (ip[0] >= 0)
+    close (ip[0]);
+  if (r < 0)
+    {
+      close (op[0]);
+      close (ep[0]);
+      if (ip[1] >= 0)
+        close (ip[1]);
+      return -1;
+    }
+  if (stdin_data)
+    {
+      /* Small documents (update JSON) fit the pipe buffer: write and close. */
+      fd_set_nonblock (ip[1], true);
+      if (write_all (ip[1], stdin_data, stdin_len) < 0)
+        log_warn ("writing stdin of %s: %s", argv[0], strerror (errno));
+      close (ip[1]);
+    }
+  struct job *j = xmalloc0 (sizeof *j);
+  j->loop = loop;
+  j->pid = pid;
+  j->out_fd = op[0];
+  j->err_fd = ep[0];
+  j->done = done;
+  j->data = data;
+  if (sd_event_add_child (loop, &j->child_src, pid, WEXITED, job_on_exit, j) < 0
+      || sd_event_add_io (loop, &j->out_src, j->out_fd, EPOLLIN, job_on_output, j) < 0
+      || sd_event_add_io (loop, &j->err_src, j->err_fd, EPOLLIN, job_on_output, j) < 0)
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      job_free (j);
+      return ctrd_error_set (err, EIO, "watching %s", argv[0]);
+    }
+  if (timeout_ns > 0)
+    sd_event_add_time_relative (loop, &j->timer_src, CLOCK_MONOTONIC,
+                                (uint64_t) (timeout_ns / 1000), 0, job_on_timeout, j);
+  if (out)
+    *out = j;
+  return 0;
+}
+
+void
+job_cancel (struct job *j)
+{
+  if (!j)
+    return;
+  kill (j->pid, SIGKILL);
+  /* Reap now: SIGKILL makes this immediate, and the source goes with the job. */
+  waitpid (j->pid, NULL, 0);
+  job_free (j);
+}
+
+bool
+job_succeeded (const struct job_result *r)
+{
+  return !r->timed_out && WIFEXITED (r->wait_status) && WEXITSTATUS (r->wait_status) == 0;
+}
+
+char *
+go_quote (const char *s, size_t len)
+{
+  char *o = xmalloc (len * 4 + 3), *p = o;
+  *p++ = '"';
+  for (size_t i = 0; i < len; i++)
+    {
+      unsigned char c = (unsigned char) s[i];
+      switch (c)
+        {
+        case '"': *p++ = '\\'; *p++ = '"'; break;
+        case '\\': *p++ = '\\'; *p++ = '\\'; break;
+        case '\n': *p++ = '\\'; *p++ = 'n'; break;
+        case '\t': *p++ = '\\'; *p++ = 't'; break;
+        case '\r': *p++ = '\\'; *p++ = 'r'; break;
+        default:
+          if (c < 0x20 || c == 0x7f)
+            p += sprintf (p, "\\x%02x", c);
+          else
+            *p++ = (char) c;
+        }
+    }
+  *p++ = '"';
+  *p = '\0';
+  return o;
+}
+
+char *
+job_error_text (const struct job_result *r)
+{
+  cleanup_free char *both = xmalloc (r->out_len + r->err_len + 1);
+  memcpy (both, r->out, r->out_len);
+  memcpy (both + r->out_len, r->err, r->err_len);
+  both[r->out_len + r->err_len] = '\0';
+  cleanup_free char *q = go_quote (both, r->out_len + r->err_len);
+  if (r->timed_out)
+    return xasprintf ("timed out: %s", q);
+  if (WIFEXITED (r->wait_status))
+    return xasprintf ("exit status %d: %s", WEXITSTATUS (r->wait_status), q);
+  if (WIFSIGNALED (r->wait_status))
+    return xasprintf ("signal: %s: %s", strsignal (WTERMSIG (r->wait_status)), q);
+  return xasprintf ("unknown status: %s", q);
+}
+
+char **
+runtime_argv (const char *rt, char *const *global_args, const char *const *sub)
+{
+  char **v = NULL;
+  strv_push (&v, rt);
+  for (size_t i = 0; global_args && global_args[i]; i++)
+    strv_push (&v, global_args[i]);
+  for (size_t i = 0; sub[i]; i++)
+    strv_push (&v, sub[i]);
+  return v;
+}

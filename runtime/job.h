@@ -1,0 +1,73 @@
+/* Child processes of the daemon: spawning (shims and runtime calls) and
+ * asynchronous runtime jobs (runtime.md §1–2).
+ *
+ * A job runs one binary with stdout and stderr captured separately (and
+ * optional stdin data), completes from the loop when the child exits (sd-event
+ * child source, pidfd based), and is bounded by a timeout. Nothing waits: the
+ * caller gets a callback. Jobs' children get SIGKILL when the daemon dies
+ * (parent-death signal); shims do not (they must outlive the daemon). */
+#ifndef CTRD_RUNTIME_JOB_H
+#define CTRD_RUNTIME_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+#include "lib/error.h"
+
+struct spawn_opts
+{
+  const char *cwd;      /* NULL: inherit */
+  bool new_pgid;        /* setpgid(0,0) in the child */
+  bool pdeathsig;       /* PR_SET_PDEATHSIG SIGKILL */
+  int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null */
+  int pass_fd;          /* one more fd kept open (not cloexec) in the child, or -1 */
+  const char *env_name; /* NULL, or an environment variable to set ... */
+  const char *env_value; /* ... to this value */
+};
+
+/* fork + exec (PATH lookup) with a clean signal mask. Returns 0 and *pid once
+ * exec succeeded; an exec failure is reported here (ENOENT → "<argv0> not
+ * installed on system" is left to callers: err->status carries errno). */
+int spawn_process (char *const argv[], const struct spawn_opts *o, pid_t *pid,
+                   struct ctrd_error **err);
+
+struct job_result
+{
+  int wait_status;   /* as from waitpid; valid unless timed_out */
+  bool timed_out;
+  const char *out;   /* stdout, NUL-terminated */
+  size_t out_len;
+  const char *err;   /* stderr, NUL-terminated */
+  size_t err_len;
+};
+
+struct job;
+/* Called once from the loop; the job is freed after it returns. */
+typedef void (*job_done_fn) (const struct job_result *r, void *data);
+
+/* Start argv as a job. stdin_data may be NULL. timeout_ns ≤ 0: none. */
+int job_run (sd_event *loop, char *const argv[], const char *stdin_data, size_t stdin_len,
+             int64_t timeout_ns, job_done_fn done, void *data, struct job **out,
+             struct ctrd_error **err);
+/* Kill (SIGKILL) and forget a job: its callback never runs. NULL is fine. */
+void job_cancel (struct job *j);
+
+/* True when the job exited with status 0. */
+bool job_succeeded (const struct job_result *r);
+/* Error text as the original builds it: `exit status N: "<output>"` (output
+ * = stdout then stderr, Go %q quoted), `signal: killed: ...`, or a timeout. */
+char *job_error_text (const struct job_result *r);
+
+/* `<rt> <global args...> <sub...>`: the runtime's global arguments always
+ * precede the subcommand (runtime.md §2, including checkpoint). sub is a
+ * NULL-terminated list. Caller frees with strv_free. */
+char **runtime_argv (const char *rt, char *const *global_args, const char *const *sub);
+
+/* Go %q quoting of a byte string (for error texts). */
+char *go_quote (const char *s, size_t len);
+
+#endif

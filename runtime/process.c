@@ -1,0 +1,436 @@
+/* A container process: its directory, shim launch with the sync pipe, exit
+ * detection through the exit FIFO, and the dead-shim path (FAILURES.md #4). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "runtime/internal.h"
+#include "runtime/job.h"
+#include "runtime/statefile.h"
+
+#define SYNC_ENV "CTRD_SHIM_SYNC_FD"
+
+struct process *
+process_new (struct container *c, const char *id)
+{
+  struct process *p = xmalloc0 (sizeof *p);
+  p->c = c;
+  p->id = xstrdup (id);
+  p->dir = path_join (c->dir, id);
+  p->pidfd = p->exit_fd = p->control_fd = p->sync_fd = -1;
+  p->state = PROCESS_STARTING;
+  p->next = c->procs;
+  c->procs = p;
+  if (strcmp (id, "init") == 0)
+    c->init = p;
+  return p;
+}
+
+static void
+process_stop_sync (struct process *p)
+{
+  p->sync_src = sd_event_source_disable_unref (p->sync_src);
+  p->timer_src = sd_event_source_disable_unref (p->timer_src);
+  if (p->sync_fd >= 0)
+    close (p->sync_fd);
+  p->sync_fd = -1;
+  free (p->sync_buf);
+  p->sync_buf = NULL;
+}
+
+static void
+process_close_fifos (struct process *p)
+{
+  p->exit_src = sd_event_source_disable_unref (p->exit_src);
+  if (p->exit_fd >= 0)
+    close (p->exit_fd);
+  if (p->control_fd >= 0)
+    close (p->control_fd);
+  p->exit_fd = p->control_fd = -1;
+}
+
+void
+process_free (struct process *p)
+{
+  if (!p)
+    return;
+  process_stop_sync (p);
+  process_close_fifos (p);
+  /* Our shim may outlive the model (daemon shutdown): stop watching, do not
+   * reap; the kernel reparents it when we exit. */
+  p->shim_src = sd_event_source_disable_unref (p->shim_src);
+  p->pidfd_src = sd_event_source_disable_unref (p->pidfd_src);
+  job_cancel (p->job);
+  if (p->pidfd >= 0)
+    close (p->pidfd);
+  json_object_put (p->spec);
+  free (p->id);
+  free (p->dir);
+  free (p);
+}
+
+void
+process_discard (struct process *p)
+{
+  cleanup_error struct ctrd_error *err = NULL;
+  if (rm_rf (p->dir, &err) < 0)
+    log_warn ("removing %s: %s", p->dir, err->msg);
+  for (struct process **pp = &p->c->procs; *pp; pp = &(*pp)->next)
+    if (*pp == p)
+      {
+        *pp = p->next;
+        break;
+      }
+  if (p->c->init == p)
+    p->c->init = NULL;
+  process_free (p);
+}
+
+int
+process_write_spec (struct process *p, json_object *spec, struct ctrd_error **err)
+{
+  cleanup_free char *path = path_join (p->dir, "process.json");
+  if (statefile_write_json (path, spec, err) < 0)
+    return -1;
+  json_object_put (p->spec);
+  p->spec = json_object_get (spec);
+  return 0;
+}
+
+void
+process_open_pidfd (struct process *p)
+{
+  if (p->pid <= 0 || p->pidfd >= 0)
+    return;
+  int fd = pidfd_open (p->pid, 0);
+  if (fd < 0)
+    return;
+  /* Checked after opening: the pidfd now pins this very process. */
+  unsigned long long st = proc_starttime (p->pid);
+  if (st == 0 || (p->starttime && st != p->starttime))
+    {
+      close (fd);
+      return;
+    }
+  p->starttime = st;
+  p->pidfd = fd;
+}
+
+static void
+process_set_status (struct process *p, int status)
+{
+  p->status = status;
+  p->state = PROCESS_EXITED;
+  container_on_process_exit (p);
+}
+
+static int
+process_on_pid_gone (sd_event_source *s UNUSED, int fd UNUSED, uint32_t ev UNUSED, void *data)
+{
+  struct process *p = data;
+  p->pidfd_src = sd_event_source_disable_unref (p->pidfd_src);
+  cleanup_error struct ctrd_error *err = NULL;
+  if (statefile_write_ull (p->dir, "exitStatus", 137, &err) < 0)
+    log_warn ("%s", err->msg);
+  process_set_status (p, 137);
+  return 0;
+}
+
+static void
+process_resume_done (const struct job_result *r UNUSED, void *data)
+{
+  struct process *p = data;
+  p->job = NULL;
+}
+
+void
+process_handle_shim_gone (struct process *p)
+{
+  if (p->state == PROCESS_EXITING || p->state == PROCESS_EXITED)
+    return;
+  process_close_fifos (p);
+  unsigned long long st;
+  if (statefile_read_ull (p->dir, "exitStatus", &st) == 0)
+    {
+      process_set_status (p, st > 255 ? 255 : (int) st);
+      return;
+    }
+  /* The shim ended without writing the status: it died (SIGKILL, OOM).
+   * The container process may live on, reparented; kill it so the
+   * container can be stopped at all, and report 137. */
+  p->shim_died = true;
+  p->state = PROCESS_EXITING;
+  cleanup_error struct ctrd_error *err = NULL;
+  if (p->pidfd >= 0 && pidfd_send_signal (p->pidfd, 0, NULL, 0) == 0)
+    {
+      log_msg (LOG_LVL_WARN, p->c->id, "shim of process %s died; killing pid %d", p->id,
+               (int) p->pid);
+      pidfd_send_signal (p->pidfd, SIGKILL, NULL, 0);
+      /* A paused container's processes cannot die until thawed. */
+      const char *sub[] = { "resume", p->c->id, NULL };
+      if (container_runtime_job (p->c, sub, NULL, 0, process_resume_done, p, &p->job, &err) < 0)
+        log_warn ("%s", err->msg);
+      if (sd_event_add_io (p->c->rt->cfg.loop, &p->pidfd_src, p->pidfd, EPOLLIN,
+                           process_on_pid_gone, p) >= 0)
+        return;
+    }
+  log_msg (LOG_LVL_ERROR, p->c->id, "process %s: shim died and no exit status is known", p->id);
+  if (statefile_write_ull (p->dir, "exitStatus", 255, &err) < 0)
+    log_warn ("%s", err->msg);
+  process_set_status (p, 255);
+}
+
+static int
+process_on_exit_hup (sd_event_source *s UNUSED, int fd UNUSED, uint32_t ev UNUSED, void *data)
+{
+  /* The shim holds the only write end of `exit` for its whole life and
+   * never writes: HUP means the shim is gone. */
+  process_handle_shim_gone (data);
+  return 0;
+}
+
+int
+process_watch_exit (struct process *p, struct ctrd_error **err)
+{
+  if (p->exit_fd < 0)
+    {
+      cleanup_free char *ep = path_join (p->dir, "exit");
+      cleanup_free char *cp = path_join (p->dir, "control");
+      p->exit_fd = open (ep, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (p->exit_fd < 0)
+        return ctrd_error_set (err, errno, "open %s", ep);
+      p->control_fd = open (cp, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    }
+  if (sd_event_add_io (p->c->rt->cfg.loop, &p->exit_src, p->exit_fd, EPOLLHUP,
+                       process_on_exit_hup, p) < 0)
+    return ctrd_error_set (err, EIO, "watching %s/exit", p->dir);
+  return 0;
+}
+
+static int
+process_on_shim_exit (sd_event_source *s UNUSED, const siginfo_t *si, void *data)
+{
+  struct process *p = data;
+  p->shim_exited = true;
+  p->shim_src = sd_event_source_disable_unref (p->shim_src);
+  log_msg (LOG_LVL_DEBUG, p->c->id, "shim of %s exited (code %d status %d)", p->id,
+           si->si_code, si->si_status);
+  container_on_shim_exit (p);
+  return 0;
+}
+
+/* First "level":"error" msg in a file of concatenated JSON objects. */
+static char *
+first_error_msg (const char *path)
+{
+  cleanup_free char *buf = NULL;
+  size_t len;
+  cleanup_error struct ctrd_error *e = NULL;
+  if (read_file (path, &buf, &len, 1 << 20, &e) < 0)
+    return NULL;
+  json_tokener *tok = json_tokener_new ();
+  char *res = NULL;
+  size_t off = 0;
+  while (off < len && !res)
+    {
+      while (off < len && (buf[off] == '\n' || buf[off] == ' '))
+        off++;
+      if (off >= len)
+        break;
+      json_object *o = json_tokener_parse_ex (tok, buf + off, (int) (len - off));
+      if (!o)
+        break;
+      off += json_tokener_get_parse_end (tok);
+      json_tokener_reset (tok);
+      json_object *lv, *msg;
+      if (json_object_object_get_ex (o, "level", &lv)
+          && strcmp (json_object_get_string (lv), "error") == 0
+          && json_object_object_get_ex (o, "msg", &msg))
+        res = xstrdup (json_object_get_string (msg));
+      json_object_put (o);
+    }
+  json_tokener_free (tok);
+  return res;
+}
+
+static void
+process_launch_finish (struct process *p, const struct ctrd_error *err)
+{
+  process_stop_sync (p);
+  process_launched_fn done = p->launched;
+  p->launched = NULL;
+  if (done)
+    done (p, err, p->launched_data);
+}
+
+static void
+process_sync_line (struct process *p, const char *line)
+{
+  cleanup_error struct ctrd_error *err = NULL;
+  if (line && strncmp (line, "ok ", 3) == 0)
+    {
+      long long pid;
+      if (parse_int64 (line + 3, &pid, false) < 0 || pid <= 0)
+        {
+          ctrd_error_grpc (&err, 2, "shim error: bad sync line %s", line);
+          process_launch_finish (p, err);
+          return;
+        }
+      p->pid = (pid_t) pid;
+      process_open_pidfd (p);
+      if (p->starttime && statefile_write_ull (p->dir, "starttime", p->starttime, &err) < 0)
+        {
+          log_warn ("%s", err->msg);
+          ctrd_error_free (&err);
+        }
+      if (process_watch_exit (p, &err) < 0)
+        {
+          process_launch_finish (p, err);
+          return;
+        }
+      p->state = PROCESS_RUNNING;
+      process_launch_finish (p, NULL);
+      return;
+    }
+  if (line && strncmp (line, "error ", 6) == 0)
+    ctrd_error_grpc (&err, 2, "%s", line + 6);
+  else
+    {
+      /* EOF without a line: the shim crashed; its logs may say why (§6). */
+      cleanup_free char *sl = path_join (p->dir, "shim-log.json");
+      cleanup_free char *rl = path_join (p->dir, "log.json");
+      cleanup_free char *m = first_error_msg (sl);
+      if (m)
+        ctrd_error_grpc (&err, 2, "shim error: %s", m);
+      else if ((m = first_error_msg (rl)))
+        ctrd_error_grpc (&err, 2, "oci runtime error: %s", m);
+      else
+        ctrd_error_grpc (&err, 2, "containerd: container not started");
+    }
+  process_launch_finish (p, err);
+}
+
+static int
+process_on_sync (sd_event_source *s UNUSED, int fd, uint32_t ev UNUSED, void *data)
+{
+  struct process *p = data;
+  char tmp[4096];
+  ssize_t n = read (fd, tmp, sizeof tmp);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return 0;
+  size_t have = p->sync_buf ? strlen (p->sync_buf) : 0;
+  if (n > 0)
+    {
+      p->sync_buf = xrealloc (p->sync_buf, have + (size_t) n + 1);
+      memcpy (p->sync_buf + have, tmp, (size_t) n);
+      p->sync_buf[have + (size_t) n] = '\0';
+      char *nl = strchr (p->sync_buf, '\n');
+      if (!nl)
+        return 0;
+      *nl = '\0';
+      cleanup_free char *line = take_ptr (&p->sync_buf);
+      process_sync_line (p, line);
+      return 0;
+    }
+  process_sync_line (p, NULL);
+  return 0;
+}
+
+static int
+process_on_start_timeout (sd_event_source *s UNUSED, uint64_t usec UNUSED, void *data)
+{
+  struct process *p = data;
+  cleanup_error struct ctrd_error *err = NULL;
+  /* The caller kills the shim and undoes the runtime's state. */
+  ctrd_error_grpc (&err, 4, "containerd: container did not start before the specified timeout");
+  process_launch_finish (p, err);
+  return 0;
+}
+
+int
+process_launch (struct process *p, process_launched_fn done, void *data, struct ctrd_error **err)
+{
+  struct container *c = p->c;
+  struct runtime *rt = c->rt;
+  cleanup_free char *ep = path_join (p->dir, "exit");
+  cleanup_free char *cp = path_join (p->dir, "control");
+  if (mkfifo_ok (ep, 0755, err) < 0 || mkfifo_ok (cp, 0755, err) < 0)
+    return -1;
+  /* The read end exists before the shim opens its write end, so that the
+   * shim's exit is seen as HUP whatever happens later. */
+  p->exit_fd = open (ep, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (p->exit_fd < 0)
+    return ctrd_error_set (err, errno, "open %s", ep);
+  p->control_fd = open (cp, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (p->control_fd < 0)
+    return ctrd_error_set (err, errno, "open %s", cp);
+
+  int sp[2];
+  if (pipe2 (sp, O_CLOEXEC) < 0)
+    return ctrd_error_set (err, errno, "pipe");
+  char fdbuf[16];
+  snprintf (fdbuf, sizeof fdbuf, "%d", sp[1]);
+  const char *shim = c->shim ? c->shim : rt->cfg.shim;
+  char *argv[] = { (char *) shim, c->id, c->bundle, c->runtime_bin, NULL };
+  struct spawn_opts so = { .cwd = p->dir, .new_pgid = true, .stdin_fd = -1, .stdout_fd = -1,
+                           .stderr_fd = -1, .pass_fd = sp[1], .env_name = SYNC_ENV,
+                           .env_value = fdbuf };
+  cleanup_error struct ctrd_error *e = NULL;
+  int r = spawn_process (argv, &so, &p->shim_pid, &e);
+  close (sp[1]);
+  if (r < 0)
+    {
+      close (sp[0]);
+      if (e->status == ENOENT)
+        return ctrd_error_grpc (err, 2, "%s not installed on system", shim);
+      *err = ctrd_error_steal (&e);
+      return -1;
+    }
+  p->shim_is_child = true;
+  p->sync_fd = sp[0];
+  fd_set_nonblock (p->sync_fd, true);
+  p->launched = done;
+  p->launched_data = data;
+  cleanup_error struct ctrd_error *we = NULL;
+  if (statefile_write_ull (p->dir, "shim.pid", (unsigned long long) p->shim_pid, &we) < 0)
+    log_warn ("%s", we->msg);
+  if (sd_event_add_child (rt->cfg.loop, &p->shim_src, p->shim_pid, WEXITED, process_on_shim_exit,
+                          p) < 0
+      || sd_event_add_io (rt->cfg.loop, &p->sync_src, p->sync_fd, EPOLLIN, process_on_sync, p) < 0)
+    {
+      kill (p->shim_pid, SIGKILL);
+      return ctrd_error_set (err, EIO, "watching shim %d", (int) p->shim_pid);
+    }
+  if (rt->cfg.start_timeout_ns > 0)
+    sd_event_add_time_relative (rt->cfg.loop, &p->timer_src, CLOCK_MONOTONIC,
+                                (uint64_t) (rt->cfg.start_timeout_ns / 1000), 0,
+                                process_on_start_timeout, p);
+  return 0;
+}
+
+int
+process_signal (struct process *p, int sig, struct ctrd_error **err)
+{
+  int e = ESRCH;
+  if (p->pidfd >= 0 && p->state == PROCESS_RUNNING)
+    {
+      if (pidfd_send_signal (p->pidfd, sig, NULL, 0) == 0)
+        return 0;
+      e = errno;
+    }
+  /* Go's errno texts are lowercase ("no such process"). */
+  cleanup_free char *m = xstrdup (strerror (e));
+  if (m[0] >= 'A' && m[0] <= 'Z')
+    m[0] = (char) (m[0] - 'A' + 'a');
+  return ctrd_error_grpc (err, e == EPERM ? 7 : 2, "%s", m);
+}

@@ -1,0 +1,180 @@
+/* Restart recovery (daemon.md §7, with its Notes fixed): adopt every
+ * container directory; damaged state never blocks start-up. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "runtime/internal.h"
+#include "runtime/job.h"
+#include "runtime/statefile.h"
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Sorted names of the sub-directories of dir. */
+static char **
+list_dirs (const char *dir)
+{
+  DIR *d = opendir (dir);
+  char **v = NULL;
+  if (!d)
+    return NULL;
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+        continue;
+      strv_push (&v, de->d_name);
+    }
+  closedir (d);
+  if (v)
+    qsort (v, strv_len (v), sizeof *v, cmp_str);
+  return v;
+}
+
+/* Is the shim recorded in shim.pid still alive and still that shim (its
+ * cwd is the process directory)? */
+static bool
+shim_alive (struct process *p)
+{
+  unsigned long long pid;
+  if (statefile_read_ull (p->dir, "shim.pid", &pid) < 0)
+    return true; /* unknown (older state): rely on the exit FIFO */
+  p->shim_pid = (pid_t) pid;
+  int fd = pidfd_open ((pid_t) pid, 0);
+  if (fd < 0)
+    return false;
+  char link[64], target[4096];
+  snprintf (link, sizeof link, "/proc/%llu/cwd", pid);
+  ssize_t n = readlink (link, target, sizeof target - 1);
+  bool same = false;
+  if (n > 0)
+    {
+      target[n] = '\0';
+      same = strcmp (target, p->dir) == 0;
+    }
+  bool alive = pidfd_send_signal (fd, 0, NULL, 0) == 0;
+  close (fd);
+  return alive && same;
+}
+
+/* Load one process directory. Returns the process, or NULL when it never
+ * started (no pid: its directory is removed). */
+static struct process *
+restore_process (struct container *c, const char *name, struct process ***pending, size_t *npend)
+{
+  struct process *p = process_new (c, name);
+  cleanup_error struct ctrd_error *err = NULL;
+  cleanup_free char *pj = path_join (p->dir, "process.json");
+  if (statefile_read_json (pj, &p->spec, &err) < 0)
+    {
+      /* Still adopt it: the spec only feeds State. */
+      log_msg (LOG_LVL_WARN, c->id, "process %s: %s; adopting without a spec", name, err->msg);
+      ctrd_error_free (&err);
+      p->spec = json_object_new_object ();
+    }
+  unsigned long long v;
+  if (statefile_read_ull (p->dir, "pid", &v) < 0)
+    {
+      unsigned long long st;
+      if (statefile_read_ull (p->dir, "exitStatus", &st) < 0)
+        {
+          log_msg (LOG_LVL_WARN, c->id, "process %s never started; removing it", name);
+          process_discard (p);
+          return NULL;
+        }
+    }
+  else
+    p->pid = (pid_t) v;
+  if (statefile_read_ull (p->dir, "starttime", &v) == 0)
+    p->starttime = v;
+  process_open_pidfd (p);
+  /* Register first, then look at exitStatus and the shim: a shim that
+   * exits after this open delivers HUP; one that exited before is caught by
+   * the checks below (the original lost it, daemon.md Notes). */
+  if (process_watch_exit (p, &err) < 0)
+    {
+      log_msg (LOG_LVL_WARN, c->id, "process %s: %s", name, err->msg);
+      ctrd_error_free (&err);
+    }
+  p->state = PROCESS_RUNNING;
+  if (statefile_read_ull (p->dir, "exitStatus", &v) == 0 || !shim_alive (p) || p->exit_fd < 0)
+    {
+      *pending = xrealloc (*pending, (*npend + 1) * sizeof **pending);
+      (*pending)[(*npend)++] = p;
+    }
+  return p;
+}
+
+static void
+restore_container (struct runtime *rt, const char *name)
+{
+  struct container *c = container_alloc (rt, name);
+  cleanup_error struct ctrd_error *err = NULL;
+  if (statefile_read_state (c, &err) < 0)
+    {
+      log_msg (LOG_LVL_WARN, name, "failed to load container,removing state directory. (%s)",
+               err->msg);
+      goto remove;
+    }
+  cleanup_strv char **procs = list_dirs (c->dir);
+  struct process **pending = NULL;
+  size_t npend = 0;
+  for (size_t i = 0; procs && procs[i]; i++)
+    restore_process (c, procs[i], &pending, &npend);
+  if (!c->procs)
+    {
+      log_msg (LOG_LVL_WARN, name, "container has no process running,removing state directory.");
+      free (pending);
+      goto remove;
+    }
+  struct stat sb;
+  if (stat (c->bundle, &sb) < 0)
+    log_msg (LOG_LVL_WARN, name, "bundle %s is gone; adopting anyway", c->bundle);
+  c->state = CONTAINER_RUNNING;
+  if (!c->init)
+    {
+      /* Only execs left (daemon killed mid-cleanup): stop once they end. */
+      c->state = CONTAINER_STOPPING;
+      c->need_delete = true;
+    }
+  runtime_table_add (rt, c);
+  log_msg (LOG_LVL_INFO, name, "restored container with %zu pending exit(s)", npend);
+  /* Exits that happened while the daemon was down: execs first, init last
+   * (with no init, the last exec's exit may free c: use locals only). */
+  struct process *init = c->init;
+  for (size_t i = 0; i < npend; i++)
+    if (pending[i] != init)
+      process_handle_shim_gone (pending[i]);
+  for (size_t i = 0; i < npend; i++)
+    if (pending[i] == init)
+      process_handle_shim_gone (pending[i]);
+  free (pending);
+  return;
+remove:
+  {
+    cleanup_error struct ctrd_error *e = NULL;
+    if (rm_rf (c->dir, &e) < 0)
+      log_warn ("%s", e->msg);
+    container_free (c);
+  }
+}
+
+void
+runtime_restore (struct runtime *rt)
+{
+  cleanup_strv char **dirs = list_dirs (rt->cfg.state_dir);
+  for (size_t i = 0; dirs && dirs[i]; i++)
+    restore_container (rt, dirs[i]);
+}

@@ -1,0 +1,192 @@
+/* The container and process model (daemon.md §4–§7, state-and-shim.md).
+ *
+ * One `struct runtime` owns every container (a hash table keyed by id) and
+ * is the single source of truth (FAILURES.md #5): the state directory is
+ * written from here and only here, and every transition goes through the
+ * state machines below, on the daemon's one sd-event loop.
+ *
+ * Container lifecycle:
+ *
+ *   CREATING  dir + state.json + init process written, shim spawned, waiting
+ *      |      for the shim's sync line (≤ start timeout)
+ *      | "ok <pid>"                       "error"/EOF/timeout/runtime error
+ *   STARTING  `<rt> start` job running  ------------------------------> ABORTING
+ *      | start ok: reply, emit start-container                (delete -f, rm -rf,
+ *   RUNNING   init and execs monitored via their exit FIFOs    reply the error;
+ *      | init exit FIFO HUP                                     no event)
+ *   STOPPING  init status known; waiting until every exec's exit was emitted
+ *      |      (and, if the shim died, a `<rt> delete -f` job)
+ *      v      rm -rf <id>, drop from the table, emit exit{id,"init",status}
+ *
+ * Process lifecycle: STARTING (shim launched, sync awaited) → RUNNING (exit
+ * FIFO watched) → EXITING (shim died without exitStatus: container pid being
+ * killed/checked) → EXITED (status known; reported exactly once).
+ *
+ * Exits are reported through cfg.emit; each process's exit is emitted once
+ * and its directory removed in the same loop iteration, so an id can be
+ * re-created as soon as a client sees its exit event. */
+#ifndef CTRD_RUNTIME_RUNTIME_H
+#define CTRD_RUNTIME_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-event.h>
+
+#include "lib/error.h"
+
+struct runtime;
+struct container;
+struct process;
+struct job;
+struct job_result;
+
+typedef void (*runtime_emit_fn) (void *data, const char *type, const char *id, const char *pid,
+                                 uint32_t status);
+
+struct runtime_config
+{
+  sd_event *loop;
+  const char *state_dir;       /* absolute, exists */
+  const char *shim;            /* --shim */
+  const char *runtime;         /* --runtime */
+  char *const *runtime_args;   /* --runtime-args, NULL-terminated or NULL */
+  int64_t start_timeout_ns;    /* --start-timeout */
+  runtime_emit_fn emit;        /* events: start-container, exit, ... */
+  void *emit_data;
+};
+
+enum container_state
+{
+  CONTAINER_CREATING,
+  CONTAINER_STARTING,
+  CONTAINER_RUNNING,
+  CONTAINER_STOPPING,
+  CONTAINER_ABORTING,
+};
+
+enum process_state
+{
+  PROCESS_STARTING,
+  PROCESS_RUNNING,
+  PROCESS_EXITING,
+  PROCESS_EXITED,
+};
+
+/* Launch completion for process_launch(): err NULL on success (the process
+ * is RUNNING), else the start error (the process dir is left to the caller). */
+typedef void (*process_launched_fn) (struct process *p, const struct ctrd_error *err, void *data);
+
+struct process
+{
+  struct container *c;
+  struct process *next;       /* in c->procs */
+  char *id;                   /* "init" or the exec id */
+  char *dir;                  /* <state>/<cid>/<id> */
+  enum process_state state;
+  json_object *spec;          /* process.json (OCI process + containerd keys) */
+  pid_t pid;                  /* host pid of the container process, 0 unknown */
+  unsigned long long starttime; /* /proc/<pid>/stat field 22, 0 unknown */
+  int pidfd;                  /* of pid, opened once starttime was checked; -1 */
+  int exit_fd, control_fd;    /* FIFOs, -1 when closed */
+  sd_event_source *exit_src;  /* HUP on exit_fd */
+  pid_t shim_pid;
+  bool shim_is_child;         /* spawned by this daemon (else adopted at restore) */
+  bool shim_exited;
+  sd_event_source *shim_src;  /* child source (our shims) */
+  int status;                 /* exit status once EXITED */
+  bool shim_died;             /* shim ended without writing exitStatus */
+  /* while STARTING */
+  int sync_fd;
+  sd_event_source *sync_src, *timer_src;
+  char *sync_buf;
+  process_launched_fn launched;
+  void *launched_data;
+  /* while EXITING */
+  sd_event_source *pidfd_src;
+  struct job *job;
+};
+
+struct container
+{
+  struct runtime *rt;
+  struct container *chain;    /* hash bucket chain (runtime-private) */
+  char *id, *dir, *bundle, *runtime_bin, *shim;
+  char **runtime_args;        /* NULL-terminated, NULL when none */
+  char **labels;
+  bool no_pivot;
+  enum container_state state;
+  struct process *init;
+  struct process *procs;      /* every process incl. init */
+  /* creation */
+  void (*created) (struct container *c, const struct ctrd_error *err, void *data);
+  void *created_data;
+  struct ctrd_error *abort_err;
+  bool abort_kill, abort_delete_started, abort_delete_done;
+  struct job *job;            /* start / delete job in flight */
+  bool init_exited_early;     /* init exited while STARTING */
+  bool need_delete;           /* STOPPING: run `<rt> delete -f` first */
+};
+
+struct runtime *runtime_new (const struct runtime_config *cfg);
+/* Free the model; shims and containers keep running (daemon shutdown). */
+void runtime_free (struct runtime *rt);
+const struct runtime_config *runtime_config (const struct runtime *rt);
+
+struct container *runtime_find (struct runtime *rt, const char *id);
+/* Iterate: pass NULL first; returns NULL at the end. Do not modify the table meanwhile. */
+struct container *runtime_next (struct runtime *rt, struct container *prev);
+size_t runtime_count (const struct runtime *rt);
+struct process *container_find_process (struct container *c, const char *pid);
+
+struct container_create
+{
+  const char *id, *bundle;
+  const char *stdin_path, *stdout_path, *stderr_path; /* NULL/"" → /dev/null */
+  char *const *labels;
+  bool no_pivot;
+  const char *runtime;          /* "" → daemon default (and default args) */
+  char *const *runtime_args;    /* used when runtime is non-empty */
+  const char *checkpoint, *checkpoint_dir;
+};
+
+/* CreateContainer (daemon.md §4). Synchronous validation errors return -1
+ * with nothing created; otherwise done runs later exactly once: with the
+ * RUNNING container, or with the error (then nothing is left: no dir, no
+ * shim, no runtime state). start-container is emitted right after done. */
+int runtime_container_create (struct runtime *rt, const struct container_create *req,
+                              void (*done) (struct container *c, const struct ctrd_error *err,
+                                            void *data),
+                              void *data, struct ctrd_error **err);
+
+/* For AddProcess (and create): allocate a process of c in <c->dir>/<id>
+ * (the dir must exist and process.json be written by the caller:
+ * process_write_spec), then launch its shim. */
+struct process *process_new (struct container *c, const char *id);
+int process_write_spec (struct process *p, json_object *spec, struct ctrd_error **err);
+/* Make the FIFOs, spawn the shim with the sync pipe, and wait (async) for
+ * its sync line under the start timeout. exec: true for AddProcess. */
+int process_launch (struct process *p, process_launched_fn done, void *data,
+                    struct ctrd_error **err);
+/* Free a process that failed to launch (after its callback): removes its
+ * dir and unlinks it from the container. */
+void process_discard (struct process *p);
+
+/* Send sig to the process's host pid through its pidfd (the pid-reuse
+ * check was done when the pidfd was opened). Errors: Go's lowercase errno
+ * texts ("no such process"). */
+int process_signal (struct process *p, int sig, struct ctrd_error **err);
+
+/* Run `<rt> <g> <sub...>` for c as a job (runtime.md §2). */
+int container_runtime_job (struct container *c, const char *const *sub, const char *stdin_data,
+                           size_t stdin_len, void (*done) (const struct job_result *r, void *data),
+                           void *data, struct job **out, struct ctrd_error **err);
+
+/* Restart recovery (daemon.md §7): adopt every container directory. Never
+ * fails the daemon: what cannot be loaded is logged and skipped/removed.
+ * Exits that happened while the daemon was down are reported via emit. */
+void runtime_restore (struct runtime *rt);
+
+#endif

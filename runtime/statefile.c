@@ -1,0 +1,253 @@
+/* state.json, process.json and the small files of a process directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "runtime/runtime.h"
+#include "runtime/statefile.h"
+
+static json_object *
+strv_to_json (char *const *v, bool null_when_empty)
+{
+  if (!v || !v[0])
+    return null_when_empty ? NULL : json_object_new_array ();
+  json_object *a = json_object_new_array ();
+  for (size_t i = 0; v[i]; i++)
+    json_object_array_add (a, json_object_new_string (v[i]));
+  return a;
+}
+
+static char **
+json_to_strv (json_object *a)
+{
+  char **v = NULL;
+  if (!a || !json_object_is_type (a, json_type_array))
+    return NULL;
+  for (size_t i = 0; i < json_object_array_length (a); i++)
+    {
+      json_object *s = json_object_array_get_idx (a, i);
+      if (json_object_is_type (s, json_type_string))
+        strv_push (&v, json_object_get_string (s));
+    }
+  return v;
+}
+
+int
+statefile_write_json (const char *path, json_object *o, struct ctrd_error **err)
+{
+  const char *s = json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN
+                                                         | JSON_C_TO_STRING_NOSLASHESCAPE);
+  cleanup_free char *line = xasprintf ("%s\n", s);
+  return write_file_atomic (path, line, strlen (line), 0666, err);
+}
+
+int
+statefile_read_json (const char *path, json_object **out, struct ctrd_error **err)
+{
+  cleanup_free char *buf = NULL;
+  size_t len;
+  if (read_file (path, &buf, &len, 16 << 20, err) < 0)
+    return -1;
+  json_tokener *tok = json_tokener_new ();
+  json_object *o = json_tokener_parse_ex (tok, buf, (int) len);
+  enum json_tokener_error je = json_tokener_get_error (tok);
+  json_tokener_free (tok);
+  if (!o || je != json_tokener_success)
+    {
+      json_object_put (o);
+      return ctrd_error_grpc (err, 3, "%s: invalid JSON: %s", path,
+                              json_tokener_error_desc (je));
+    }
+  *out = o;
+  return 0;
+}
+
+int
+statefile_write_state (const struct container *c, struct ctrd_error **err)
+{
+  json_object *o = json_object_new_object ();
+  json_object_object_add (o, "bundle", json_object_new_string (c->bundle));
+  json_object_object_add (o, "labels", strv_to_json (c->labels, true));
+  json_object_object_add (o, "stdin", json_object_new_string (""));
+  json_object_object_add (o, "stdout", json_object_new_string (""));
+  json_object_object_add (o, "stderr", json_object_new_string (""));
+  json_object_object_add (o, "runtime", json_object_new_string (c->runtime_bin));
+  json_object_object_add (o, "runtimeArgs", strv_to_json (c->runtime_args, false));
+  json_object_object_add (o, "shim", json_object_new_string (c->shim));
+  json_object_object_add (o, "noPivotRoot", json_object_new_boolean (c->no_pivot));
+  cleanup_free char *path = path_join (c->dir, "state.json");
+  int r = statefile_write_json (path, o, err);
+  json_object_put (o);
+  return r;
+}
+
+static const char *
+json_str (json_object *o, const char *key)
+{
+  json_object *v;
+  if (json_object_object_get_ex (o, key, &v) && json_object_is_type (v, json_type_string))
+    return json_object_get_string (v);
+  return NULL;
+}
+
+int
+statefile_read_state (struct container *c, struct ctrd_error **err)
+{
+  cleanup_free char *path = path_join (c->dir, "state.json");
+  json_object *o = NULL, *v;
+  if (statefile_read_json (path, &o, err) < 0)
+    return -1;
+  if (!json_object_is_type (o, json_type_object) || !json_str (o, "bundle"))
+    {
+      json_object_put (o);
+      return ctrd_error_set (err, EINVAL, "%s: no bundle", path);
+    }
+  c->bundle = xstrdup (json_str (o, "bundle"));
+  const char *rt = json_str (o, "runtime");
+  c->runtime_bin = xstrdup (rt && *rt ? rt : "runc");
+  const char *shim = json_str (o, "shim");
+  c->shim = shim && *shim ? xstrdup (shim) : NULL;
+  if (json_object_object_get_ex (o, "runtimeArgs", &v))
+    c->runtime_args = json_to_strv (v);
+  if (json_object_object_get_ex (o, "labels", &v))
+    c->labels = json_to_strv (v);
+  if (json_object_object_get_ex (o, "noPivotRoot", &v))
+    c->no_pivot = json_object_get_boolean (v);
+  json_object_put (o);
+  return 0;
+}
+
+int
+statefile_load_bundle (const char *bundle, json_object **out, struct ctrd_error **err)
+{
+  cleanup_free char *path = path_join (bundle, "config.json");
+  json_object *o = NULL, *p;
+  cleanup_error struct ctrd_error *e = NULL;
+  if (statefile_read_json (path, &o, &e) < 0)
+    return ctrd_error_grpc (err, 3, "%s", e->msg);
+  if (!json_object_is_type (o, json_type_object)
+      || !json_object_object_get_ex (o, "process", &p)
+      || !json_object_is_type (p, json_type_object))
+    {
+      json_object_put (o);
+      return ctrd_error_grpc (err, 3, "%s: no process object", path);
+    }
+  *out = o;
+  return 0;
+}
+
+/* Host id of container id 0 from a {uid,gid}Mappings array (§3.1). */
+static long long
+root_id (json_object *linux_o, const char *key)
+{
+  json_object *maps, *ns;
+  bool userns = false;
+  if (!linux_o || !json_object_object_get_ex (linux_o, "namespaces", &ns)
+      || !json_object_is_type (ns, json_type_array))
+    return 0;
+  for (size_t i = 0; i < json_object_array_length (ns); i++)
+    {
+      const char *t = json_str (json_object_array_get_idx (ns, i), "type");
+      if (t && strcmp (t, "user") == 0)
+        userns = true;
+    }
+  if (!userns || !json_object_object_get_ex (linux_o, key, &maps)
+      || !json_object_is_type (maps, json_type_array))
+    return 0;
+  for (size_t i = 0; i < json_object_array_length (maps); i++)
+    {
+      json_object *m = json_object_array_get_idx (maps, i), *v;
+      long long cid = 0, hid = 0, size = 0;
+      if (json_object_object_get_ex (m, "containerID", &v))
+        cid = json_object_get_int64 (v);
+      if (json_object_object_get_ex (m, "hostID", &v))
+        hid = json_object_get_int64 (v);
+      if (json_object_object_get_ex (m, "size", &v))
+        size = json_object_get_int64 (v);
+      if (cid <= 0 && 0 <= cid + size - 1)
+        return hid;
+    }
+  return 0;
+}
+
+json_object *
+statefile_init_process_spec (json_object *config, const char *in, const char *out,
+                             const char *errp, char *const *runtime_args, bool no_pivot,
+                             const char *checkpoint)
+{
+  json_object *proc = NULL, *linux_o = NULL;
+  json_object_object_get_ex (config, "process", &proc);
+  json_object_object_get_ex (config, "linux", &linux_o);
+  json_object *o = NULL;
+  json_object_deep_copy (proc, &o, NULL);
+  /* Keys the original drops or re-adds itself. */
+  json_object_object_del (o, "exec");
+  json_object_object_add (o, "exec", json_object_new_boolean (false));
+  json_object_object_add (o, "containerdStdin", json_object_new_string (in && *in ? in : "/dev/null"));
+  json_object_object_add (o, "containerdStdout", json_object_new_string (out && *out ? out : "/dev/null"));
+  json_object_object_add (o, "containerdStderr", json_object_new_string (errp && *errp ? errp : "/dev/null"));
+  json_object_object_add (o, "runtimeArgs", strv_to_json (runtime_args, true));
+  json_object_object_add (o, "noPivotRoot", json_object_new_boolean (no_pivot));
+  json_object_object_add (o, "checkpoint", json_object_new_string (checkpoint ? checkpoint : ""));
+  json_object_object_add (o, "rootUID", json_object_new_int64 (root_id (linux_o, "uidMappings")));
+  json_object_object_add (o, "rootGID", json_object_new_int64 (root_id (linux_o, "gidMappings")));
+  return o;
+}
+
+int
+statefile_read_ull (const char *dir, const char *name, unsigned long long *v)
+{
+  cleanup_free char *path = path_join (dir, name);
+  cleanup_free char *buf = NULL;
+  size_t len;
+  cleanup_error struct ctrd_error *e = NULL;
+  if (read_file (path, &buf, &len, 64, &e) < 0)
+    {
+      errno = e->status ? e->status : EIO;
+      return -1;
+    }
+  if (len > 0 && buf[len - 1] == '\n')
+    buf[len - 1] = '\0';
+  if (parse_uint64 (buf, v) < 0)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  return 0;
+}
+
+int
+statefile_write_ull (const char *dir, const char *name, unsigned long long v,
+                     struct ctrd_error **err)
+{
+  cleanup_free char *path = path_join (dir, name);
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "%llu", v);
+  return write_file_atomic (path, buf, (size_t) n, 0644, err);
+}
+
+unsigned long long
+proc_starttime (pid_t pid)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  cleanup_free char *buf = NULL;
+  size_t len;
+  cleanup_error struct ctrd_error *e = NULL;
+  if (read_file (path, &buf, &len, 4096, &e) < 0)
+    return 0;
+  char *p = strrchr (buf, ')');
+  if (!p)
+    return 0;
+  p++;
+  /* After ')' comes field 3 (state); field 22 is the 20th token. */
+  char *save = NULL, *tok = strtok_r (p, " ", &save);
+  for (int field = 3; tok; field++, tok = strtok_r (NULL, " ", &save))
+    if (field == 22)
+      return strtoull (tok, NULL, 10);
+  return 0;
+}

@@ -1,0 +1,40 @@
+/* Files of the state directory (state-and-shim.md §1–§3). */
+#ifndef CTRD_RUNTIME_STATEFILE_H
+#define CTRD_RUNTIME_STATEFILE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "lib/error.h"
+
+struct container;
+
+/* state.json, atomically, keys in the original's order (§2). */
+int statefile_write_state (const struct container *c, struct ctrd_error **err);
+/* Load state.json into c's bundle/runtime/args/labels/shim/noPivot (missing
+ * keys and nulls accepted). */
+int statefile_read_state (struct container *c, struct ctrd_error **err);
+
+/* Load <bundle>/config.json (must be an object with a "process" object).
+ * INVALID_ARGUMENT on anything else. Replaceable by specs/spec.h. */
+int statefile_load_bundle (const char *bundle, json_object **out, struct ctrd_error **err);
+/* process.json for the init process (§3): the bundle's process object plus
+ * the containerd keys. */
+json_object *statefile_init_process_spec (json_object *config, const char *in, const char *out,
+                                          const char *errp, char *const *runtime_args,
+                                          bool no_pivot, const char *checkpoint);
+int statefile_write_json (const char *path, json_object *o, struct ctrd_error **err);
+int statefile_read_json (const char *path, json_object **out, struct ctrd_error **err);
+
+/* A decimal integer file (pid, exitStatus, starttime, shim.pid): 0 and *v,
+ * or -1 (ENOENT when missing, EINVAL when not a clean number). */
+int statefile_read_ull (const char *dir, const char *name, unsigned long long *v);
+int statefile_write_ull (const char *dir, const char *name, unsigned long long v,
+                         struct ctrd_error **err);
+
+/* Field 22 of /proc/<pid>/stat (split at the last ')'); 0 when gone. */
+unsigned long long proc_starttime (pid_t pid);
+
+#endif
