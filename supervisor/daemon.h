@@ -1,0 +1,22 @@
+/* The daemon's shared context: what every API handler needs. One instance,
+ * created by main.c; handlers receive it as their userdata. */
+#ifndef CTRD_SUPERVISOR_DAEMON_H
+#define CTRD_SUPERVISOR_DAEMON_H
+
+#include <systemd/sd-event.h>
+
+struct api_server;
+struct daemon_options;
+struct event_bus;
+struct runtime;
+
+struct daemon
+{
+  sd_event *loop;
+  const struct daemon_options *opts;
+  struct event_bus *bus;     /* events (supervisor/events.h) */
+  struct runtime *rt;        /* containers (runtime/runtime.h) */
+  struct api_server *server; /* gRPC (api/server.h) */
+};
+
+#endif
