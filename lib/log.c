@@ -10,6 +10,7 @@
 
 static enum log_level current_level = LOG_LVL_INFO;
 static log_sink_fn current_sink;
+static log_sink_proc_fn current_sink_proc;
 
 static const char *const level_names[] = { "debug", "info", "warning", "error", "fatal" };
 
@@ -49,6 +50,32 @@ log_set_sink (log_sink_fn sink)
 }
 
 void
+log_set_sink_proc (log_sink_proc_fn sink)
+{
+  current_sink_proc = sink;
+}
+
+static void
+log_emit (enum log_level level, const char *container_id, const char *process_id, const char *buf)
+{
+  if (current_sink_proc)
+    {
+      current_sink_proc (level, container_id, process_id, buf);
+      return;
+    }
+  if (current_sink)
+    {
+      current_sink (level, container_id, buf);
+      return;
+    }
+  char ts[64];
+  time_format_rfc3339_nano (time_now_real_ns (), false, ts, sizeof ts);
+  fprintf (stderr, "time=\"%s\" level=%s msg=\"%s\"%s%s%s%s\n", ts, level_names[level], buf,
+           container_id ? " id=" : "", container_id ? container_id : "",
+           process_id ? " pid=" : "", process_id ? process_id : "");
+}
+
+void
 log_msg (enum log_level level, const char *container_id, const char *fmt, ...)
 {
   if (level < current_level)
@@ -58,16 +85,19 @@ log_msg (enum log_level level, const char *container_id, const char *fmt, ...)
   va_start (ap, fmt);
   vsnprintf (buf, sizeof buf, fmt, ap);
   va_end (ap);
-  if (current_sink)
-    {
-      current_sink (level, container_id, buf);
-      return;
-    }
-  char ts[64];
-  time_format_rfc3339_nano (time_now_real_ns (), false, ts, sizeof ts);
-  if (container_id)
-    fprintf (stderr, "time=\"%s\" level=%s msg=\"%s\" id=%s\n", ts, level_names[level], buf,
-             container_id);
-  else
-    fprintf (stderr, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level_names[level], buf);
+  log_emit (level, container_id, NULL, buf);
+}
+
+void
+log_msg_proc (enum log_level level, const char *container_id, const char *process_id,
+              const char *fmt, ...)
+{
+  if (level < current_level)
+    return;
+  char buf[2048];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  log_emit (level, container_id, process_id, buf);
 }

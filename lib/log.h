@@ -17,6 +17,14 @@ void log_set_sink (log_sink_fn sink);
 void log_msg (enum log_level level, const char *container_id, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+/* The same with a process id ("init", an exec id) as a structured field. */
+typedef void (*log_sink_proc_fn) (enum log_level level, const char *container_id,
+                                  const char *process_id, const char *msg);
+/* A sink that also receives the process id; takes precedence over log_set_sink's. */
+void log_set_sink_proc (log_sink_proc_fn sink);
+void log_msg_proc (enum log_level level, const char *container_id, const char *process_id,
+                   const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+
 #define log_debug(...) log_msg (LOG_LVL_DEBUG, NULL, __VA_ARGS__)
 #define log_info(...) log_msg (LOG_LVL_INFO, NULL, __VA_ARGS__)
 #define log_warn(...) log_msg (LOG_LVL_WARN, NULL, __VA_ARGS__)

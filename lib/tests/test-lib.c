@@ -14,6 +14,7 @@
 
 #include "lib/error.h"
 #include "lib/id.h"
+#include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 
@@ -225,6 +226,37 @@ test_strv (void **state UNUSED)
   assert_null (d[2]);
 }
 
+static char last_cid[64], last_pid[64], last_msg[128];
+static int sink_calls;
+
+static void
+proc_sink (enum log_level level UNUSED, const char *cid, const char *pid, const char *msg)
+{
+  sink_calls++;
+  snprintf (last_cid, sizeof last_cid, "%s", cid ? cid : "(null)");
+  snprintf (last_pid, sizeof last_pid, "%s", pid ? pid : "(null)");
+  snprintf (last_msg, sizeof last_msg, "%s", msg);
+}
+
+static void
+test_log_sink_proc (void **state UNUSED)
+{
+  log_set_level (LOG_LVL_INFO);
+  log_set_sink_proc (proc_sink);
+  log_msg_proc (LOG_LVL_WARN, "c1", "init", "exit %d", 3);
+  assert_int_equal (sink_calls, 1);
+  assert_string_equal (last_cid, "c1");
+  assert_string_equal (last_pid, "init");
+  assert_string_equal (last_msg, "exit 3");
+  log_msg (LOG_LVL_ERROR, "c2", "plain");
+  assert_int_equal (sink_calls, 2);
+  assert_string_equal (last_cid, "c2");
+  assert_string_equal (last_pid, "(null)");
+  log_msg_proc (LOG_LVL_DEBUG, "c3", "p", "filtered");
+  assert_int_equal (sink_calls, 2);
+  log_set_sink_proc (NULL);
+}
+
 int
 main (void)
 {
@@ -233,6 +265,7 @@ main (void)
     cmocka_unit_test (test_error_codes), cmocka_unit_test (test_rfc3339),
     cmocka_unit_test (test_duration),   cmocka_unit_test (test_files),
     cmocka_unit_test (test_parse_ints), cmocka_unit_test (test_strv),
+    cmocka_unit_test (test_log_sink_proc),
   };
   return cmocka_run_group_tests_name ("lib", tests, NULL, NULL);
 }
