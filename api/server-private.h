@@ -1,0 +1,132 @@
+/* Internals shared by server.c (listeners, connections, the nghttp2 session)
+ * and call.c (one gRPC call on one HTTP/2 stream), and the fuzz target.
+ *
+ * Ownership. A call is linked to its connection while its stream is open.
+ * Before dispatch the server owns it; from dispatch until api_call_*
+ * finishes it, the handler does. A call is freed when it is both detached
+ * (stream closed or connection gone) and not owned by a handler. The server
+ * struct itself stays allocated after api_server_free() until its last call
+ * is freed, so late finishes never touch freed memory. */
+#ifndef CTRD_API_SERVER_PRIVATE_H
+#define CTRD_API_SERVER_PRIVATE_H
+
+#include <nghttp2/nghttp2.h>
+
+#include "api/server.h"
+
+/* Unsent data a streaming call may hold before api_call_send refuses. */
+#define API_STREAM_QUEUE_LIMIT (1024u * 1024)
+#define API_MAX_CONCURRENT_STREAMS 4096
+
+struct method_entry
+{
+  struct api_method m;
+  void *userdata;
+  char *path; /* owned copy behind m.path */
+  bool health; /* grpc.health.v1.Health/Check, hand-decoded */
+};
+
+struct listener
+{
+  struct api_server *s;
+  int fd;
+  sd_event_source *src;
+  struct listener *next;
+};
+
+struct conn
+{
+  struct api_server *s;
+  int fd;
+  sd_event_source *io;
+  nghttp2_session *session;
+  struct api_call *calls; /* calls whose stream is open */
+  struct conn *prev, *next;
+  uint32_t events; /* current epoll mask */
+  bool in_io;      /* inside conn_input: the caller updates events */
+  bool closing;
+};
+
+struct api_server
+{
+  sd_event *loop;
+  struct listener *listeners;
+  struct conn *conns;
+  struct method_entry *methods;
+  size_t n_methods;
+  size_t max_message;
+  size_t n_conns, n_calls;
+  nghttp2_session_callbacks *callbacks;
+  nghttp2_option *option;
+  bool freed;
+  bool accept_paused; /* out of fds: listeners wait for a connection to close */
+};
+
+struct api_call
+{
+  struct api_server *s;
+  struct conn *conn; /* NULL once detached */
+  struct api_call **list; /* list the call is linked in, or NULL */
+  struct api_call *prev, *next;
+  int32_t stream_id;
+  const struct method_entry *method;
+  char *path;
+  int64_t deadline;
+  sd_event_source *timer;
+
+  /* request headers */
+  bool saw_post, saw_method, ctype_ok, timeout_bad, compressed_encoding;
+
+  /* request body: one length-prefixed message */
+  uint8_t prefix[5];
+  size_t prefix_len;
+  uint8_t *msg;
+  size_t msg_len, msg_have;
+  unsigned n_msgs;
+  ProtobufCMessage *request;
+
+  bool rejected;   /* answered before dispatch; further input is ignored */
+  bool dispatched; /* handed to the handler */
+  bool finished;   /* the handler finished it */
+  bool cancelled;
+  bool in_complete; /* the client half-closed */
+  bool headers_sent, status_sent, trailer_pending, deferred;
+  int status_code;
+  char *status_msg; /* percent-encoded */
+
+  uint8_t *out;
+  size_t out_len, out_off, out_cap;
+
+  api_cancel_fn on_cancel;
+  void *on_cancel_data;
+};
+
+/* server.c */
+const struct method_entry *server_lookup_method (const struct api_server *s, const char *path);
+void server_maybe_release (struct api_server *s);
+void conn_want_write (struct conn *c);
+/* Adopt a connected socket (the fuzz target uses one end of a socketpair). */
+struct conn *server_conn_new (struct api_server *s, int fd, struct ctrd_error **err);
+/* Feed received bytes to the session and send what it answers. Returns 0,
+ * or -1 when the connection was closed (c is freed then). */
+int conn_input (struct conn *c, const uint8_t *buf, size_t len);
+void conn_close (struct conn *c);
+
+/* call.c */
+struct api_call *call_new (struct conn *c, int32_t stream_id);
+void call_on_header (struct api_call *call, const uint8_t *name, size_t namelen,
+                     const uint8_t *value, size_t valuelen);
+void call_on_headers_end (struct api_call *call);
+void call_on_data (struct api_call *call, const uint8_t *data, size_t len);
+void call_on_request_end (struct api_call *call);
+void call_on_final_frame_sent (struct api_call *call);
+void call_on_stream_close (struct api_call *call);
+/* Unlink a call from its list. */
+void call_unlink (struct api_call *call);
+void call_link (struct api_call *call, struct api_call **list);
+/* Detach (connection going away) without notifying: conn_close notifies later. */
+void call_detach (struct api_call *call);
+/* After detach: notify the handler (cancel) or free the call. */
+void call_release_detached (struct api_call *call);
+
+#endif

@@ -1,0 +1,492 @@
+/* gRPC server: listeners, connections and their nghttp2 server sessions on
+ * an sd-event loop. The per-call protocol lives in call.c.
+ *
+ * Writing: nghttp2 writes straight to the non-blocking socket from its send
+ * callback; when the socket is full it keeps the rest and we ask for
+ * EPOLLOUT. EPOLLOUT is armed only while the session wants to write, so an
+ * idle connection never wakes the loop. Replies finished outside the
+ * connection's own I/O callback only arm EPOLLOUT: the next loop iteration
+ * flushes them, which keeps nghttp2 from being re-entered. */
+#include "api/server-private.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define READ_CHUNK (16 * 1024)
+#define READS_PER_WAKEUP 8 /* fairness between busy connections */
+#define ACCEPTS_PER_WAKEUP 16
+
+static const char health_path[] = "/grpc.health.v1.Health/Check";
+
+/* ---- nghttp2 callbacks ---------------------------------------------------- */
+
+static ssize_t
+cb_send (nghttp2_session *session UNUSED, const uint8_t *data, size_t length, int flags UNUSED,
+         void *user_data)
+{
+  struct conn *c = user_data;
+  for (;;)
+    {
+      ssize_t n = send (c->fd, data, length, MSG_NOSIGNAL);
+      if (n >= 0)
+        return n;
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return NGHTTP2_ERR_WOULDBLOCK;
+      return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+}
+
+static struct api_call *
+stream_call (nghttp2_session *session, int32_t stream_id)
+{
+  return nghttp2_session_get_stream_user_data (session, stream_id);
+}
+
+static int
+cb_begin_headers (nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+  struct conn *c = user_data;
+  if (c->closing || frame->hd.type != NGHTTP2_HEADERS
+      || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+    return 0;
+  struct api_call *call = call_new (c, frame->hd.stream_id);
+  if (nghttp2_session_set_stream_user_data (session, frame->hd.stream_id, call) != 0)
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  return 0;
+}
+
+static int
+cb_header (nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+           size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags UNUSED,
+           void *user_data)
+{
+  struct conn *c = user_data;
+  if (c->closing || frame->hd.type != NGHTTP2_HEADERS
+      || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+    return 0; /* request trailers carry nothing we use */
+  struct api_call *call = stream_call (session, frame->hd.stream_id);
+  if (call)
+    call_on_header (call, name, namelen, value, valuelen);
+  return 0;
+}
+
+static int
+cb_frame_recv (nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+  struct conn *c = user_data;
+  if (c->closing)
+    return 0;
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
+    return 0;
+  struct api_call *call = stream_call (session, frame->hd.stream_id);
+  if (call == NULL)
+    return 0;
+  if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+    call_on_headers_end (call);
+  /* call_on_headers_end never frees the call: the stream is still open */
+  if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+    call_on_request_end (call);
+  return 0;
+}
+
+static int
+cb_data_chunk_recv (nghttp2_session *session, uint8_t flags UNUSED, int32_t stream_id,
+                    const uint8_t *data, size_t len, void *user_data)
+{
+  struct conn *c = user_data;
+  if (c->closing)
+    return 0;
+  struct api_call *call = stream_call (session, stream_id);
+  if (call)
+    call_on_data (call, data, len);
+  return 0;
+}
+
+static int
+cb_frame_send (nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+  struct conn *c = user_data;
+  if (c->closing)
+    return 0;
+  if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA)
+      && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+    {
+      struct api_call *call = stream_call (session, frame->hd.stream_id);
+      if (call)
+        call_on_final_frame_sent (call);
+    }
+  return 0;
+}
+
+static int
+cb_stream_close (nghttp2_session *session, int32_t stream_id, uint32_t error_code UNUSED,
+                 void *user_data)
+{
+  struct conn *c = user_data;
+  if (c->closing)
+    return 0;
+  struct api_call *call = stream_call (session, stream_id);
+  if (call)
+    {
+      nghttp2_session_set_stream_user_data (session, stream_id, NULL);
+      call_on_stream_close (call);
+    }
+  return 0;
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+void
+conn_want_write (struct conn *c)
+{
+  if (c->in_io || c->closing || (c->events & EPOLLOUT))
+    return;
+  c->events = EPOLLIN | EPOLLOUT;
+  if (sd_event_source_set_io_events (c->io, c->events) < 0)
+    log_warn ("api: cannot arm EPOLLOUT on connection fd %d", c->fd);
+}
+
+static void
+listeners_resume (struct api_server *s)
+{
+  if (!s->accept_paused)
+    return;
+  s->accept_paused = false;
+  for (struct listener *l = s->listeners; l; l = l->next)
+    sd_event_source_set_enabled (l->src, SD_EVENT_ON);
+}
+
+void
+conn_close (struct conn *c)
+{
+  struct api_server *s = c->s;
+  struct api_call *detached = NULL;
+
+  c->closing = true;
+  while (c->calls)
+    {
+      struct api_call *call = c->calls;
+      call_detach (call);
+      call_link (call, &detached);
+    }
+  nghttp2_session_del (c->session);
+  sd_event_source_disable_unref (c->io);
+  close (c->fd);
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    s->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  s->n_conns--;
+  free (c);
+  listeners_resume (s);
+
+  /* Handlers' on_cancel may finish other calls of this list: take one at a
+   * time from the head (freeing a call unlinks it). */
+  while (detached)
+    {
+      struct api_call *call = detached;
+      call_unlink (call);
+      call_release_detached (call);
+    }
+}
+
+static void
+conn_update_events (struct conn *c)
+{
+  uint32_t want = EPOLLIN | (nghttp2_session_want_write (c->session) ? EPOLLOUT : 0);
+  if (want != c->events)
+    {
+      c->events = want;
+      if (sd_event_source_set_io_events (c->io, want) < 0)
+        log_warn ("api: cannot change events of connection fd %d", c->fd);
+    }
+}
+
+/* Flush and decide whether the connection lives on. 0, or -1 when closed. */
+static int
+conn_flush (struct conn *c)
+{
+  int rv = nghttp2_session_send (c->session);
+  if (rv != 0)
+    {
+      log_debug ("api: connection fd %d: send: %s", c->fd, nghttp2_strerror (rv));
+      conn_close (c);
+      return -1;
+    }
+  if (!nghttp2_session_want_read (c->session) && !nghttp2_session_want_write (c->session))
+    {
+      conn_close (c);
+      return -1;
+    }
+  conn_update_events (c);
+  return 0;
+}
+
+int
+conn_input (struct conn *c, const uint8_t *buf, size_t len)
+{
+  c->in_io = true;
+  ssize_t rv = nghttp2_session_mem_recv (c->session, buf, len);
+  c->in_io = false;
+  if (rv < 0)
+    {
+      log_debug ("api: connection fd %d: %s", c->fd, nghttp2_strerror ((int) rv));
+      conn_close (c);
+      return -1;
+    }
+  return conn_flush (c);
+}
+
+static int
+conn_on_io (sd_event_source *src UNUSED, int fd, uint32_t revents, void *userdata)
+{
+  struct conn *c = userdata;
+  uint8_t buf[READ_CHUNK];
+
+  if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+    for (int i = 0; i < READS_PER_WAKEUP; i++)
+      {
+        ssize_t n = read (fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+          continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+          break;
+        if (n <= 0)
+          {
+            /* EOF or a socket error: the peer is gone; pending output is moot */
+            conn_close (c);
+            return 0;
+          }
+        if (conn_input (c, buf, (size_t) n) < 0)
+          return 0;
+        if ((size_t) n < sizeof buf)
+          break;
+      }
+  conn_flush (c);
+  return 0;
+}
+
+struct conn *
+server_conn_new (struct api_server *s, int fd, struct ctrd_error **err)
+{
+  struct conn *c = xmalloc0 (sizeof *c);
+  c->s = s;
+  c->fd = fd;
+  c->events = EPOLLIN;
+  int r = sd_event_add_io (s->loop, &c->io, fd, c->events, conn_on_io, c);
+  if (r < 0)
+    {
+      free (c);
+      ctrd_error_set (err, -r, "cannot watch connection fd %d", fd);
+      return NULL;
+    }
+  if (nghttp2_session_server_new2 (&c->session, s->callbacks, c, s->option) != 0)
+    {
+      sd_event_source_disable_unref (c->io);
+      free (c);
+      ctrd_error_set (err, ENOMEM, "cannot create HTTP/2 session");
+      return NULL;
+    }
+  const nghttp2_settings_entry iv[] = {
+    { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, API_MAX_CONCURRENT_STREAMS },
+    { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20 },
+  };
+  nghttp2_submit_settings (c->session, NGHTTP2_FLAG_NONE, iv, ARRAY_SIZE (iv));
+  nghttp2_session_set_local_window_size (c->session, NGHTTP2_FLAG_NONE, 0, 8 << 20);
+  c->next = s->conns;
+  if (s->conns)
+    s->conns->prev = c;
+  s->conns = c;
+  s->n_conns++;
+  /* the SETTINGS frame goes out with the first flush */
+  conn_want_write (c);
+  return c;
+}
+
+/* ---- listeners ------------------------------------------------------------ */
+
+static int
+listener_on_io (sd_event_source *src UNUSED, int fd, uint32_t revents UNUSED, void *userdata)
+{
+  struct listener *l = userdata;
+  for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++)
+    {
+      int cfd = accept4 (fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (cfd < 0)
+        {
+          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            {
+              /* Level-triggered accept would spin: wait for a close instead. */
+              log_warn ("api: accept: %s; pausing until a connection closes", strerror (errno));
+              l->s->accept_paused = true;
+              for (struct listener *o = l->s->listeners; o; o = o->next)
+                sd_event_source_set_enabled (o->src, SD_EVENT_OFF);
+            }
+          else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
+                   && errno != ECONNABORTED)
+            log_warn ("api: accept: %s", strerror (errno));
+          return 0;
+        }
+      cleanup_error struct ctrd_error *err = NULL;
+      if (server_conn_new (l->s, cfd, &err) == NULL)
+        {
+          log_warn ("api: %s", err->msg);
+          close (cfd);
+        }
+    }
+  return 0;
+}
+
+int
+api_server_add_listener (struct api_server *s, int listen_fd, struct ctrd_error **err)
+{
+  if (fd_set_nonblock (listen_fd, true) < 0 || fd_set_cloexec (listen_fd, true) < 0)
+    {
+      int e = errno;
+      close (listen_fd);
+      return ctrd_error_set (err, e, "cannot set flags on listening fd %d", listen_fd);
+    }
+  struct listener *l = xmalloc0 (sizeof *l);
+  l->s = s;
+  l->fd = listen_fd;
+  int r = sd_event_add_io (s->loop, &l->src, listen_fd, EPOLLIN, listener_on_io, l);
+  if (r < 0)
+    {
+      close (listen_fd);
+      free (l);
+      return ctrd_error_set (err, -r, "cannot watch listening fd %d", listen_fd);
+    }
+  if (s->accept_paused)
+    sd_event_source_set_enabled (l->src, SD_EVENT_OFF);
+  l->next = s->listeners;
+  s->listeners = l;
+  return 0;
+}
+
+/* ---- server --------------------------------------------------------------- */
+
+int
+api_server_new (sd_event *loop, struct api_server **out, struct ctrd_error **err)
+{
+  struct api_server *s = xmalloc0 (sizeof *s);
+  s->loop = sd_event_ref (loop);
+  s->max_message = API_DEFAULT_MAX_MESSAGE;
+  if (nghttp2_session_callbacks_new (&s->callbacks) != 0 || nghttp2_option_new (&s->option) != 0)
+    {
+      nghttp2_session_callbacks_del (s->callbacks);
+      sd_event_unref (s->loop);
+      free (s);
+      return ctrd_error_set (err, ENOMEM, "cannot allocate HTTP/2 callbacks");
+    }
+  nghttp2_session_callbacks_set_send_callback (s->callbacks, cb_send);
+  nghttp2_session_callbacks_set_on_begin_headers_callback (s->callbacks, cb_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback (s->callbacks, cb_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback (s->callbacks, cb_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback (s->callbacks, cb_data_chunk_recv);
+  nghttp2_session_callbacks_set_on_frame_send_callback (s->callbacks, cb_frame_send);
+  nghttp2_session_callbacks_set_on_stream_close_callback (s->callbacks, cb_stream_close);
+  /* grpc-go of 2016 sends an :authority holding a socket path ('/'), which
+   * nghttp2's HTTP semantics checks reject: we check what gRPC needs. */
+  nghttp2_option_set_no_http_messaging (s->option, 1);
+  *out = s;
+  return 0;
+}
+
+void
+api_server_register (struct api_server *s, const struct api_method *m, void *userdata)
+{
+  /* the path is copied: callers may build it */
+  struct method_entry e = { .m = *m, .userdata = userdata, .path = xstrdup (m->path) };
+  e.m.path = e.path;
+  for (size_t i = 0; i < s->n_methods; i++)
+    if (strcmp (s->methods[i].m.path, m->path) == 0)
+      {
+        free (s->methods[i].path);
+        s->methods[i] = e;
+        return;
+      }
+  s->methods = xrealloc (s->methods, (s->n_methods + 1) * sizeof *s->methods);
+  s->methods[s->n_methods++] = e;
+}
+
+void
+api_server_register_health (struct api_server *s)
+{
+  const struct api_method m = { .path = health_path };
+  api_server_register (s, &m, NULL);
+  for (size_t i = 0; i < s->n_methods; i++)
+    if (strcmp (s->methods[i].m.path, health_path) == 0)
+      s->methods[i].health = true;
+}
+
+const struct method_entry *
+server_lookup_method (const struct api_server *s, const char *path)
+{
+  for (size_t i = 0; i < s->n_methods; i++)
+    if (strcmp (s->methods[i].m.path, path) == 0)
+      return &s->methods[i];
+  return NULL;
+}
+
+void
+api_server_set_max_message (struct api_server *s, size_t bytes)
+{
+  s->max_message = bytes;
+}
+
+size_t
+api_server_connection_count (const struct api_server *s)
+{
+  return s->n_conns;
+}
+
+size_t
+api_server_call_count (const struct api_server *s)
+{
+  return s->n_calls;
+}
+
+void
+server_maybe_release (struct api_server *s)
+{
+  if (!s->freed || s->n_calls > 0)
+    return;
+  for (size_t i = 0; i < s->n_methods; i++)
+    free (s->methods[i].path);
+  free (s->methods);
+  nghttp2_session_callbacks_del (s->callbacks);
+  nghttp2_option_del (s->option);
+  sd_event_unref (s->loop);
+  free (s);
+}
+
+void
+api_server_free (struct api_server *s)
+{
+  if (s == NULL)
+    return;
+  while (s->listeners)
+    {
+      struct listener *l = s->listeners;
+      s->listeners = l->next;
+      sd_event_source_disable_unref (l->src);
+      close (l->fd);
+      free (l);
+    }
+  s->accept_paused = false;
+  while (s->conns)
+    conn_close (s->conns);
+  s->freed = true;
+  server_maybe_release (s);
+}

@@ -1,0 +1,121 @@
+/* Unit tests of the server's pure wire helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api/grpc-wire.h"
+
+static int
+parse (const char *s, int64_t *ns)
+{
+  return grpc_wire_parse_timeout (s, strlen (s), ns);
+}
+
+static void
+test_timeout (void **state)
+{
+  (void) state;
+  int64_t ns = 0;
+  assert_int_equal (parse ("1S", &ns), 0);
+  assert_int_equal (ns, 1000000000);
+  assert_int_equal (parse ("250m", &ns), 0);
+  assert_int_equal (ns, 250000000);
+  assert_int_equal (parse ("7u", &ns), 0);
+  assert_int_equal (ns, 7000);
+  assert_int_equal (parse ("99999999n", &ns), 0);
+  assert_int_equal (ns, 99999999);
+  assert_int_equal (parse ("2M", &ns), 0);
+  assert_int_equal (ns, 120000000000LL);
+  assert_int_equal (parse ("99999999H", &ns), 0);
+  assert_true (ns > 0); /* 99999999 hours fits in int64 ns? no: saturates */
+  assert_int_equal (ns, INT64_MAX);
+  assert_int_equal (parse ("", &ns), -1);
+  assert_int_equal (parse ("S", &ns), -1);
+  assert_int_equal (parse ("10", &ns), -1);
+  assert_int_equal (parse ("1x", &ns), -1);
+  assert_int_equal (parse ("-1S", &ns), -1);
+  assert_int_equal (parse ("123456789S", &ns), -1); /* 9 digits */
+}
+
+static void
+test_percent (void **state)
+{
+  (void) state;
+  char *e = grpc_wire_percent_encode ("a b%c\n\xc3\xa9~");
+  assert_string_equal (e, "a b%25c%0A%C3%A9~");
+  char *d = grpc_wire_percent_decode (e);
+  assert_string_equal (d, "a b%c\n\xc3\xa9~");
+  free (e);
+  free (d);
+  d = grpc_wire_percent_decode ("100%");
+  assert_string_equal (d, "100%");
+  free (d);
+  d = grpc_wire_percent_decode ("%zz%4");
+  assert_string_equal (d, "%zz%4");
+  free (d);
+}
+
+static bool
+ctype (const char *s)
+{
+  return grpc_wire_content_type_ok (s, strlen (s));
+}
+
+static void
+test_content_type (void **state)
+{
+  (void) state;
+  assert_true (ctype ("application/grpc"));
+  assert_true (ctype ("application/grpc+proto"));
+  assert_true (ctype ("application/grpc; charset=utf-8"));
+  assert_true (ctype ("Application/GRPC"));
+  assert_false (ctype ("application/grpcx"));
+  assert_false (ctype ("application/json"));
+  assert_false (ctype ("application/grp"));
+  assert_false (ctype (""));
+}
+
+static void
+test_health (void **state)
+{
+  (void) state;
+  char *svc = NULL;
+  assert_int_equal (grpc_wire_health_decode (NULL, 0, &svc), 0);
+  assert_string_equal (svc, "");
+  free (svc);
+  const uint8_t named[] = { 0x0a, 3, 'f', 'o', 'o' };
+  assert_int_equal (grpc_wire_health_decode (named, sizeof named, &svc), 0);
+  assert_string_equal (svc, "foo");
+  free (svc);
+  /* unknown varint, fixed64, fixed32 fields before the name are skipped */
+  const uint8_t unknown[] = { 0x10, 0x96, 0x01, 0x19, 1, 2, 3, 4, 5, 6, 7, 8, 0x25, 1, 2, 3, 4,
+                              0x0a, 1, 'x' };
+  assert_int_equal (grpc_wire_health_decode (unknown, sizeof unknown, &svc), 0);
+  assert_string_equal (svc, "x");
+  free (svc);
+  const uint8_t truncated[] = { 0x0a, 5, 'a' };
+  assert_int_equal (grpc_wire_health_decode (truncated, sizeof truncated, &svc), -1);
+  const uint8_t badvarint[] = { 0x08, 0xff, 0xff };
+  assert_int_equal (grpc_wire_health_decode (badvarint, sizeof badvarint, &svc), -1);
+  const uint8_t group[] = { 0x0b };
+  assert_int_equal (grpc_wire_health_decode (group, sizeof group, &svc), -1);
+  const uint8_t field0[] = { 0x00, 0x01 };
+  assert_int_equal (grpc_wire_health_decode (field0, sizeof field0, &svc), -1);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_timeout),
+    cmocka_unit_test (test_percent),
+    cmocka_unit_test (test_content_type),
+    cmocka_unit_test (test_health),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
