@@ -85,6 +85,7 @@ call_free (struct api_call *call)
   free (call->msg);
   free (call->out);
   free (call->status_msg);
+  free (call->reject_msg);
   free (call);
   s->n_calls--;
   server_maybe_release (s);
@@ -259,22 +260,47 @@ call_queue_message (struct api_call *call, const ProtobufCMessage *msg, size_t s
   call->out_len = need;
 }
 
-/* An answer before dispatch (bad request, deadline): the call stays with the
- * server, which ignores further input and frees it when the stream closes. */
+/* An answer before dispatch: the call stays with the server, which ignores
+ * further input and frees it when the stream closes. A bad request is
+ * answered once the client has sent all of it (some clients, curl among
+ * them, treat the RST_STREAM that must follow an early answer as an error);
+ * only what cannot wait is answered at once: an oversized message (not
+ * worth receiving) and an expired deadline. */
 static void
-call_reject_http (struct api_call *call, int code, const char *msg, const char *http_status)
+call_reject_full (struct api_call *call, int code, const char *msg, const char *http_status,
+                  bool now)
 {
   call->rejected = true;
   free (call->msg);
   call->msg = NULL;
   call_stop_timer (call);
-  call_send_status_http (call, code, msg, http_status);
+  if (now || call->in_complete)
+    {
+      call_send_status_http (call, code, msg, http_status);
+      return;
+    }
+  call->reject_code = code;
+  free (call->reject_msg);
+  call->reject_msg = xstrdup (msg);
+  call->reject_http = http_status;
+}
+
+static void
+call_reject_http (struct api_call *call, int code, const char *msg, const char *http_status)
+{
+  call_reject_full (call, code, msg, http_status, false);
 }
 
 static void
 call_reject (struct api_call *call, int code, const char *msg)
 {
-  call_reject_http (call, code, msg, "200");
+  call_reject_full (call, code, msg, "200", false);
+}
+
+static void
+call_reject_now (struct api_call *call, int code, const char *msg)
+{
+  call_reject_full (call, code, msg, "200", true);
 }
 
 void
@@ -334,7 +360,7 @@ call_on_deadline (sd_event_source *src UNUSED, uint64_t usec UNUSED, void *userd
   if (!call->dispatched)
     {
       if (!call->rejected)
-        call_reject (call, GRPC_DEADLINE_EXCEEDED, "context deadline exceeded");
+        call_reject_now (call, GRPC_DEADLINE_EXCEEDED, "context deadline exceeded");
       return 0;
     }
   if (call->finished)
@@ -433,7 +459,7 @@ call_on_data (struct api_call *call, const uint8_t *data, size_t len)
             {
               cleanup_free char *m = xasprintf (
                   "grpc: received message larger than max (%zu vs. %zu)", mlen, max);
-              call_reject (call, GRPC_RESOURCE_EXHAUSTED, m);
+              call_reject_now (call, GRPC_RESOURCE_EXHAUSTED, m);
               return;
             }
           call->msg_len = mlen;
@@ -478,7 +504,13 @@ void
 call_on_request_end (struct api_call *call)
 {
   call->in_complete = true;
-  if (call->rejected || call->method == NULL)
+  if (call->rejected)
+    {
+      if (call->reject_msg)
+        call_send_status_http (call, call->reject_code, call->reject_msg, call->reject_http);
+      return;
+    }
+  if (call->method == NULL)
     return;
   if (call->n_msgs == 0 || call->prefix_len < 5 || call->msg_have < call->msg_len)
     {

@@ -86,6 +86,9 @@ struct api_call
   ProtobufCMessage *request;
 
   bool rejected;   /* answered before dispatch; further input is ignored */
+  int reject_code; /* a rejection waiting for the end of the request */
+  char *reject_msg;
+  const char *reject_http;
   bool dispatched; /* handed to the handler */
   bool finished;   /* the handler finished it */
   bool cancelled;
