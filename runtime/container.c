@@ -154,6 +154,7 @@ runtime_free (struct runtime *rt)
 {
   if (!rt)
     return;
+  rt->shutting_down = true;
   for (size_t i = 0; i < rt->nbuckets; i++)
     for (struct container *c = rt->buckets[i], *next; c; c = next)
       {
@@ -198,8 +199,6 @@ container_runtime_job (struct container *c, const char *const *sub, const char *
 
 /* ---- stopping: every exit reported once, init last ---- */
 
-static void container_maybe_finish (struct container *c);
-
 static void
 container_delete_done (const struct job_result *r, void *data)
 {
@@ -214,7 +213,7 @@ container_delete_done (const struct job_result *r, void *data)
   container_maybe_finish (c);
 }
 
-static void
+void
 container_maybe_finish (struct container *c)
 {
   if (c->state != CONTAINER_STOPPING || c->job)
@@ -259,7 +258,7 @@ container_on_process_exit (struct process *p)
       container_maybe_finish (c);
       return;
     }
-  if (c->state == CONTAINER_STARTING)
+  if (c->state == CONTAINER_CREATING || c->state == CONTAINER_STARTING)
     {
       /* `<rt> start` has not returned yet: finish the start first so that
        * start-container precedes exit. */

@@ -9,6 +9,7 @@ struct runtime
   struct runtime_config cfg; /* strings owned (copied) */
   struct container **buckets;
   size_t nbuckets, count;
+  bool shutting_down; /* runtime_free: leave shims running, unreaped */
 };
 
 /* container.c */
@@ -18,6 +19,8 @@ struct container *container_alloc (struct runtime *rt, const char *id);
 void container_free (struct container *c);
 void runtime_emit (struct runtime *rt, const char *type, const char *id, const char *pid,
                    uint32_t status);
+/* STOPPING: emit init's exit once every exec's exit was emitted. */
+void container_maybe_finish (struct container *c);
 /* A process's status became known (state EXITED); report and clean up. */
 void container_on_process_exit (struct process *p);
 /* One of c's shims (spawned by us) was reaped. */

@@ -66,8 +66,17 @@ process_free (struct process *p)
     return;
   process_stop_sync (p);
   process_close_fifos (p);
-  /* Our shim may outlive the model (daemon shutdown): stop watching, do not
-   * reap; the kernel reparents it when we exit. */
+  if (p->shim_src && !p->c->rt->shutting_down)
+    {
+      /* Our shim is still running (exit reported at HUP, before the shim
+       * was reaped, or a failed start being undone): hand its child source
+       * to the loop so that the shim is reaped, never left a zombie. */
+      sd_event_source_set_userdata (p->shim_src, NULL);
+      sd_event_source_set_floating (p->shim_src, true);
+      p->shim_src = sd_event_source_unref (p->shim_src);
+    }
+  /* At daemon shutdown our shims outlive the model: stop watching, do not
+   * reap; the kernel reparents them when we exit. */
   p->shim_src = sd_event_source_disable_unref (p->shim_src);
   p->pidfd_src = sd_event_source_disable_unref (p->pidfd_src);
   job_cancel (p->job);
@@ -218,9 +227,16 @@ process_watch_exit (struct process *p, struct ctrd_error **err)
 }
 
 static int
-process_on_shim_exit (sd_event_source *s UNUSED, const siginfo_t *si, void *data)
+process_on_shim_exit (sd_event_source *s, const siginfo_t *si, void *data)
 {
   struct process *p = data;
+  if (!p)
+    {
+      /* A detached reaper (process_free): sd-event reaps the child after
+       * this returns; dropping the loop's reference frees the source. */
+      sd_event_source_set_floating (s, false);
+      return 0;
+    }
   p->shim_exited = true;
   p->shim_src = sd_event_source_disable_unref (p->shim_src);
   log_msg (LOG_LVL_DEBUG, p->c->id, "shim of %s exited (code %d status %d)", p->id,
@@ -288,6 +304,13 @@ process_sync_line (struct process *p, const char *line)
         }
       p->pid = (pid_t) pid;
       process_open_pidfd (p);
+      if (p->pidfd < 0)
+        {
+          /* Already gone (an instant exit): its exit FIFO still reports
+           * the shim's end, and exitStatus the status. */
+          log_msg (LOG_LVL_DEBUG, p->c->id, "process %s (pid %lld) exited before it was watched",
+                   p->id, pid);
+        }
       if (p->starttime && statefile_write_ull (p->dir, "starttime", p->starttime, &err) < 0)
         {
           log_warn ("%s", err->msg);
@@ -433,4 +456,18 @@ process_signal (struct process *p, int sig, struct ctrd_error **err)
   if (m[0] >= 'A' && m[0] <= 'Z')
     m[0] = (char) (m[0] - 'A' + 'a');
   return ctrd_error_grpc (err, e == EPERM ? 7 : 2, "%s", m);
+}
+
+int
+process_control (struct process *p, int type, unsigned a, unsigned b, struct ctrd_error **err)
+{
+  if (p->control_fd < 0 || p->state != PROCESS_RUNNING)
+    return ctrd_error_grpc (err, GRPC_FAILED_PRECONDITION, "process %s is not running", p->id);
+  char line[64];
+  int n = snprintf (line, sizeof line, "%d %u %u\n", type, a, b);
+  /* One short line is atomic on a FIFO (< PIPE_BUF); the shim drains it. */
+  ssize_t w = write (p->control_fd, line, (size_t) n);
+  if (w != n)
+    return ctrd_error_set (err, w < 0 ? errno : EIO, "writing %s/control", p->dir);
+  return 0;
 }

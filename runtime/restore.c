@@ -44,13 +44,14 @@ list_dirs (const char *dir)
 }
 
 /* Is the shim recorded in shim.pid still alive and still that shim (its
- * cwd is the process directory)? */
-static bool
+ * cwd is the process directory)? 1 yes, 0 no, -1 unknown (no shim.pid:
+ * state written by another daemon). */
+static int
 shim_alive (struct process *p)
 {
   unsigned long long pid;
   if (statefile_read_ull (p->dir, "shim.pid", &pid) < 0)
-    return true; /* unknown (older state): rely on the exit FIFO */
+    return -1;
   p->shim_pid = (pid_t) pid;
   int fd = pidfd_open ((pid_t) pid, 0);
   if (fd < 0)
@@ -66,7 +67,7 @@ shim_alive (struct process *p)
     }
   bool alive = pidfd_send_signal (fd, 0, NULL, 0) == 0;
   close (fd);
-  return alive && same;
+  return alive && same ? 1 : 0;
 }
 
 /* Load one process directory. Returns the process, or NULL when it never
@@ -109,7 +110,12 @@ restore_process (struct container *c, const char *name, struct process ***pendin
       ctrd_error_free (&err);
     }
   p->state = PROCESS_RUNNING;
-  if (statefile_read_ull (p->dir, "exitStatus", &v) == 0 || !shim_alive (p) || p->exit_fd < 0)
+  /* A live shim that already wrote exitStatus is still cleaning up (kill
+   * --all, delete): its HUP follows, and reporting the exit before would
+   * free the id while the runtime's state still exists. */
+  int alive = shim_alive (p);
+  bool has_status = statefile_read_ull (p->dir, "exitStatus", &v) == 0;
+  if (p->exit_fd < 0 || alive == 0 || (alive < 0 && has_status))
     {
       *pending = xrealloc (*pending, (*npend + 1) * sizeof **pending);
       (*pending)[(*npend)++] = p;

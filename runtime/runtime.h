@@ -174,6 +174,22 @@ int process_launch (struct process *p, process_launched_fn done, void *data,
  * dir and unlinks it from the container. */
 void process_discard (struct process *p);
 
+/* AddProcess: mkdir <c>/<pid> (EEXIST → ALREADY_EXISTS "mkdir <dir>: file
+ * exists"), write spec as its process.json (a complete exec process object:
+ * `exec: true`, containerd keys), launch the shim in exec mode. A container
+ * that is not running → FAILED_PRECONDITION. Synchronous errors return -1
+ * with nothing left; otherwise done runs later exactly once, with the
+ * RUNNING process (then start-process is emitted) or with the error (then
+ * the process directory is gone and its shim killed/reaped). */
+typedef void (*runtime_exec_fn) (struct process *p, const struct ctrd_error *err, void *data);
+int runtime_exec (struct container *c, const char *pid, json_object *spec, runtime_exec_fn done,
+                  void *data, struct ctrd_error **err);
+
+/* Write one control message (state-and-shim.md §5) to p's `control` FIFO:
+ * type 0 = close stdin, 1 = resize (a = width, b = height). */
+int process_control (struct process *p, int type, unsigned a, unsigned b,
+                     struct ctrd_error **err);
+
 /* Send sig to the process's host pid through its pidfd (the pid-reuse
  * check was done when the pidfd was opened). Errors: Go's lowercase errno
  * texts ("no such process"). */

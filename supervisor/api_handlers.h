@@ -3,6 +3,8 @@
 #ifndef CTRD_SUPERVISOR_API_HANDLERS_H
 #define CTRD_SUPERVISOR_API_HANDLERS_H
 
+#include <stdint.h>
+
 #include <protobuf-c/protobuf-c.h>
 
 struct api_call;
@@ -11,5 +13,16 @@ struct api_call;
 void api_version_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
 /* Events: userdata = struct event_bus * (supervisor/events.h). */
 void api_events_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
+
+/* daemon core (userdata = struct daemon *, supervisor/daemon.h) */
+void api_create_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
+void api_signal_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
+void api_state_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
+void api_add_process_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
+void api_update_process_handle (struct api_call *call, const ProtobufCMessage *req,
+                                void *userdata);
+/* Machine information of daemon.md §10 (cpuN lines of /proc/stat, MemTotal
+ * in MiB), read once at start-up. */
+void machine_info_read (uint32_t *cpus, uint64_t *memory_mib);
 
 #endif

@@ -3,6 +3,8 @@
 #ifndef CTRD_SUPERVISOR_DAEMON_H
 #define CTRD_SUPERVISOR_DAEMON_H
 
+#include <stdint.h>
+
 #include <systemd/sd-event.h>
 
 struct api_server;
@@ -17,6 +19,8 @@ struct daemon
   struct event_bus *bus;     /* events (supervisor/events.h) */
   struct runtime *rt;        /* containers (runtime/runtime.h) */
   struct api_server *server; /* gRPC (api/server.h) */
+  uint32_t machine_cpus;      /* daemon.md §10, read at start-up */
+  uint64_t machine_memory_mib;
 };
 
 #endif

@@ -1,0 +1,271 @@
+"""Shared helper of the daemon integration tests and bench/daemon-bench.
+
+Starts the real containerd (with the real shim and runc) on a private
+--state-dir and unix socket under a temp dir, waits for its READY=1 over
+NOTIFY_SOCKET (no polling), talks to it with Python grpcio (stubs generated
+from api/api.proto at run time), collects events on a background stream,
+and cleans up whatever the tests made: containers (runtime delete -f),
+shims, the temp dir.
+"""
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import grpc
+
+TOP_SRC = os.environ.get("CTRD_TOP_SRCDIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), ".."))
+TOP_BUILD = os.environ.get("CTRD_TOP_BUILDDIR") or os.getcwd()
+
+_GEN = tempfile.mkdtemp(prefix="ctrd-pb-")
+subprocess.check_call([sys.executable, "-m", "grpc_tools.protoc", "-I" + os.path.join(TOP_SRC, "api"),
+                       "--python_out=" + _GEN, "--grpc_python_out=" + _GEN,
+                       os.path.join(TOP_SRC, "api", "api.proto"),
+                       os.path.join(TOP_SRC, "api", "google", "protobuf", "timestamp.proto")],
+                      stdout=subprocess.DEVNULL)
+sys.path.insert(0, _GEN)
+import api_pb2 as pb  # noqa: E402
+import api_pb2_grpc  # noqa: E402
+shutil.rmtree(_GEN, ignore_errors=True)
+
+DAEMON = os.path.join(TOP_BUILD, "supervisor", "containerd")
+SHIM = os.path.join(TOP_BUILD, "shim", "containerd-shim")
+
+
+class Tap:
+    """TAP printer: plan up front, one line per check, exit status at the end."""
+
+    def __init__(self, plan):
+        self.plan, self.n, self.failed = plan, 0, 0
+        print("1..%d" % plan, flush=True)
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n, name), flush=True)
+        if not cond and diag is not None:
+            for line in str(diag).splitlines():
+                print("# " + line, flush=True)
+        return cond
+
+    def skip(self, name, reason):
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, name, reason), flush=True)
+
+    def done(self):
+        while self.n < self.plan:
+            self.ok(False, "not reached")
+        sys.exit(1 if self.failed else 0)
+
+
+_ROOTFS_CACHE = {}
+
+
+def make_rootfs(tmp):
+    """One busybox rootfs per temp dir (tests/make-bundle.sh), shared by bundles."""
+    if tmp not in _ROOTFS_CACHE:
+        base = os.path.join(tmp, "base-bundle")
+        subprocess.check_call(["sh", os.path.join(TOP_SRC, "tests", "make-bundle.sh"), base, "true"],
+                              stdout=subprocess.DEVNULL)
+        with open(os.path.join(base, "config.json")) as f:
+            _ROOTFS_CACHE[tmp] = (os.path.join(base, "rootfs"), json.load(f))
+    return _ROOTFS_CACHE[tmp]
+
+
+def make_bundle(tmp, name, args, terminal=False, memory=None, edit=None):
+    """A bundle dir whose config.json runs args on the shared rootfs."""
+    rootfs, cfg = make_rootfs(tmp)
+    cfg = json.loads(json.dumps(cfg))
+    d = os.path.join(tmp, "bundles", name)
+    os.makedirs(d, exist_ok=True)
+    cfg["root"]["path"] = rootfs
+    cfg["process"]["args"] = list(args)
+    cfg["process"]["terminal"] = terminal
+    if memory:
+        cfg.setdefault("linux", {}).setdefault("resources", {})["memory"] = {"limit": memory}
+    if edit:
+        edit(cfg)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    return d
+
+
+class Daemon:
+    def __init__(self, tmp=None, args=()):
+        self.tmp = tmp or tempfile.mkdtemp(prefix="ctrd-it-")
+        self.state = os.path.join(self.tmp, "state")
+        self.sock = os.path.join(self.tmp, "ctrd.sock")
+        self.log = os.path.join(self.tmp, "daemon.log")
+        self.args = list(args)
+        self.proc = None
+        self.channel = None
+        self.stub = None
+        self.events = []          # every event seen by the collector, in order
+        self._evq = queue.Queue()
+        self._ev_call = None
+        self.extra_runtimes = set()
+
+    # -- life cycle ---------------------------------------------------------
+    def start(self, timeout=20):
+        nd = tempfile.mkdtemp(prefix="ctrd-notify-")
+        path = os.path.join(nd, "notify.sock")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(path)
+        s.settimeout(timeout)
+        env = dict(os.environ, NOTIFY_SOCKET=path)
+        env["PATH"] = os.path.dirname(SHIM) + ":" + env.get("PATH", "/usr/bin:/bin")
+        cmd = [DAEMON, "--state-dir", self.state, "--listen", "unix://" + self.sock,
+               "--shim", SHIM] + self.args
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=out, start_new_session=True)
+        try:
+            while True:
+                msg = s.recv(4096).decode(errors="replace")
+                if "READY=1" in msg.split("\n"):
+                    break
+        except socket.timeout:
+            self.proc.kill()
+            raise RuntimeError("containerd did not report READY=1:\n" + self.read_log())
+        finally:
+            s.close()
+            shutil.rmtree(nd, ignore_errors=True)
+        self.channel = grpc.insecure_channel("unix://" + self.sock)
+        self.stub = api_pb2_grpc.APIStub(self.channel)
+        return self
+
+    def read_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stop the daemon (containers keep running). Returns its exit status."""
+        self.stop_events()
+        if self.channel:
+            self.channel.close()
+            self.channel = None
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def cleanup(self):
+        """Remove every container, shim and the temp dir the tests left."""
+        self.stop(signal.SIGKILL)
+        for cid in sorted(os.listdir(self.state)) if os.path.isdir(self.state) else []:
+            cdir = os.path.join(self.state, cid)
+            if not os.path.isdir(cdir):
+                continue
+            rt = "runc"
+            try:
+                with open(os.path.join(cdir, "state.json")) as f:
+                    rt = json.load(f).get("runtime") or "runc"
+            except (OSError, ValueError):
+                pass
+            for p in os.listdir(cdir):
+                try:
+                    with open(os.path.join(cdir, p, "shim.pid")) as f:
+                        os.kill(int(f.read()), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
+            subprocess.call([rt, "delete", "-f", cid], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- events -------------------------------------------------------------
+    def start_events(self, **kw):
+        """Subscribe (live) and collect events in a thread."""
+        req = pb.EventsRequest(**kw)
+        self._ev_call = self.stub.Events(req)
+        ready = threading.Event()
+
+        def run(call):
+            ready.set()
+            try:
+                for ev in call:
+                    self.events.append(ev)
+                    self._evq.put(ev)
+            except grpc.RpcError:
+                pass
+        threading.Thread(target=run, args=(self._ev_call,), daemon=True).start()
+        ready.wait()
+        # A State round trip after subscribing: the server handles requests
+        # of a connection in order, so the subscription is registered now.
+        self.stub.State(pb.StateRequest())
+
+    def stop_events(self):
+        if self._ev_call is not None:
+            self._ev_call.cancel()
+            self._ev_call = None
+
+    def wait_event(self, pred, timeout=20):
+        """First collected event (old or new) matching pred, or None at timeout."""
+        seen = 0
+        deadline = time.monotonic() + timeout
+        while True:
+            for ev in self.events[seen:]:
+                if pred(ev):
+                    return ev
+            seen = len(self.events)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                self._evq.get(timeout=left)
+            except queue.Empty:
+                return None
+
+    def wait_exit(self, cid, pid="init", timeout=20):
+        return self.wait_event(lambda e: e.type == "exit" and e.id == cid and e.pid == pid,
+                               timeout)
+
+    # -- calls --------------------------------------------------------------
+    def create(self, cid, bundle, timeout=30, **kw):
+        return self.stub.CreateContainer(pb.CreateContainerRequest(id=cid, bundlePath=bundle, **kw),
+                                         timeout=timeout)
+
+
+def rpc_error(fn, *a, **kw):
+    """(code, details) of a failing call, or (None, response)."""
+    try:
+        return None, fn(*a, **kw)
+    except grpc.RpcError as e:
+        return e.code(), e.details()
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def runc_list_ids(runtime="runc"):
+    try:
+        out = subprocess.run([runtime, "list", "-q"], capture_output=True, text=True).stdout
+    except OSError:
+        return []
+    return out.split()

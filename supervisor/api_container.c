@@ -1,0 +1,244 @@
+/* Container and Process messages from the runtime model (api_container.h). */
+#include "supervisor/api_container.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "lib/util.h"
+#include "runtime/runtime.h"
+
+static char *
+jstr (json_object *o, const char *key)
+{
+  json_object *v;
+  if (o && json_object_object_get_ex (o, key, &v) && json_object_is_type (v, json_type_string))
+    return xstrdup (json_object_get_string (v));
+  return xstrdup ("");
+}
+
+static bool
+jbool (json_object *o, const char *key)
+{
+  json_object *v;
+  return o && json_object_object_get_ex (o, key, &v) && json_object_get_boolean (v);
+}
+
+static char **
+jstrv (json_object *a, size_t *n)
+{
+  *n = 0;
+  if (!a || !json_object_is_type (a, json_type_array) || json_object_array_length (a) == 0)
+    return NULL;
+  size_t len = json_object_array_length (a);
+  char **v = xmalloc0 (len * sizeof *v);
+  for (size_t i = 0; i < len; i++)
+    {
+      json_object *s = json_object_array_get_idx (a, i);
+      v[(*n)++] = xstrdup (json_object_is_type (s, json_type_string) ? json_object_get_string (s)
+                                                                     : "");
+    }
+  return v;
+}
+
+static json_object *
+jget (json_object *o, const char *key)
+{
+  json_object *v = NULL;
+  if (o)
+    json_object_object_get_ex (o, key, &v);
+  return v;
+}
+
+static Types__Process *
+process_message (struct process *p)
+{
+  json_object *s = p->spec;
+  Types__Process *m = xmalloc (sizeof *m);
+  types__process__init (m);
+  m->pid = xstrdup (p->id);
+  m->terminal = jbool (s, "terminal");
+  m->user = xmalloc (sizeof *m->user);
+  types__user__init (m->user);
+  json_object *u = jget (s, "user"), *v;
+  if ((v = jget (u, "uid")))
+    m->user->uid = (uint32_t) json_object_get_int64 (v);
+  if ((v = jget (u, "gid")))
+    m->user->gid = (uint32_t) json_object_get_int64 (v);
+  json_object *ag = jget (u, "additionalGids");
+  if (ag && json_object_is_type (ag, json_type_array) && json_object_array_length (ag) > 0)
+    {
+      size_t len = json_object_array_length (ag);
+      m->user->additionalgids = xmalloc (len * sizeof (uint32_t));
+      for (size_t i = 0; i < len; i++)
+        m->user->additionalgids[i] = (uint32_t) json_object_get_int64 (json_object_array_get_idx (ag, i));
+      m->user->n_additionalgids = len;
+    }
+  m->args = jstrv (jget (s, "args"), &m->n_args);
+  m->env = jstrv (jget (s, "env"), &m->n_env);
+  m->cwd = jstr (s, "cwd");
+  m->systempid = p->pid > 0 ? (uint32_t) p->pid : 0;
+  m->stdin = jstr (s, "containerdStdin");
+  m->stdout = jstr (s, "containerdStdout");
+  m->stderr = jstr (s, "containerdStderr");
+  m->capabilities = jstrv (jget (jget (s, "capabilities"), "effective"), &m->n_capabilities);
+  m->apparmorprofile = jstr (s, "apparmorProfile");
+  m->selinuxlabel = jstr (s, "selinuxLabel");
+  m->nonewprivileges = jbool (s, "noNewPrivileges");
+  json_object *rl = jget (s, "rlimits");
+  if (rl && json_object_is_type (rl, json_type_array) && json_object_array_length (rl) > 0)
+    {
+      size_t len = json_object_array_length (rl);
+      m->rlimits = xmalloc (len * sizeof *m->rlimits);
+      for (size_t i = 0; i < len; i++)
+        {
+          json_object *e = json_object_array_get_idx (rl, i);
+          Types__Rlimit *r = xmalloc (sizeof *r);
+          types__rlimit__init (r);
+          r->type = jstr (e, "type");
+          if ((v = jget (e, "soft")))
+            r->soft = (uint64_t) json_object_get_int64 (v);
+          if ((v = jget (e, "hard")))
+            r->hard = (uint64_t) json_object_get_int64 (v);
+          m->rlimits[m->n_rlimits++] = r;
+        }
+    }
+  return m;
+}
+
+/* Directory of pid's cgroup for a v1 controller (or the v2 unified one when
+ * the host has no such v1 hierarchy). NULL when unknown. */
+static char *
+cgroup_dir (pid_t pid, const char *controller)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/cgroup", (int) pid);
+  FILE *f = fopen (path, "re");
+  if (!f)
+    return NULL;
+  char *line = NULL, *res = NULL, *unified = NULL;
+  size_t cap = 0;
+  while (!res && getline (&line, &cap, f) > 0)
+    {
+      line[strcspn (line, "\n")] = '\0';
+      char *c1 = strchr (line, ':');
+      char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      if (!c2)
+        continue;
+      *c2 = '\0';
+      const char *ctrls = c1 + 1, *cg = c2 + 1;
+      if (!*ctrls && strncmp (line, "0", 1) == 0)
+        {
+          free (unified);
+          unified = xasprintf ("/sys/fs/cgroup%s", cg);
+          continue;
+        }
+      cleanup_free char *list = xstrdup (ctrls);
+      char *save = NULL;
+      for (char *t = strtok_r (list, ",", &save); t; t = strtok_r (NULL, ",", &save))
+        if (strcmp (t, controller) == 0)
+          {
+            res = xasprintf ("/sys/fs/cgroup/%s%s", controller, cg);
+            break;
+          }
+    }
+  free (line);
+  fclose (f);
+  if (res)
+    {
+      free (unified);
+      return res;
+    }
+  return unified;
+}
+
+static void
+container_pids (Types__Container *m, pid_t init_pid)
+{
+  cleanup_free char *dir = cgroup_dir (init_pid, "pids");
+  if (!dir)
+    return;
+  cleanup_free char *path = path_join (dir, "cgroup.procs");
+  FILE *f = fopen (path, "re");
+  if (!f)
+    return;
+  unsigned long v;
+  size_t cap = 0;
+  while (fscanf (f, "%lu", &v) == 1)
+    {
+      if (m->n_pids == cap)
+        {
+          cap = cap ? cap * 2 : 8;
+          m->pids = xrealloc (m->pids, cap * sizeof *m->pids);
+        }
+      m->pids[m->n_pids++] = (uint32_t) v;
+    }
+  fclose (f);
+}
+
+/* Frozen by `<rt> pause`? (freezer v1 or cgroup.freeze v2) */
+static bool
+container_frozen (pid_t init_pid)
+{
+  cleanup_free char *dir = cgroup_dir (init_pid, "freezer");
+  if (!dir)
+    return false;
+  cleanup_free char *v1 = path_join (dir, "freezer.state");
+  cleanup_free char *buf = NULL;
+  size_t len;
+  cleanup_error struct ctrd_error *e = NULL;
+  if (read_file (v1, &buf, &len, 64, &e) == 0)
+    return strncmp (buf, "FROZEN", 6) == 0 || strncmp (buf, "FREEZING", 8) == 0;
+  ctrd_error_free (&e);
+  cleanup_free char *v2 = path_join (dir, "cgroup.freeze");
+  if (read_file (v2, &buf, &len, 64, &e) == 0)
+    return buf[0] == '1';
+  return false;
+}
+
+Types__Container *
+api_container_message (struct container *c, bool with_pids)
+{
+  Types__Container *m = xmalloc (sizeof *m);
+  types__container__init (m);
+  m->id = xstrdup (c->id);
+  m->bundlepath = xstrdup (c->bundle ? c->bundle : "");
+  m->runtime = xstrdup (c->runtime_bin ? c->runtime_bin : "");
+  size_t n = 0;
+  for (struct process *p = c->procs; p; p = p->next)
+    n++;
+  if (n)
+    m->processes = xmalloc (n * sizeof *m->processes);
+  /* init first, then execs in creation order (procs is newest first) */
+  if (c->init)
+    m->processes[m->n_processes++] = process_message (c->init);
+  size_t first_exec = m->n_processes;
+  for (struct process *p = c->procs; p; p = p->next)
+    if (p != c->init)
+      m->processes[m->n_processes++] = process_message (p);
+  for (size_t i = first_exec, j = m->n_processes; j > i + 1; i++, j--)
+    {
+      Types__Process *t = m->processes[i];
+      m->processes[i] = m->processes[j - 1];
+      m->processes[j - 1] = t;
+    }
+  for (size_t i = 0; c->labels && c->labels[i]; i++)
+    m->n_labels++;
+  if (m->n_labels)
+    {
+      m->labels = xmalloc (m->n_labels * sizeof *m->labels);
+      for (size_t i = 0; i < m->n_labels; i++)
+        m->labels[i] = xstrdup (c->labels[i]);
+    }
+  bool running = c->init && c->init->state == PROCESS_RUNNING && c->init->pid > 0
+                 && (c->state == CONTAINER_RUNNING || c->state == CONTAINER_STARTING);
+  if (running && container_frozen (c->init->pid))
+    m->status = xstrdup ("paused");
+  else
+    m->status = xstrdup (running ? "running" : "stopped");
+  if (with_pids && running)
+    container_pids (m, c->init->pid);
+  return m;
+}

@@ -1,0 +1,64 @@
+/* CreateContainer (api.md, daemon.md §4): validation, then the runtime's
+ * asynchronous start; the reply carries the Container message. */
+#include <stdlib.h>
+
+#include "api/api.pb-c.h"
+#include "api/server.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "runtime/runtime.h"
+#include "supervisor/api_container.h"
+#include "supervisor/api_handlers.h"
+#include "supervisor/daemon.h"
+
+static char **
+strv_from (char **v, size_t n)
+{
+  char **r = NULL;
+  for (size_t i = 0; i < n; i++)
+    strv_push (&r, v[i]);
+  return r;
+}
+
+static void
+create_done (struct container *c, const struct ctrd_error *err, void *data)
+{
+  struct api_call *call = data;
+  if (err)
+    {
+      api_call_fail_error (call, err);
+      return;
+    }
+  Types__CreateContainerResponse resp = TYPES__CREATE_CONTAINER_RESPONSE__INIT;
+  resp.container = api_container_message (c, false);
+  api_call_reply (call, &resp.base);
+  protobuf_c_message_free_unpacked (&resp.container->base, NULL);
+}
+
+void
+api_create_handle (struct api_call *call, const ProtobufCMessage *request, void *userdata)
+{
+  struct daemon *d = userdata;
+  const Types__CreateContainerRequest *r = (const Types__CreateContainerRequest *) request;
+  cleanup_strv char **labels = strv_from (r->labels, r->n_labels);
+  cleanup_strv char **rargs = strv_from (r->runtimeargs, r->n_runtimeargs);
+  struct container_create cc = {
+    .id = r->id,
+    .bundle = r->bundlepath,
+    .stdin_path = r->stdin,
+    .stdout_path = r->stdout,
+    .stderr_path = r->stderr,
+    .labels = labels,
+    .no_pivot = r->nopivotroot,
+    .runtime = r->runtime,
+    .runtime_args = rargs,
+    .checkpoint = r->checkpoint,
+    .checkpoint_dir = r->checkpointdir,
+  };
+  cleanup_error struct ctrd_error *err = NULL;
+  if (runtime_container_create (d->rt, &cc, create_done, call, &err) < 0)
+    {
+      log_msg (LOG_LVL_DEBUG, NULL, "CreateContainer %s: %s", r->id, err->msg);
+      api_call_fail_error (call, err);
+    }
+}

@@ -1,0 +1,39 @@
+/* UpdateProcess (api.md): close stdin and/or resize through the process's
+ * `control` FIFO (state-and-shim.md §5). */
+#include "api/api.pb-c.h"
+#include "api/server.h"
+#include "runtime/runtime.h"
+#include "supervisor/api_handlers.h"
+#include "supervisor/daemon.h"
+
+void
+api_update_process_handle (struct api_call *call, const ProtobufCMessage *request, void *userdata)
+{
+  struct daemon *d = userdata;
+  const Types__UpdateProcessRequest *r = (const Types__UpdateProcessRequest *) request;
+  struct container *c = runtime_find (d->rt, r->id);
+  if (!c)
+    {
+      api_call_fail (call, GRPC_NOT_FOUND, "containerd: container not found");
+      return;
+    }
+  struct process *p = container_find_process (c, r->pid);
+  if (!p)
+    {
+      api_call_fail (call, GRPC_NOT_FOUND, "containerd: process not found for container");
+      return;
+    }
+  cleanup_error struct ctrd_error *err = NULL;
+  if (r->closestdin && process_control (p, 0, 0, 0, &err) < 0)
+    {
+      api_call_fail_error (call, err);
+      return;
+    }
+  if ((r->width > 0 || r->height > 0) && process_control (p, 1, r->width, r->height, &err) < 0)
+    {
+      api_call_fail_error (call, err);
+      return;
+    }
+  Types__UpdateProcessResponse resp = TYPES__UPDATE_PROCESS_RESPONSE__INIT;
+  api_call_reply (call, &resp.base);
+}

@@ -1,0 +1,242 @@
+/* containerd: the daemon (daemon.md §1–§2). One sd-event loop runs
+ * everything: the gRPC server, shims' exit FIFOs, runtime jobs, timers,
+ * signals. SIGTERM/SIGINT stop the loop and leave containers and shims
+ * running for the next daemon to adopt. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "api/api.pb-c.h"
+#include "api/listen.h"
+#include "api/server.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "runtime/runtime.h"
+#include "supervisor/api_handlers.h"
+#include "supervisor/daemon.h"
+#include "supervisor/events.h"
+#include "supervisor/options.h"
+
+static void
+daemon_emit (void *data, const char *type, const char *id, const char *pid, uint32_t status)
+{
+  struct daemon *d = data;
+  event_bus_publish (d->bus, type, id, pid, status);
+}
+
+static int
+daemon_on_stop (sd_event_source *s UNUSED, const struct signalfd_siginfo *si, void *data)
+{
+  struct daemon *d = data;
+  log_info ("stopping containerd after receiving %s", strsignal ((int) si->ssi_signo));
+  sd_event_exit (d->loop, 0);
+  return 0;
+}
+
+static int
+daemon_on_usr1 (sd_event_source *s UNUSED, const struct signalfd_siginfo *si UNUSED, void *data)
+{
+  struct daemon *d = data;
+  log_info ("containers: %zu, api connections: %zu, calls in flight: %zu",
+            runtime_count (d->rt), api_server_connection_count (d->server),
+            api_server_call_count (d->server));
+  return 0;
+}
+
+/* §2 step 3: a soft RLIMIT_NOFILE ≤ 1024 is raised to the hard limit. */
+static int
+daemon_raise_nofile (struct ctrd_error **err)
+{
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) < 0)
+    return ctrd_error_set (err, errno, "getrlimit");
+  if (rl.rlim_cur > 1024)
+    return 0;
+  log_warn ("containerd: low RLIMIT_NOFILE changing to max (current %llu, max %llu)",
+            (unsigned long long) rl.rlim_cur, (unsigned long long) rl.rlim_max);
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &rl) < 0)
+    return ctrd_error_set (err, errno, "setrlimit");
+  return 0;
+}
+
+/* §2 step 7: exactly one listener for "proto://address". */
+static int
+daemon_listen (struct api_server *server, const char *spec, struct ctrd_error **err)
+{
+  const char *sep = strstr (spec, "://");
+  if (!sep)
+    return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT,
+                            "bad listen address format %s, expected proto://address", spec);
+  cleanup_free char *proto = xstrndup (spec, (size_t) (sep - spec));
+  const char *addr = sep + 3;
+  if (strcmp (proto, "unix") == 0 || strcmp (proto, "tcp") == 0)
+    {
+      int fd = api_listen_address (spec, err);
+      if (fd < 0)
+        return strcmp (proto, "unix") == 0
+                   ? ctrd_error_wrap (err, "can't create unix socket %s", addr)
+                   : -1;
+      return api_server_add_listener (server, fd, err);
+    }
+  if (strcmp (proto, "fd") == 0)
+    {
+      int n = sd_listen_fds (1);
+      if (n < 0)
+        return ctrd_error_set (err, -n, "sd_listen_fds");
+      long long want = -1;
+      if (*addr && strcmp (addr, "*") != 0
+          && (parse_int64 (addr, &want, false) < 0 || want < SD_LISTEN_FDS_START))
+        return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "invalid fd address %s", addr);
+      int used = 0;
+      for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++)
+        {
+          if (want >= 0 && fd != want)
+            {
+              close (fd);
+              continue;
+            }
+          fd_set_cloexec (fd, true);
+          fd_set_nonblock (fd, true);
+          if (api_server_add_listener (server, fd, err) < 0)
+            return -1;
+          used++;
+        }
+      if (used == 0)
+        return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "incorrect number of listeners");
+      return 0;
+    }
+  return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "invalid protocol format: \"%s\"", proto);
+}
+
+#define METHOD(name, req, resp, stream, fn)                                                      \
+  { "/types.API/" name, &types__##req##__descriptor, &types__##resp##__descriptor, stream, fn }
+
+static void
+daemon_register (struct daemon *d)
+{
+  static const struct api_method core[] = {
+    METHOD ("CreateContainer", create_container_request, create_container_response, false,
+            api_create_handle),
+    METHOD ("Signal", signal_request, signal_response, false, api_signal_handle),
+    METHOD ("State", state_request, state_response, false, api_state_handle),
+    METHOD ("AddProcess", add_process_request, add_process_response, false,
+            api_add_process_handle),
+    METHOD ("UpdateProcess", update_process_request, update_process_response, false,
+            api_update_process_handle),
+#ifdef CTRD_HAVE_OPS_HANDLERS
+    METHOD ("UpdateContainer", update_container_request, update_container_response, false,
+            api_update_handle),
+    METHOD ("CreateCheckpoint", create_checkpoint_request, create_checkpoint_response, false,
+            api_checkpoint_create_handle),
+    METHOD ("DeleteCheckpoint", delete_checkpoint_request, delete_checkpoint_response, false,
+            api_checkpoint_delete_handle),
+    METHOD ("ListCheckpoint", list_checkpoint_request, list_checkpoint_response, false,
+            api_checkpoint_list_handle),
+    METHOD ("Stats", stats_request, stats_response, false, api_stats_handle),
+#endif
+  };
+  for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+    api_server_register (d->server, &core[i], d);
+  static const struct api_method events
+      = METHOD ("Events", events_request, event, true, api_events_handle);
+  api_server_register (d->server, &events, d->bus);
+  static const struct api_method version
+      = METHOD ("GetServerVersion", get_server_version_request, get_server_version_response,
+                false, api_version_handle);
+  api_server_register (d->server, &version, d);
+  api_server_register_health (d->server);
+}
+
+static int
+daemon_run (struct daemon *d, const struct daemon_options *o, struct ctrd_error **err)
+{
+  if (daemon_raise_nofile (err) < 0)
+    return -1;
+  /* Signals are taken from the loop (signalfd); children through sd-event
+   * child sources, which need SIGCHLD blocked. */
+  sigset_t ss;
+  sigemptyset (&ss);
+  sigaddset (&ss, SIGTERM);
+  sigaddset (&ss, SIGINT);
+  sigaddset (&ss, SIGCHLD);
+  sigaddset (&ss, SIGUSR1);
+  sigprocmask (SIG_BLOCK, &ss, NULL);
+  signal (SIGPIPE, SIG_IGN);
+
+  if (mkdir_p (o->state_dir, 0755, err) < 0)
+    return -1;
+  int r = sd_event_new (&d->loop);
+  if (r < 0)
+    return ctrd_error_set (err, -r, "sd_event_new");
+  if (sd_event_add_signal (d->loop, NULL, SIGTERM, daemon_on_stop, d) < 0
+      || sd_event_add_signal (d->loop, NULL, SIGINT, daemon_on_stop, d) < 0
+      || sd_event_add_signal (d->loop, NULL, SIGUSR1, daemon_on_usr1, d) < 0)
+    return ctrd_error_set (err, EIO, "signal sources");
+  machine_info_read (&d->machine_cpus, &d->machine_memory_mib);
+  if (event_bus_open (o->state_dir, o->retain_count, &d->bus, err) < 0)
+    return -1;
+  struct runtime_config cfg = {
+    .loop = d->loop,
+    .state_dir = o->state_dir,
+    .shim = o->shim,
+    .runtime = o->runtime,
+    .runtime_args = o->runtime_args,
+    .start_timeout_ns = o->start_timeout_ns,
+    .emit = daemon_emit,
+    .emit_data = d,
+  };
+  d->rt = runtime_new (&cfg);
+  if (api_server_new (d->loop, &d->server, err) < 0)
+    return -1;
+  daemon_register (d);
+  if (daemon_listen (d->server, o->listen, err) < 0)
+    return -1;
+  /* Adopt what the previous daemon left; exits that happened meanwhile are
+   * published now, before any client can subscribe live. */
+  runtime_restore (d->rt);
+  /* Unset NOTIFY_SOCKET: shims and runtimes inherit our environment, and
+   * runc would take it for its own notify socket. */
+  sd_notify (1, "READY=1");
+  log_info ("containerd: serving on %s (state %s)", o->listen, o->state_dir);
+  r = sd_event_loop (d->loop);
+  if (r < 0)
+    return ctrd_error_set (err, -r, "event loop");
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  struct daemon_options o;
+  int pr = daemon_options_parse (argc, argv, &o);
+  if (pr != 0)
+    {
+      daemon_options_free (&o);
+      return pr > 0 ? 0 : 1;
+    }
+  log_set_level (daemon_options_log_level (&o));
+  if (o.pprof_address && *o.pprof_address)
+    log_warn ("--pprof-address is accepted for compatibility and ignored");
+  struct daemon d = { .opts = &o };
+  cleanup_error struct ctrd_error *err = NULL;
+  int rc = daemon_run (&d, &o, &err);
+  if (rc < 0)
+    log_msg (LOG_LVL_FATAL, NULL, "%s", err->msg);
+  /* Shims and containers keep running: the model is freed, not the state. */
+  api_server_free (d.server);
+  runtime_free (d.rt);
+  event_bus_free (d.bus);
+  sd_event_unref (d.loop);
+  daemon_options_free (&o);
+  return rc < 0 ? 1 : 0;
+}
