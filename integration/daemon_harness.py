@@ -263,6 +263,21 @@ def pid_alive(pid):
         return False
 
 
+def wait_pid_gone(pid, timeout):
+    """Wait (pidfd, no polling loop) until pid has exited; False at timeout."""
+    import select
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        p = select.poll()
+        p.register(fd, select.POLLIN)
+        return bool(p.poll(timeout * 1000))
+    finally:
+        os.close(fd)
+
+
 def runc_list_ids(runtime="runc"):
     try:
         out = subprocess.run([runtime, "list", "-q"], capture_output=True, text=True).stdout
