@@ -128,6 +128,8 @@ struct container
   struct job *job;            /* start / delete job in flight */
   bool init_exited_early;     /* init exited while STARTING */
   bool need_delete;           /* STOPPING: run `<rt> delete -f` first */
+  /* ops (runtime/ops.h): the pause/resume/update/checkpoint job in flight */
+  struct ops_op *ops_op;
 };
 
 struct runtime *runtime_new (const struct runtime_config *cfg);

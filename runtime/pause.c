@@ -1,0 +1,131 @@
+/* Pause/resume (runtime.md #7, #8) and the job plumbing shared by every
+ * container operation of ops.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "runtime/internal.h"
+#include "runtime/job.h"
+#include "runtime/ops-internal.h"
+
+/* One runtime call on behalf of a container. The job's callback gets this,
+ * never the container: the container may be freed while the job runs (its
+ * init exited), so it is looked up again by id and recognised by its
+ * ops_op back-pointer, which a new container of the same id cannot have. */
+struct ops_op
+{
+  struct runtime *rt;
+  struct container *c; /* compared, not dereferenced, after the job */
+  char *id;
+  enum ops_kind kind;
+  char *log_hint;
+  ops_done_fn done;
+  void *data;
+};
+
+static const char *
+ops_kind_name (enum ops_kind k)
+{
+  switch (k)
+    {
+    case OPS_PAUSE: return "pause";
+    case OPS_RESUME: return "resume";
+    case OPS_UPDATE: return "update";
+    case OPS_CHECKPOINT: return "checkpoint";
+    }
+  return "?";
+}
+
+int
+ops_check_container (const struct container *c, struct ctrd_error **err)
+{
+  if (c->state != CONTAINER_RUNNING || !c->init || c->init->state != PROCESS_RUNNING)
+    return ctrd_error_grpc (err, GRPC_FAILED_PRECONDITION, "container %s is not running", c->id);
+  if (c->ops_op)
+    return ctrd_error_grpc (err, GRPC_ABORTED,
+                            "container %s: a %s is still in progress, try again when it is done",
+                            c->id, ops_kind_name (c->ops_op->kind));
+  return 0;
+}
+
+/* The message of a failed runtime call. update reports the runtime's output
+ * alone (runtime.md §5); everything else as the original: `exit status N:
+ * "<output>"`. */
+static char *
+ops_error_text (const struct ops_op *op, const struct job_result *r)
+{
+  if (op->kind == OPS_UPDATE && !r->timed_out && r->out_len + r->err_len > 0)
+    {
+      char *t = xasprintf ("%s%s", r->out, r->err);
+      size_t n = strlen (t);
+      while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == ' '))
+        t[--n] = '\0';
+      return t;
+    }
+  return job_error_text (r);
+}
+
+static void
+ops_job_done (const struct job_result *r, void *data)
+{
+  struct ops_op *op = data;
+  struct container *c = runtime_find (op->rt, op->id);
+  if (c && c == op->c && c->ops_op == op)
+    c->ops_op = NULL;
+  cleanup_error struct ctrd_error *err = NULL;
+  if (job_succeeded (r))
+    {
+      if (r->err_len > 0)
+        log_msg (LOG_LVL_WARN, op->id, "%s: %s", ops_kind_name (op->kind), r->err);
+      if (op->kind == OPS_PAUSE || op->kind == OPS_RESUME)
+        runtime_emit (op->rt, ops_kind_name (op->kind), op->id, NULL, 0);
+    }
+  else
+    {
+      cleanup_free char *t = ops_error_text (op, r);
+      if (op->log_hint)
+        ctrd_error_set (&err, 0, "%s (%s)", t, op->log_hint);
+      else
+        ctrd_error_set (&err, 0, "%s", t);
+      log_msg (LOG_LVL_INFO, op->id, "%s failed: %s", ops_kind_name (op->kind), err->msg);
+    }
+  op->done (err, op->data);
+  free (op->id);
+  free (op->log_hint);
+  free (op);
+}
+
+int
+ops_run (struct container *c, enum ops_kind kind, const char *const *sub, const char *stdin_data,
+         size_t stdin_len, const char *log_hint, ops_done_fn done, void *data,
+         struct ctrd_error **err)
+{
+  struct ops_op *op = xmalloc0 (sizeof *op);
+  op->rt = c->rt;
+  op->c = c;
+  op->id = xstrdup (c->id);
+  op->kind = kind;
+  op->log_hint = log_hint ? xstrdup (log_hint) : NULL;
+  op->done = done;
+  op->data = data;
+  if (container_runtime_job (c, sub, stdin_data, stdin_len, ops_job_done, op, NULL, err) < 0)
+    {
+      free (op->id);
+      free (op->log_hint);
+      free (op);
+      return ctrd_error_wrap (err, "%s %s", c->runtime_bin, ops_kind_name (kind));
+    }
+  c->ops_op = op;
+  return 0;
+}
+
+int
+ops_pause (struct container *c, bool pause, ops_done_fn done, void *data,
+           struct ctrd_error **err)
+{
+  if (ops_check_container (c, err) < 0)
+    return -1;
+  const char *sub[] = { pause ? "pause" : "resume", c->id, NULL };
+  return ops_run (c, pause ? OPS_PAUSE : OPS_RESUME, sub, NULL, 0, NULL, done, data, err);
+}
