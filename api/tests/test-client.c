@@ -190,6 +190,20 @@ read_events (struct api_stream *s, int n, int64_t timeout)
   return api_stream_next (s, &m, timeout, &err) == API_STREAM_END && m == NULL;
 }
 
+static bool
+state_call_ok_any (struct api_client *c)
+{
+  cleanup_error struct ctrd_error *err = NULL;
+  Types__StateResponse *resp = NULL;
+  if (call_state (c, "any", &resp, 5 * SEC, &err) < 0)
+    {
+      diag_err (err);
+      return false;
+    }
+  protobuf_c_message_free_unpacked (&resp->base, NULL);
+  return true;
+}
+
 /* ---- a raw HTTP/2 peer for faults ---- */
 
 /* Listen on a fresh socket; a child accepts one connection, reads what the
@@ -234,7 +248,7 @@ rawserver_wait (pid_t pid)
 }
 
 static void
-test_raw_fault (const char *what, const void *reply, size_t len, int want_code)
+test_raw_fault (const char *what, const void *reply, size_t len, int64_t timeout, int want_code)
 {
   cleanup_free char *addr = NULL;
   pid_t pid = rawserver_start (what, reply, len, &addr);
@@ -243,7 +257,7 @@ test_raw_fault (const char *what, const void *reply, size_t len, int want_code)
   Types__StateResponse *resp = NULL;
   int r = api_client_connect (addr, 5 * SEC, &c, &err);
   if (r == 0)
-    r = call_state (c, "x", &resp, 10 * SEC, &err);
+    r = call_state (c, "x", &resp, timeout, &err);
   if (!ok (r < 0 && err != NULL && ctrd_error_code (err) == want_code, "raw server, %s → code %d",
            what, want_code))
     diag_err (err);
@@ -499,15 +513,178 @@ test_raw_faults (void)
     0, 0, 0, 4, 0, 0, 0, 0, 0,                /* SETTINGS (empty) */
     0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, 2,    /* RST_STREAM 1 INTERNAL_ERROR */
   };
-  test_raw_fault ("rst", settings_rst, sizeof settings_rst, GRPC_UNAVAILABLE);
+  test_raw_fault ("rst", settings_rst, sizeof settings_rst, 0, GRPC_UNAVAILABLE);
   static const char garbage[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
-  test_raw_fault ("garbage", garbage, sizeof garbage - 1, GRPC_UNAVAILABLE);
-  test_raw_fault ("close", NULL, 0, GRPC_UNAVAILABLE);
+  test_raw_fault ("garbage", garbage, sizeof garbage - 1, 0, GRPC_UNAVAILABLE);
+  test_raw_fault ("close", NULL, 0, 0, GRPC_UNAVAILABLE);
+  /* A server that never answers: only the deadline ends the call. */
+  test_raw_fault ("silent", settings_rst, 9, 200 * NSEC_PER_MSEC, GRPC_DEADLINE_EXCEEDED);
   static const uint8_t goaway[] = {
     0, 0, 0, 4, 0, 0, 0, 0, 0,                            /* SETTINGS */
     0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,    /* GOAWAY last 0 NO_ERROR */
   };
-  test_raw_fault ("goaway", goaway, sizeof goaway, GRPC_UNAVAILABLE);
+  test_raw_fault ("goaway", goaway, sizeof goaway, 0, GRPC_UNAVAILABLE);
+}
+
+/* A listener that never accepts: once its backlog is full, connect waits
+ * and the connect timeout ends it. */
+static void
+test_connect_timeout (void)
+{
+  cleanup_free char *path = path_join (tmpdir, "backlog.sock");
+  struct sockaddr_un sun = { .sun_family = AF_UNIX };
+  snprintf (sun.sun_path, sizeof sun.sun_path, "%s", path);
+  int lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0 || bind (lfd, (struct sockaddr *) &sun, sizeof sun) < 0 || listen (lfd, 0) < 0)
+    abort ();
+  struct api_client *held[4] = { NULL };
+  cleanup_error struct ctrd_error *err = NULL;
+  int64_t t0 = 0, took = 0;
+  size_t i;
+  for (i = 0; i < ARRAY_SIZE (held); i++)
+    {
+      t0 = time_now_mono_ns ();
+      if (api_client_connect (path, 200 * NSEC_PER_MSEC, &held[i], &err) < 0)
+        break;
+    }
+  took = time_now_mono_ns () - t0;
+  if (!ok (i > 0 && i < ARRAY_SIZE (held) && err && ctrd_error_code (err) == GRPC_UNAVAILABLE
+               && strstr (err->msg, "timed out") && took >= 150 * NSEC_PER_MSEC && took < 2 * SEC,
+           "full backlog: connect times out after %lld ms (%zu queued)",
+           (long long) (took / NSEC_PER_MSEC), i))
+    diag_err (err);
+  else
+    printf ("# %s\n", err->msg);
+  for (i = 0; i < ARRAY_SIZE (held); i++)
+    api_client_free (held[i]);
+  close (lfd);
+}
+
+/* ---- against ctrd's own server (api/tests/test-server) ---- */
+
+static bool
+read_line (int fd, char *line, size_t size)
+{
+  size_t n = 0;
+  while (n < size - 1)
+    {
+      ssize_t r = read (fd, line + n, 1);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        break;
+      if (line[n] == '\n')
+        break;
+      n++;
+    }
+  line[n] = '\0';
+  return n > 0;
+}
+
+static void
+test_ctrd_server (void)
+{
+  const char *build = getenv ("CTRD_TOP_BUILDDIR");
+  cleanup_free char *bin = xasprintf ("%s/api/tests/test-server", build ? build : ".");
+  if (access (bin, X_OK) < 0)
+    {
+      ok (true, "ctrd test-server # SKIP %s not built", bin);
+      return;
+    }
+  cleanup_free char *sock = path_join (tmpdir, "ctrd.sock");
+  int out[2];
+  if (pipe2 (out, O_CLOEXEC) < 0)
+    abort ();
+  pid_t pid = fork ();
+  if (pid < 0)
+    abort ();
+  if (pid == 0)
+    {
+      dup2 (out[1], 1);
+      execl (bin, bin, sock, (char *) NULL);
+      _exit (127);
+    }
+  close (out[1]);
+  char line[256];
+  if (!ok (read_line (out[0], line, sizeof line) && strncmp (line, "READY", 5) == 0,
+           "ctrd test-server ready"))
+    goto out;
+
+  cleanup_error struct ctrd_error *err = NULL;
+  struct api_client *c = NULL;
+  if (!ok (api_client_connect (sock, SEC, &c, &err) == 0, "connect to ctrd server"))
+    goto out;
+  Types__StateResponse *resp = NULL;
+  int r = call_state (c, "abc", &resp, 5 * SEC, &err);
+  ok (r == 0 && resp->n_containers == 1 && strcmp (resp->containers[0]->id, "abc") == 0,
+      "ctrd server: unary State");
+  if (resp)
+    protobuf_c_message_free_unpacked (&resp->base, NULL);
+  resp = NULL;
+
+  char id[160];
+  snprintf (id, sizeof id, "fail:5:%s", ERROR_MESSAGE);
+  r = call_state (c, id, &resp, 5 * SEC, &err);
+  if (!ok (r < 0 && err && ctrd_error_code (err) == GRPC_NOT_FOUND
+               && strcmp (err->msg, ERROR_MESSAGE) == 0,
+           "ctrd server: error status, non-ASCII message round trip"))
+    diag_err (err);
+
+  r = call_state (c, "hang", &resp, 300 * NSEC_PER_MSEC, &err);
+  if (!ok (r < 0 && err && ctrd_error_code (err) == GRPC_DEADLINE_EXCEEDED,
+           "ctrd server: deadline → DEADLINE_EXCEEDED"))
+    diag_err (err);
+
+  Types__StateRequest sreq = TYPES__STATE_REQUEST__INIT;
+  r = api_client_call (c, "/types.API/NoSuchMethod", &sreq.base, &types__state_response__descriptor,
+                       (ProtobufCMessage **) &resp, 5 * SEC, &err);
+  if (!ok (r < 0 && err && ctrd_error_code (err) == GRPC_UNIMPLEMENTED,
+           "ctrd server: unknown method → UNIMPLEMENTED"))
+    diag_err (err);
+
+  snprintf (id, sizeof id, "big:%u", 5u << 20);
+  r = call_state (c, id, &resp, 30 * SEC, &err);
+  if (!ok (r == 0 && strlen (resp->containers[0]->bundlepath) == 5u << 20,
+           "ctrd server: 5 MiB response"))
+    diag_err (err);
+  if (resp)
+    protobuf_c_message_free_unpacked (&resp->base, NULL);
+  resp = NULL;
+
+  struct api_stream *s = open_events (c, "count:4");
+  ProtobufCMessage *m = NULL;
+  int got = 0;
+  while (s && (r = api_stream_next (s, &m, 5 * SEC, &err)) == API_STREAM_MSG)
+    {
+      if (((Types__Event *) m)->status == (uint32_t) got)
+        got++;
+      protobuf_c_message_free_unpacked (m, NULL);
+    }
+  ok (got == 4 && r == API_STREAM_END, "ctrd server: 4 events then END");
+  api_stream_free (s);
+
+  s = open_events (c, "open");
+  r = s ? api_stream_next (s, &m, 5 * SEC, &err) : -1;
+  if (r == API_STREAM_MSG)
+    protobuf_c_message_free_unpacked (m, NULL);
+  ok (r == API_STREAM_MSG && state_call_ok_any (c), "ctrd server: unary call while a stream is open");
+  api_stream_free (s);
+  /* The RST went out before this call's HEADERS: once it is answered, the
+   * server has dropped the stream. */
+  ok (state_call_ok_any (c), "ctrd server: call after the cancel");
+  kill (pid, SIGUSR1);
+  ok (read_line (out[0], line, sizeof line) && strstr (line, " calls=0 ") != NULL,
+      "ctrd server: no call left after the cancel (%s)", line);
+  api_client_free (c);
+out:
+  kill (pid, SIGTERM);
+  if (read_line (out[0], line, sizeof line))
+    printf ("# %s\n", line);
+  close (out[0]);
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  ok (WIFEXITED (status) && WEXITSTATUS (status) == 0, "ctrd test-server exited cleanly");
 }
 
 int
@@ -529,6 +706,7 @@ main (void)
 
   test_connect_errors ();
   test_raw_faults ();
+  test_connect_timeout ();
 
   struct pyserver ps = { .stdin_fd = -1 };
   if (ok (pyserver_start (&ps, "py.sock"), "python server ready"))
@@ -547,6 +725,7 @@ main (void)
     }
   pyserver_stop (&ps);
   test_server_dies ();
+  test_ctrd_server ();
 
   rm_rf (tmpdir, NULL);
   printf ("1..%d\n", n_test);
