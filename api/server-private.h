@@ -42,6 +42,8 @@ struct conn
   nghttp2_session *session;
   struct api_call *calls; /* calls whose stream is open */
   struct conn *prev, *next;
+  uint8_t *wbuf; /* frames from nghttp2 not yet written to the socket */
+  size_t wlen, wcap;
   uint32_t events; /* current epoll mask */
   bool in_io;      /* inside conn_input: the caller updates events */
   bool closing;

@@ -1,10 +1,12 @@
 /* gRPC server: listeners, connections and their nghttp2 server sessions on
  * an sd-event loop. The per-call protocol lives in call.c.
  *
- * Writing: nghttp2 writes straight to the non-blocking socket from its send
- * callback; when the socket is full it keeps the rest and we ask for
- * EPOLLOUT. EPOLLOUT is armed only while the session wants to write, so an
- * idle connection never wakes the loop. Replies finished outside the
+ * Writing: the frames nghttp2 serialises (nghttp2_session_mem_send) are
+ * gathered in a buffer and written with one send(): a unary answer's
+ * HEADERS, DATA and trailers leave in one syscall. When the socket is full
+ * the rest waits in the buffer, nothing more is taken from nghttp2, and
+ * EPOLLOUT is armed; it is armed only while there is something to write, so
+ * an idle connection never wakes the loop. Replies finished outside the
  * connection's own I/O callback only arm EPOLLOUT: the next loop iteration
  * flushes them, which keeps nghttp2 from being re-entered. */
 #include "api/server-private.h"
@@ -22,28 +24,11 @@
 #define READ_CHUNK (16 * 1024)
 #define READS_PER_WAKEUP 8 /* fairness between busy connections */
 #define ACCEPTS_PER_WAKEUP 16
+#define WRITE_BATCH (64 * 1024) /* stop taking frames from nghttp2 beyond this */
 
 static const char health_path[] = "/grpc.health.v1.Health/Check";
 
 /* ---- nghttp2 callbacks ---------------------------------------------------- */
-
-static ssize_t
-cb_send (nghttp2_session *session UNUSED, const uint8_t *data, size_t length, int flags UNUSED,
-         void *user_data)
-{
-  struct conn *c = user_data;
-  for (;;)
-    {
-      ssize_t n = send (c->fd, data, length, MSG_NOSIGNAL);
-      if (n >= 0)
-        return n;
-      if (errno == EINTR)
-        continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return NGHTTP2_ERR_WOULDBLOCK;
-      return NGHTTP2_ERR_CALLBACK_FAILURE;
-    }
-}
 
 static struct api_call *
 stream_call (nghttp2_session *session, int32_t stream_id)
@@ -181,6 +166,7 @@ conn_close (struct conn *c)
   nghttp2_session_del (c->session);
   sd_event_source_disable_unref (c->io);
   close (c->fd);
+  free (c->wbuf);
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -204,7 +190,8 @@ conn_close (struct conn *c)
 static void
 conn_update_events (struct conn *c)
 {
-  uint32_t want = EPOLLIN | (nghttp2_session_want_write (c->session) ? EPOLLOUT : 0);
+  bool out = c->wlen > 0 || nghttp2_session_want_write (c->session);
+  uint32_t want = EPOLLIN | (out ? EPOLLOUT : 0);
   if (want != c->events)
     {
       c->events = want;
@@ -213,18 +200,65 @@ conn_update_events (struct conn *c)
     }
 }
 
-/* Flush and decide whether the connection lives on. 0, or -1 when closed. */
+/* Write the buffered frames. 0 (possibly with some left: socket full), or
+ * -1 on a socket error. */
+static int
+conn_write (struct conn *c)
+{
+  size_t off = 0;
+  while (off < c->wlen)
+    {
+      ssize_t n = send (c->fd, c->wbuf + off, c->wlen - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        break;
+      if (n < 0)
+        {
+          log_debug ("api: connection fd %d: send: %s", c->fd, strerror (errno));
+          return -1;
+        }
+      off += (size_t) n;
+    }
+  memmove (c->wbuf, c->wbuf + off, c->wlen - off);
+  c->wlen -= off;
+  return 0;
+}
+
+/* Serialise what nghttp2 has, write it, and decide whether the connection
+ * lives on. 0, or -1 when closed. */
 static int
 conn_flush (struct conn *c)
 {
-  int rv = nghttp2_session_send (c->session);
-  if (rv != 0)
+  while (c->wlen < WRITE_BATCH)
     {
-      log_debug ("api: connection fd %d: send: %s", c->fd, nghttp2_strerror (rv));
+      const uint8_t *data;
+      ssize_t n = nghttp2_session_mem_send (c->session, &data);
+      if (n < 0)
+        {
+          log_debug ("api: connection fd %d: %s", c->fd, nghttp2_strerror ((int) n));
+          conn_close (c);
+          return -1;
+        }
+      if (n == 0)
+        break;
+      if (c->wlen + (size_t) n > c->wcap)
+        {
+          c->wcap = (c->wlen + (size_t) n) * 2;
+          c->wbuf = xrealloc (c->wbuf, c->wcap);
+        }
+      memcpy (c->wbuf + c->wlen, data, (size_t) n);
+      c->wlen += (size_t) n;
+      if (c->wlen >= WRITE_BATCH && (conn_write (c) < 0 || c->wlen > 0))
+        break; /* error (handled below) or socket full */
+    }
+  if (conn_write (c) < 0)
+    {
       conn_close (c);
       return -1;
     }
-  if (!nghttp2_session_want_read (c->session) && !nghttp2_session_want_write (c->session))
+  if (c->wlen == 0 && !nghttp2_session_want_read (c->session)
+      && !nghttp2_session_want_write (c->session))
     {
       conn_close (c);
       return -1;
@@ -389,7 +423,6 @@ api_server_new (sd_event *loop, struct api_server **out, struct ctrd_error **err
       free (s);
       return ctrd_error_set (err, ENOMEM, "cannot allocate HTTP/2 callbacks");
     }
-  nghttp2_session_callbacks_set_send_callback (s->callbacks, cb_send);
   nghttp2_session_callbacks_set_on_begin_headers_callback (s->callbacks, cb_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback (s->callbacks, cb_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback (s->callbacks, cb_frame_recv);
@@ -399,6 +432,8 @@ api_server_new (sd_event *loop, struct api_server **out, struct ctrd_error **err
   /* grpc-go of 2016 sends an :authority holding a socket path ('/'), which
    * nghttp2's HTTP semantics checks reject: we check what gRPC needs. */
   nghttp2_option_set_no_http_messaging (s->option, 1);
+  /* closed streams are kept only for the priority tree, which gRPC does not use */
+  nghttp2_option_set_no_closed_streams (s->option, 1);
   *out = s;
   return 0;
 }
