@@ -25,4 +25,15 @@ void api_update_process_handle (struct api_call *call, const ProtobufCMessage *r
  * in MiB), read once at start-up. */
 void machine_info_read (uint32_t *cpus, uint64_t *memory_mib);
 
+/* ops (userdata = struct daemon *): UpdateContainer, checkpoints, Stats */
+#define CTRD_HAVE_OPS_HANDLERS 1
+void api_update_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
+void api_checkpoint_create_handle (struct api_call *call, const ProtobufCMessage *req,
+                                   void *userdata);
+void api_checkpoint_delete_handle (struct api_call *call, const ProtobufCMessage *req,
+                                   void *userdata);
+void api_checkpoint_list_handle (struct api_call *call, const ProtobufCMessage *req,
+                                 void *userdata);
+void api_stats_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
+
 #endif
