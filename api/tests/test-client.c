@@ -3,6 +3,7 @@
  * reset, garbage, an immediate close), a raw socket in a child process that
  * writes fixed HTTP/2 frames. TAP output. A watchdog alarm turns a hang into
  * a failure. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -50,6 +51,20 @@ diag_err (const struct ctrd_error *e)
     printf ("# error (code %d): %s\n", ctrd_error_code (e), e->msg);
   else
     printf ("# no error\n");
+}
+
+static int
+count_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  if (d == NULL)
+    return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir (d)))
+    n += e->d_name[0] != '.';
+  closedir (d);
+  return n;
 }
 
 /* ---- the Python server ---- */
@@ -672,10 +687,32 @@ test_ctrd_server (void)
   /* The RST went out before this call's HEADERS: once it is answered, the
    * server has dropped the stream. */
   ok (state_call_ok_any (c), "ctrd server: call after the cancel");
+  /* Throughput over one connection (a figure, loosely bounded). */
+  int64_t t0 = time_now_mono_ns ();
+  int calls = 0;
+  while (calls < 2000 && state_call_ok_any (c))
+    calls++;
+  int64_t took = time_now_mono_ns () - t0;
+  ok (calls == 2000, "ctrd server: 2000 sequential unary calls, %.0f calls/s",
+      calls * 1e9 / (double) (took ? took : 1));
   kill (pid, SIGUSR1);
   ok (read_line (out[0], line, sizeof line) && strstr (line, " calls=0 ") != NULL,
       "ctrd server: no call left after the cancel (%s)", line);
   api_client_free (c);
+
+  /* Connections come and go without leaking fds (in either process). */
+  int before = count_fds ();
+  bool all = true;
+  for (int i = 0; i < 100 && all; i++)
+    {
+      c = NULL;
+      all = api_client_connect (sock, SEC, &c, &err) == 0 && state_call_ok_any (c);
+      struct api_stream *st = all ? open_events (c, "open") : NULL;
+      api_client_free (c);
+      api_stream_free (st); /* after the client: must still be safe */
+    }
+  ok (all && count_fds () == before, "100 connect/call/stream/free cycles, no fd leaked (%d fds)",
+      count_fds ());
 out:
   kill (pid, SIGTERM);
   if (read_line (out[0], line, sizeof line))
