@@ -5,4 +5,4 @@ if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP needs root"; exit 0; fi
 command -v runc >/dev/null || { echo "1..0 # SKIP runc not installed"; exit 0; }
 here=$(cd "$(dirname "$0")" && pwd)
 top_src=${CTRD_TOP_SRCDIR:-$here/..}
-exec "$GRPC_PYTHON" "$top_src/integration/test-daemon.py"
+exec "$GRPC_PYTHON" "$top_src/integration/$(basename "$0" .sh).py"

@@ -134,11 +134,14 @@ restore_container (struct runtime *rt, const char *name)
                err->msg);
       goto remove;
     }
-  cleanup_strv char **procs = list_dirs (c->dir);
   struct process **pending = NULL;
   size_t npend = 0;
-  for (size_t i = 0; procs && procs[i]; i++)
-    restore_process (c, procs[i], &pending, &npend);
+  {
+    /* (a block: `goto remove` above must not skip a cleanup variable) */
+    cleanup_strv char **procs = list_dirs (c->dir);
+    for (size_t i = 0; procs && procs[i]; i++)
+      restore_process (c, procs[i], &pending, &npend);
+  }
   if (!c->procs)
     {
       log_msg (LOG_LVL_WARN, name, "container has no process running,removing state directory.");

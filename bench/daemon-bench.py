@@ -1,0 +1,116 @@
+"""Daemon figures (issue 4): real containerd + shim + runc, busybox bundles.
+
+  create→running median of N vs bare `runc create` + `runc start` (same run,
+  same bundle); C concurrent CreateContainer calls (wall time, errors);
+  process death → `exit` event at a subscriber (median); daemon RSS with R
+  running containers.
+Usage: daemon-bench.py [N=20] [C=50] [R=100]
+"""
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("CTRD_TOP_SRCDIR", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..")), "integration"))
+import daemon_harness as h  # noqa: E402
+from daemon_harness import pb  # noqa: E402
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+C = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+R = int(sys.argv[3]) if len(sys.argv) > 3 else 100
+
+
+def ms(v):
+    return "%.2f ms" % (v * 1000)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+d = h.Daemon()
+try:
+    d.start()
+    d.start_events()
+    bundle = h.make_bundle(d.tmp, "sleep", ["sleep", "100000"])
+
+    def kill_and_wait(cid):
+        d.stub.Signal(pb.SignalRequest(id=cid, pid="init", signal=9))
+        if d.wait_exit(cid, timeout=30) is None:
+            raise RuntimeError("no exit event for " + cid)
+
+    # 1. create → running, daemon vs bare runc, interleaved
+    dt, rt = [], []
+    for i in range(N):
+        cid = "b%d" % i
+        t0 = time.monotonic()
+        d.create(cid, bundle)
+        dt.append(time.monotonic() - t0)
+        kill_and_wait(cid)
+        rid = "bare%d" % i
+        t0 = time.monotonic()
+        subprocess.check_call(["runc", "create", "--bundle", bundle, rid],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        subprocess.check_call(["runc", "start", rid])
+        rt.append(time.monotonic() - t0)
+        subprocess.call(["runc", "delete", "-f", rid])
+    md, mr = statistics.median(dt), statistics.median(rt)
+    print("create->running median of %d: daemon %s, bare runc create+start %s, overhead %s "
+          "(ratio %.2f)" % (N, ms(md), ms(mr), ms(md - mr), md / mr), flush=True)
+
+    # 2. concurrent creates
+    t0 = time.monotonic()
+    futs = [d.stub.CreateContainer.future(pb.CreateContainerRequest(id="c%d" % i,
+                                                                    bundlePath=bundle),
+                                          timeout=120) for i in range(C)]
+    errors = []
+    for f in futs:
+        try:
+            f.result()
+        except Exception as e:  # noqa: BLE001
+            errors.append(str(e)[:200])
+    wall = time.monotonic() - t0
+    print("%d concurrent CreateContainer: wall %s, errors %d%s" % (
+        C, ms(wall), len(errors), (": " + errors[0]) if errors else ""), flush=True)
+
+    # 3. death → exit event latency (SIGKILL sent here; the kernel kills at once)
+    lat = []
+    for i in range(min(C, 20)):
+        cid = "c%d" % i
+        st = d.stub.State(pb.StateRequest(id=cid))
+        pid = st.containers[0].processes[0].systemPid
+        t0 = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        ev = d.wait_exit(cid, timeout=30)
+        lat.append(time.monotonic() - t0)
+        if ev is None:
+            raise RuntimeError("no exit event")
+    print("process death -> exit event at a subscriber: median %s, max %s (n=%d)" % (
+        ms(statistics.median(lat)), ms(max(lat)), len(lat)), flush=True)
+    for i in range(min(C, 20), C):
+        kill_and_wait("c%d" % i)
+
+    # 4. RSS with R running containers
+    base = rss_kib(d.proc.pid)
+    for i in range(R):
+        d.create("r%d" % i, bundle)
+    full = rss_kib(d.proc.pid)
+    nfd = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+    print("daemon RSS: %d KiB idle, %d KiB (%.1f MiB) with %d running containers; %d fds" % (
+        base, full, full / 1024, R, nfd), flush=True)
+    t0 = time.monotonic()
+    for _ in range(20):
+        d.stub.State(pb.StateRequest())
+    print("State RPC with %d containers: mean %s" % (R, ms((time.monotonic() - t0) / 20)))
+    for i in range(R):
+        kill_and_wait("r%d" % i)
+finally:
+    d.cleanup()
