@@ -20,7 +20,10 @@ struct api_stream;
 int api_client_connect (const char *address, int64_t timeout_ns, struct api_client **out,
                         struct ctrd_error **err);
 void api_client_free (struct api_client *c);
-/* The connection's fd, for poll() in callers that multiplex (ctr attach). */
+/* The connection's fd, for poll() in callers that multiplex (ctr attach).
+ * Messages may already be queued in a stream without the fd being readable:
+ * call api_stream_next (s, &m, 0, ...) until it returns API_STREAM_TIMEOUT
+ * before polling the fd again. */
 int api_client_fd (const struct api_client *c);
 
 /* Unary call on path ("/types.API/State"). On success returns 0 and *resp

@@ -384,6 +384,12 @@ test_unary (struct api_client *c)
     protobuf_c_message_free_unpacked (&resp->base, NULL);
   resp = NULL;
 
+  /* A 2 MiB request: more than the peer's initial flow-control windows. */
+  cleanup_free char *long_id = xmalloc ((2u << 20) + 1);
+  memset (long_id, 'q', 2u << 20);
+  long_id[2u << 20] = '\0';
+  ok (state_echo_ok (c, long_id), "2 MiB request");
+
   snprintf (id, sizeof id, "big:%u", 65u << 20);
   r = call_state (c, id, &resp, 30 * SEC, &err);
   if (!ok (r < 0 && err && ctrd_error_code (err) == GRPC_RESOURCE_EXHAUSTED,
