@@ -360,6 +360,18 @@ test_unary (struct api_client *c)
     protobuf_c_message_free_unpacked (&resp->base, NULL);
   resp = NULL;
 
+  r = call_state (c, "peer", &resp, 123 * NSEC_PER_MSEC, &err);
+  if (ok (r == 0 && resp->n_containers == 1, "peer sees a 123ms call"))
+    {
+      double left = atof (resp->containers[0]->bundlepath);
+      ok (left > 0.05 && left <= 0.123, "grpc-timeout 123m (server sees %.3f s left)", left);
+    }
+  else
+    diag_err (err);
+  if (resp)
+    protobuf_c_message_free_unpacked (&resp->base, NULL);
+  resp = NULL;
+
   int64_t t0 = time_now_mono_ns ();
   r = call_state (c, "slow", &resp, 300 * NSEC_PER_MSEC, &err);
   int64_t took = time_now_mono_ns () - t0;
