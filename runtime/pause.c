@@ -74,7 +74,17 @@ ops_job_done (const struct job_result *r, void *data)
   if (c && c == op->c && c->ops_op == op)
     c->ops_op = NULL;
   cleanup_error struct ctrd_error *err = NULL;
-  if (job_succeeded (r))
+  if (job_succeeded (r) && op->kind == OPS_UPDATE && strcasestr (r->err, "kernel memory")
+      && strstr (r->err, "ignored"))
+    {
+      /* runc ≥ 1.0 accepts kernel memory limits and drops them with a
+       * warning: say so instead of reporting a limit that is not there. */
+      ctrd_error_grpc (&err, GRPC_FAILED_PRECONDITION,
+                       "kernelMemoryLimit/kernelTCPMemoryLimit not applied: the OCI runtime "
+                       "ignores kernel memory limits (the request's other limits were applied)");
+      log_msg (LOG_LVL_WARN, op->id, "update: %s", r->err);
+    }
+  else if (job_succeeded (r))
     {
       if (r->err_len > 0)
         log_msg (LOG_LVL_WARN, op->id, "%s: %s", ops_kind_name (op->kind), r->err);

@@ -1,0 +1,535 @@
+/* Unit tests for runtime/ops: the update document, checkpoint config/argv,
+ * name checks, checkpoint listing and deletion on a real directory, and the
+ * asynchronous job plumbing (argv order, stdin, events, one operation per
+ * container, a container that goes away mid-job).
+ *
+ * The job tests use a recording fake runtime (a shell script): they check
+ * what ctrd sends and how it reacts to success and failure, which needs no
+ * container. The real runc/CRIU paths are covered by integration/test-ops. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/util.h"
+#include "runtime/internal.h"
+#include "runtime/ops.h"
+
+static char *
+slurp (const char *path)
+{
+  char *s = NULL;
+  if (read_file (path, &s, NULL, 1 << 20, NULL) < 0)
+    return NULL;
+  return s;
+}
+
+static void
+test_update_json (void **state)
+{
+  (void) state;
+  struct ops_resources r = { 0 };
+  assert_true (ops_resources_empty (&r));
+  cleanup_free char *empty = ops_update_json (&r, NULL);
+  assert_string_equal (empty, "{}\n");
+
+  r.memory_limit = 64 << 20;
+  r.memory_swap = UINT64_MAX; /* Docker's -1: unlimited */
+  r.memory_reservation = 32 << 20;
+  r.kernel_memory = 1;
+  r.kernel_tcp_memory = 2;
+  r.cpu_shares = 512;
+  r.cpu_quota = 50000;
+  r.cpu_period = 100000;
+  r.cpu_rt_runtime = 950;
+  r.cpu_rt_period = 1000;
+  r.cpuset_cpus = "0-1";
+  r.cpuset_mems = "0";
+  r.pids_limit = 42;
+  r.blkio_weight = 500;
+  assert_false (ops_resources_empty (&r));
+  cleanup_free char *all = ops_update_json (&r, NULL);
+  assert_string_equal (all,
+                       "{\"memory\":{\"limit\":67108864,\"reservation\":33554432,\"swap\":-1,"
+                       "\"kernel\":1,\"kernelTCP\":2},\"cpu\":{\"shares\":512,\"quota\":50000,"
+                       "\"period\":100000,\"realtimeRuntime\":950,\"realtimePeriod\":1000,"
+                       "\"cpus\":\"0-1\",\"mems\":\"0\"},\"pids\":{\"limit\":42},"
+                       "\"blockIO\":{\"weight\":500}}\n");
+
+  /* only what was given, sections omitted when empty */
+  struct ops_resources one = { .pids_limit = 7 };
+  cleanup_free char *p = ops_update_json (&one, NULL);
+  assert_string_equal (p, "{\"pids\":{\"limit\":7}}\n");
+  struct ops_resources cpus = { .cpuset_cpus = "0", .cpuset_mems = "" };
+  cleanup_free char *c = ops_update_json (&cpus, NULL);
+  assert_string_equal (c, "{\"cpu\":{\"cpus\":\"0\"}}\n");
+}
+
+static void
+test_update_json_errors (void **state)
+{
+  (void) state;
+  struct ctrd_error *err = NULL;
+  struct ops_resources w = { .blkio_weight = 5 };
+  assert_null (ops_update_json (&w, &err));
+  assert_int_equal (ctrd_error_code (err), GRPC_INVALID_ARGUMENT);
+  assert_non_null (strstr (err->msg, "blkioWeight 5 is out of range"));
+  ctrd_error_free (&err);
+  w.blkio_weight = 1001;
+  assert_null (ops_update_json (&w, &err));
+  ctrd_error_free (&err);
+  /* the original truncated to uint16: 65536+500 must not become 500 */
+  w.blkio_weight = 65536 + 500;
+  assert_null (ops_update_json (&w, &err));
+  ctrd_error_free (&err);
+
+  struct ops_resources leaf = { .blkio_leaf_weight = 100 };
+  assert_false (ops_resources_empty (&leaf));
+  assert_null (ops_update_json (&leaf, &err));
+  assert_int_equal (ctrd_error_code (err), GRPC_UNIMPLEMENTED);
+  assert_non_null (strstr (err->msg, "blkioLeafWeight"));
+  ctrd_error_free (&err);
+  struct ops_resources dev = { .memory_limit = 1 << 20, .n_blkio_devices = 1 };
+  assert_null (ops_update_json (&dev, &err));
+  assert_int_equal (ctrd_error_code (err), GRPC_UNIMPLEMENTED);
+  ctrd_error_free (&err);
+}
+
+static void
+test_checkpoint_config_and_argv (void **state)
+{
+  (void) state;
+  setenv ("TZ", "UTC", 1);
+  tzset ();
+  char *const ns[] = { (char *) "network", (char *) "ipc", NULL };
+  struct ops_checkpoint cp = { .name = "cp1", .tcp = true, .unix_sockets = true, .empty_ns = ns };
+  /* 2017-05-30T09:13:03.1234Z */
+  cleanup_free char *cfg = ops_checkpoint_config (&cp, 1496135583123400000LL);
+  assert_string_equal (cfg, "{\"created\":\"2017-05-30T09:13:03.1234Z\",\"name\":\"cp1\","
+                            "\"tcp\":true,\"unixSockets\":true,\"shell\":false,\"exit\":false,"
+                            "\"emptyNS\":[\"network\",\"ipc\"]}\n");
+  struct ops_checkpoint plain = { .name = "x", .exit = true, .shell = true };
+  cleanup_free char *cfg2 = ops_checkpoint_config (&plain, 1496135583000000000LL);
+  assert_string_equal (cfg2, "{\"created\":\"2017-05-30T09:13:03Z\",\"name\":\"x\",\"tcp\":false,"
+                             "\"unixSockets\":false,\"shell\":true,\"exit\":true}\n");
+
+  cleanup_strv char **a = ops_checkpoint_sub ("/c/cp1", &cp, "ctr1");
+  const char *want[] = { "checkpoint", "--image-path", "/c/cp1", "--work-path", "/c/cp1/criu.work",
+                         "--leave-running", "--tcp-established", "--ext-unix-sk", "--empty-ns",
+                         "network", "--empty-ns", "ipc", "ctr1", NULL };
+  for (size_t i = 0; want[i]; i++)
+    assert_string_equal (a[i], want[i]);
+  assert_null (a[ARRAY_SIZE (want) - 1]);
+  cleanup_strv char **b = ops_checkpoint_sub ("/c/x", &plain, "ctr1");
+  const char *want2[] = { "checkpoint", "--image-path", "/c/x", "--work-path", "/c/x/criu.work",
+                          "--shell-job", "ctr1", NULL };
+  for (size_t i = 0; want2[i]; i++)
+    assert_string_equal (b[i], want2[i]);
+  assert_null (b[ARRAY_SIZE (want2) - 1]);
+}
+
+static void
+test_checkpoint_name (void **state)
+{
+  (void) state;
+  struct ctrd_error *err = NULL;
+  assert_int_equal (ops_checkpoint_name_check ("cp-1.v2", NULL), 0);
+  assert_int_equal (ops_checkpoint_name_check ("", &err), -1);
+  assert_string_equal (err->msg, "checkpoint name cannot be empty");
+  ctrd_error_free (&err);
+  const char *bad[] = { "..", ".", "../x", "a/b", "/abs", "-x", "a\nb", NULL };
+  for (size_t i = 0; bad[i]; i++)
+    {
+      assert_int_equal (ops_checkpoint_name_check (bad[i], &err), -1);
+      assert_int_equal (ctrd_error_code (err), GRPC_INVALID_ARGUMENT);
+      ctrd_error_free (&err);
+    }
+}
+
+static char *tmp_root;
+
+static void
+put (const char *rel, const char *text)
+{
+  cleanup_free char *p = path_join (tmp_root, rel);
+  assert_int_equal (write_file (p, text, strlen (text), 0644, NULL), 0);
+}
+
+static void
+mk (const char *rel)
+{
+  cleanup_free char *p = path_join (tmp_root, rel);
+  assert_int_equal (mkdir_p (p, 0755, NULL), 0);
+}
+
+static void
+test_checkpoint_list_delete (void **state)
+{
+  (void) state;
+  struct ctrd_error *err = NULL;
+  struct ops_checkpoint_info *v;
+  size_t n;
+  cleanup_free char *parent = path_join (tmp_root, "cps");
+
+  /* missing directory → NOT_FOUND */
+  assert_int_equal (ops_checkpoint_list (parent, &v, &n, &err), -1);
+  assert_int_equal (ctrd_error_code (err), GRPC_NOT_FOUND);
+  ctrd_error_free (&err);
+
+  mk ("cps");
+  assert_int_equal (ops_checkpoint_list (parent, &v, &n, NULL), 0);
+  assert_int_equal (n, 0);
+
+  mk ("cps/b");
+  put ("cps/b/config.json", "{\"created\":\"x\",\"name\":\"b\",\"tcp\":true,\"unixSockets\":false,"
+                            "\"shell\":true,\"exit\":true,\"emptyNS\":[\"network\"]}\n");
+  mk ("cps/a");
+  put ("cps/a/config.json", "{\"unixSockets\":true}"); /* hand-made: name from the dir */
+  put ("cps/file", "not a checkpoint");
+  cleanup_free char *link = path_join (tmp_root, "cps/link");
+  cleanup_free char *target = path_join (tmp_root, "cps/b");
+  assert_int_equal (symlink (target, link), 0);
+  assert_int_equal (ops_checkpoint_list (parent, &v, &n, NULL), 0);
+  assert_int_equal (n, 2);
+  assert_string_equal (v[0].name, "a");
+  assert_true (v[0].unix_sockets);
+  assert_false (v[0].tcp || v[0].shell || v[0].exit);
+  assert_string_equal (v[1].name, "b");
+  assert_true (v[1].tcp && v[1].shell && v[1].exit && !v[1].unix_sockets);
+  assert_string_equal (v[1].empty_ns[0], "network");
+  assert_null (v[1].empty_ns[1]);
+  ops_checkpoint_list_free (v, n);
+
+  /* one bad entry fails the whole list, naming the file */
+  mk ("cps/c");
+  assert_int_equal (ops_checkpoint_list (parent, &v, &n, &err), -1);
+  assert_non_null (strstr (err->msg, "cps/c/config.json"));
+  ctrd_error_free (&err);
+  put ("cps/c/config.json", "{\"tcp\":\"yes\"}");
+  assert_int_equal (ops_checkpoint_list (parent, &v, &n, &err), -1);
+  assert_non_null (strstr (err->msg, "\"tcp\" is not a boolean"));
+  ctrd_error_free (&err);
+  put ("cps/c/config.json", "{not json");
+  assert_int_equal (ops_checkpoint_list (parent, &v, &n, &err), -1);
+  assert_non_null (strstr (err->msg, "not a JSON object"));
+  ctrd_error_free (&err);
+
+  /* delete: hostile names refused, absent is fine, the symlink's target survives */
+  assert_int_equal (ops_checkpoint_delete (parent, "../cps", &err), -1);
+  assert_int_equal (ctrd_error_code (err), GRPC_INVALID_ARGUMENT);
+  ctrd_error_free (&err);
+  assert_int_equal (ops_checkpoint_delete (parent, "", &err), -1);
+  ctrd_error_free (&err);
+  assert_int_equal (ops_checkpoint_delete (parent, "nonexistent", NULL), 0);
+  assert_int_equal (ops_checkpoint_delete (parent, "c", NULL), 0);
+  assert_int_equal (ops_checkpoint_delete (parent, "link", NULL), 0);
+  assert_int_equal (access (target, F_OK), 0);
+  assert_int_equal (ops_checkpoint_list (parent, &v, &n, NULL), 0);
+  assert_int_equal (n, 2);
+  ops_checkpoint_list_free (v, n);
+}
+
+/* ---- asynchronous operations against a recording fake runtime ---- */
+
+struct fixture
+{
+  sd_event *loop;
+  struct runtime *rt;
+  char *fake, *calls, *stdin_log;
+  char events[512];
+};
+
+static void
+record_emit (void *data, const char *type, const char *id, const char *pid, uint32_t status)
+{
+  struct fixture *f = data;
+  size_t l = strlen (f->events);
+  snprintf (f->events + l, sizeof f->events - l, "%s:%s:%s:%u;", type, id, pid ? pid : "",
+            status);
+}
+
+struct result
+{
+  int calls;
+  struct ctrd_error *err;
+};
+
+static void
+on_done (const struct ctrd_error *err, void *data)
+{
+  struct result *r = data;
+  r->calls++;
+  if (err)
+    {
+      r->err = xmalloc0 (sizeof *r->err);
+      r->err->status = err->status;
+      r->err->grpc_code = err->grpc_code;
+      r->err->msg = xstrdup (err->msg);
+    }
+}
+
+/* Dispatch loop events until the operation finished (each sd_event_run
+ * blocks on the job's child exit: no polling). */
+static void
+wait_done (struct fixture *f, struct result *r)
+{
+  while (r->calls == 0)
+    assert_true (sd_event_run (f->loop, 10 * 1000 * 1000) >= 0);
+}
+
+static struct container *
+fake_container (struct fixture *f, const char *id)
+{
+  struct container *c = container_alloc (f->rt, id);
+  c->runtime_bin = xstrdup (f->fake);
+  char *const g[] = { (char *) "--g1", (char *) "v", NULL };
+  c->runtime_args = strv_dup (g);
+  c->bundle = path_join (tmp_root, "bundle");
+  c->state = CONTAINER_RUNNING;
+  struct process *p = process_new (c, "init");
+  p->state = PROCESS_RUNNING;
+  runtime_table_add (f->rt, c);
+  return c;
+}
+
+static int
+setup_fixture (void **state)
+{
+  struct fixture *f = xmalloc0 (sizeof *f);
+  assert_true (sd_event_new (&f->loop) >= 0);
+  f->fake = path_join (tmp_root, "fake-runtime");
+  f->calls = path_join (tmp_root, "calls");
+  f->stdin_log = path_join (tmp_root, "stdin");
+  unlink (f->calls);
+  unlink (f->stdin_log);
+  /* Records argv (one line per call) and stdin; fails when FAIL_FILE exists. */
+  cleanup_free char *script = xasprintf (
+      "#!/bin/sh\n"
+      "echo \"$*\" >> '%s'\n"
+      "cat > '%s'\n"
+      "if [ -e '%s/fail' ]; then echo 'runtime says no' >&2; exit 3; fi\n"
+      "if [ -e '%s/warn-kmem' ]; then echo 'level=warning msg=\"Kernel memory settings are "
+      "ignored and will be removed\"' >&2; fi\n"
+      "exit 0\n",
+      f->calls, f->stdin_log, tmp_root, tmp_root);
+  assert_int_equal (write_file (f->fake, script, strlen (script), 0755, NULL), 0);
+  struct runtime_config cfg = { .loop = f->loop, .state_dir = tmp_root, .shim = "shim",
+                                .runtime = "runc", .emit = record_emit, .emit_data = f };
+  f->rt = runtime_new (&cfg);
+  *state = f;
+  return 0;
+}
+
+static int
+teardown_fixture (void **state)
+{
+  struct fixture *f = *state;
+  struct container *c;
+  while ((c = runtime_next (f->rt, NULL)))
+    {
+      runtime_table_remove (f->rt, c);
+      container_free (c);
+    }
+  runtime_free (f->rt);
+  sd_event_unref (f->loop);
+  free (f->fake);
+  free (f->calls);
+  free (f->stdin_log);
+  free (f);
+  cleanup_free char *fail = path_join (tmp_root, "fail");
+  unlink (fail);
+  return 0;
+}
+
+static void
+test_pause_resume (void **state)
+{
+  struct fixture *f = *state;
+  struct container *c = fake_container (f, "c1");
+  struct result r1 = { 0 }, r2 = { 0 };
+  struct ctrd_error *err = NULL;
+  assert_int_equal (ops_pause (c, true, on_done, &r1, NULL), 0);
+  assert_int_equal (r1.calls, 0); /* never synchronously */
+  /* one operation per container at a time */
+  assert_int_equal (ops_pause (c, false, on_done, &r2, &err), -1);
+  assert_int_equal (ctrd_error_code (err), GRPC_ABORTED);
+  assert_non_null (strstr (err->msg, "pause is still in progress"));
+  ctrd_error_free (&err);
+  wait_done (f, &r1);
+  assert_int_equal (r1.calls, 1);
+  assert_null (r1.err);
+  assert_string_equal (f->events, "pause:c1::0;");
+  assert_int_equal (ops_pause (c, false, on_done, &r2, NULL), 0);
+  wait_done (f, &r2);
+  assert_null (r2.err);
+  assert_string_equal (f->events, "pause:c1::0;resume:c1::0;");
+  cleanup_free char *calls = slurp (f->calls);
+  assert_string_equal (calls, "--g1 v pause c1\n--g1 v resume c1\n");
+
+  /* failure: the runtime's message, no event */
+  cleanup_free char *fail = path_join (tmp_root, "fail");
+  assert_int_equal (write_file (fail, "", 0, 0644, NULL), 0);
+  struct result r3 = { 0 };
+  assert_int_equal (ops_pause (c, true, on_done, &r3, NULL), 0);
+  wait_done (f, &r3);
+  assert_non_null (r3.err);
+  assert_string_equal (r3.err->msg, "exit status 3: \"runtime says no\\n\"");
+  assert_string_equal (f->events, "pause:c1::0;resume:c1::0;");
+  ctrd_error_free (&r3.err);
+
+  /* not running → FAILED_PRECONDITION, nothing run */
+  c->init->state = PROCESS_EXITED;
+  assert_int_equal (ops_pause (c, true, on_done, &r3, &err), -1);
+  assert_int_equal (ctrd_error_code (err), GRPC_FAILED_PRECONDITION);
+  ctrd_error_free (&err);
+}
+
+static void
+test_update_job (void **state)
+{
+  struct fixture *f = *state;
+  struct container *c = fake_container (f, "c2");
+  struct result r = { 0 };
+  struct ops_resources res = { .memory_limit = 1 << 20, .pids_limit = 9 };
+  assert_int_equal (ops_update (c, &res, on_done, &r, NULL), 0);
+  wait_done (f, &r);
+  assert_null (r.err);
+  cleanup_free char *calls = slurp (f->calls);
+  assert_string_equal (calls, "--g1 v update -r - c2\n");
+  cleanup_free char *in = slurp (f->stdin_log);
+  assert_string_equal (in, "{\"memory\":{\"limit\":1048576},\"pids\":{\"limit\":9}}\n");
+  assert_string_equal (f->events, "");
+
+  /* update failure: the runtime's output only (runtime.md §5) */
+  cleanup_free char *fail = path_join (tmp_root, "fail");
+  assert_int_equal (write_file (fail, "", 0, 0644, NULL), 0);
+  struct result r2 = { 0 };
+  assert_int_equal (ops_update (c, &res, on_done, &r2, NULL), 0);
+  wait_done (f, &r2);
+  assert_string_equal (r2.err->msg, "runtime says no");
+  ctrd_error_free (&r2.err);
+  unlink (fail);
+
+  /* a runtime that drops kernel memory limits with a warning: an error */
+  cleanup_free char *warn = path_join (tmp_root, "warn-kmem");
+  assert_int_equal (write_file (warn, "", 0, 0644, NULL), 0);
+  struct ops_resources km = { .kernel_memory = 1 << 20 };
+  struct result r3 = { 0 };
+  assert_int_equal (ops_update (c, &km, on_done, &r3, NULL), 0);
+  wait_done (f, &r3);
+  assert_non_null (r3.err);
+  assert_int_equal (ctrd_error_code (r3.err), GRPC_FAILED_PRECONDITION);
+  ctrd_error_free (&r3.err);
+  unlink (warn);
+}
+
+static void
+test_checkpoint_job (void **state)
+{
+  struct fixture *f = *state;
+  struct container *c = fake_container (f, "c3");
+  cleanup_free char *parent = ops_checkpoint_parent (c, "");
+  cleanup_free char *want_parent = path_join (tmp_root, "bundle/checkpoints");
+  assert_string_equal (parent, want_parent);
+  struct ops_checkpoint cp = { .name = "one", .tcp = true };
+  struct result r = { 0 };
+  assert_int_equal (ops_checkpoint_create (c, parent, &cp, on_done, &r, NULL), 0);
+  wait_done (f, &r);
+  assert_null (r.err);
+  cleanup_free char *calls = slurp (f->calls);
+  cleanup_free char *want = xasprintf ("--g1 v checkpoint --image-path %s/one --work-path "
+                                       "%s/one/criu.work --leave-running --tcp-established c3\n",
+                                       parent, parent);
+  assert_string_equal (calls, want);
+  cleanup_free char *cfgp = xasprintf ("%s/one/config.json", parent);
+  cleanup_free char *cfg = slurp (cfgp);
+  assert_non_null (strstr (cfg, "\"name\":\"one\",\"tcp\":true,"));
+
+  /* existing name → ALREADY_EXISTS with the original's text */
+  struct ctrd_error *err = NULL;
+  assert_int_equal (ops_checkpoint_create (c, parent, &cp, on_done, &r, &err), -1);
+  assert_int_equal (ctrd_error_code (err), GRPC_ALREADY_EXISTS);
+  cleanup_free char *exists = xasprintf ("mkdir %s/one: file exists", parent);
+  assert_string_equal (err->msg, exists);
+  ctrd_error_free (&err);
+  /* bad emptyNS → INVALID_ARGUMENT, nothing created */
+  char *const ns[] = { (char *) "--bogus", NULL };
+  struct ops_checkpoint bad = { .name = "two", .empty_ns = ns };
+  assert_int_equal (ops_checkpoint_create (c, parent, &bad, on_done, &r, &err), -1);
+  assert_int_equal (ctrd_error_code (err), GRPC_INVALID_ARGUMENT);
+  ctrd_error_free (&err);
+  cleanup_free char *two = path_join (parent, "two");
+  assert_int_equal (access (two, F_OK), -1);
+
+  /* a failing dump names the CRIU log; the directory stays for it */
+  cleanup_free char *fail = path_join (tmp_root, "fail");
+  assert_int_equal (write_file (fail, "", 0, 0644, NULL), 0);
+  struct ops_checkpoint three = { .name = "three" };
+  struct result r2 = { 0 };
+  assert_int_equal (ops_checkpoint_create (c, parent, &three, on_done, &r2, NULL), 0);
+  wait_done (f, &r2);
+  assert_non_null (r2.err);
+  cleanup_free char *hint = xasprintf ("(CRIU log: %s/three/criu.work/dump.log)", parent);
+  assert_non_null (strstr (r2.err->msg, hint));
+  assert_non_null (strstr (r2.err->msg, "runtime says no"));
+  ctrd_error_free (&r2.err);
+}
+
+static void
+test_container_gone_mid_job (void **state)
+{
+  struct fixture *f = *state;
+  struct container *c = fake_container (f, "c4");
+  struct result r = { 0 };
+  assert_int_equal (ops_pause (c, true, on_done, &r, NULL), 0);
+  /* init exits and the container is dropped while the runtime runs */
+  runtime_table_remove (f->rt, c);
+  container_free (c);
+  /* a new container of the same id must not inherit the old operation */
+  struct container *c2 = fake_container (f, "c4");
+  wait_done (f, &r);
+  assert_int_equal (r.calls, 1);
+  assert_null (r.err);
+  assert_null (c2->ops_op);
+  struct result r2 = { 0 };
+  assert_int_equal (ops_pause (c2, false, on_done, &r2, NULL), 0);
+  wait_done (f, &r2);
+}
+
+int
+main (void)
+{
+  sigset_t ss;
+  sigemptyset (&ss);
+  sigaddset (&ss, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &ss, NULL); /* sd-event child sources */
+  char tmpl[] = "/tmp/test-ops-XXXXXX";
+  tmp_root = mkdtemp (tmpl);
+  if (!tmp_root)
+    return 1;
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_update_json),
+    cmocka_unit_test (test_update_json_errors),
+    cmocka_unit_test (test_checkpoint_config_and_argv),
+    cmocka_unit_test (test_checkpoint_name),
+    cmocka_unit_test (test_checkpoint_list_delete),
+    cmocka_unit_test_setup_teardown (test_pause_resume, setup_fixture, teardown_fixture),
+    cmocka_unit_test_setup_teardown (test_update_job, setup_fixture, teardown_fixture),
+    cmocka_unit_test_setup_teardown (test_checkpoint_job, setup_fixture, teardown_fixture),
+    cmocka_unit_test_setup_teardown (test_container_gone_mid_job, setup_fixture,
+                                     teardown_fixture),
+  };
+  int r = cmocka_run_group_tests_name ("ops", tests, NULL, NULL);
+  rm_rf (tmp_root, NULL);
+  return r;
+}
