@@ -61,7 +61,7 @@ connect_unix (const char *address, const char *path, int64_t timeout_ns, struct 
 }
 
 static int
-connect_tcp (const char *address, const char *hostport, int64_t timeout_ns,
+connect_tcp (const char *address, int family, const char *hostport, int64_t timeout_ns,
              struct ctrd_error **err)
 {
   cleanup_free char *host = xstrdup (hostport);
@@ -75,7 +75,7 @@ connect_tcp (const char *address, const char *hostport, int64_t timeout_ns,
       h++;
       colon[-1] = '\0';
     }
-  struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+  struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_STREAM };
   struct addrinfo *res = NULL;
   int gr = getaddrinfo (h[0] ? h : NULL, colon + 1, &hints, &res);
   if (gr != 0)
@@ -134,14 +134,21 @@ client_dial (const char *address, int64_t timeout_ns, char **authority, struct c
     fd = connect_unix (address, address + 7, timeout_ns, err);
   else if (strncmp (address, "tcp://", 6) == 0)
     {
-      fd = connect_tcp (address, address + 6, timeout_ns, err);
+      fd = connect_tcp (address, AF_UNSPEC, address + 6, timeout_ns, err);
       auth = address + 6;
+    }
+  else if (strncmp (address, "tcp4://", 7) == 0 || strncmp (address, "tcp6://", 7) == 0)
+    {
+      /* as Go's net.Dial networks "tcp4" and "tcp6" */
+      fd = connect_tcp (address, address[3] == '4' ? AF_INET : AF_INET6, address + 7, timeout_ns,
+                        err);
+      auth = address + 7;
     }
   else if (strstr (address, "://") == NULL)
     fd = connect_unix (address, address, timeout_ns, err);
   else
     return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT,
-                            "unsupported address `%s` (want unix://PATH, tcp://HOST:PORT or a path)",
+                            "unsupported address `%s` (want unix://PATH, tcp[46]://HOST:PORT or a path)",
                             address);
   if (fd < 0)
     return -1;

@@ -14,7 +14,7 @@ struct api_client;
 struct api_stream;
 
 /* address: "unix:///run/containerd/containerd.sock", "unix://rel/path",
- * "tcp://127.0.0.1:1234", or a bare absolute path. timeout_ns bounds the
+ * "tcp://127.0.0.1:1234" (also tcp4://, tcp6://), or a bare path. timeout_ns bounds the
  * connect (0 = no bound). A missing socket or nobody listening gives a clear
  * error naming the address (gRPC code UNAVAILABLE). */
 int api_client_connect (const char *address, int64_t timeout_ns, struct api_client **out,

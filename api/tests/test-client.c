@@ -500,6 +500,13 @@ test_addresses (struct pyserver *ps)
            "tcp:// address"))
     diag_err (err);
   api_client_free (c);
+  c = NULL;
+
+  cleanup_free char *tcp4 = xasprintf ("tcp4://localhost:%d", ps->port);
+  if (!ok (api_client_connect (tcp4, SEC, &c, &err) == 0 && state_echo_ok (c, "tcp4"),
+           "tcp4:// address"))
+    diag_err (err);
+  api_client_free (c);
 }
 
 static void
