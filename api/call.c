@@ -19,6 +19,18 @@
 
 static void call_free (struct api_call *call);
 
+/* Release the partial request message (and its share of the connection's
+ * buffered-input budget). */
+static void
+call_drop_msg (struct api_call *call)
+{
+  if (call->conn)
+    call->conn->buffered -= call->msg_have;
+  free (call->msg);
+  call->msg = NULL;
+  call->msg_cap = call->msg_have = 0;
+}
+
 /* ---- lists and lifetime --------------------------------------------------- */
 
 void
@@ -68,6 +80,7 @@ call_stop_timer (struct api_call *call)
 void
 call_detach (struct api_call *call)
 {
+  call_drop_msg (call);
   call_unlink (call);
   call->conn = NULL;
   call_stop_timer (call);
@@ -271,8 +284,7 @@ call_reject_full (struct api_call *call, int code, const char *msg, const char *
                   bool now)
 {
   call->rejected = true;
-  free (call->msg);
-  call->msg = NULL;
+  call_drop_msg (call);
   call_stop_timer (call);
   if (now || call->in_complete)
     {
@@ -464,9 +476,30 @@ call_on_data (struct api_call *call, const uint8_t *data, size_t len)
             }
           call->msg_len = mlen;
           call->msg_have = 0;
-          call->msg = xmalloc (mlen ? mlen : 1);
         }
       size_t take = call->msg_len - call->msg_have < len ? call->msg_len - call->msg_have : len;
+      if (take == 0)
+        continue;
+      /* Grow with what arrives, not with what the prefix claims: a prefix
+       * alone must not reserve max_message bytes. */
+      if (call->msg_have + take > call->msg_cap)
+        {
+          size_t cap = call->msg_cap ? call->msg_cap * 2 : 4096;
+          if (cap < call->msg_have + take)
+            cap = call->msg_have + take;
+          if (cap > call->msg_len)
+            cap = call->msg_len;
+          call->msg = xrealloc (call->msg, cap);
+          call->msg_cap = cap;
+        }
+      call->conn->buffered += take;
+      if (call->conn->buffered > API_CONN_BUFFER_LIMIT)
+        {
+          call->conn->buffered -= take;
+          call_reject_now (call, GRPC_RESOURCE_EXHAUSTED,
+                           "grpc: too much unprocessed request data on this connection");
+          return;
+        }
       memcpy (call->msg + call->msg_have, data, take);
       call->msg_have += take;
       data += take;
@@ -524,8 +557,7 @@ call_on_request_end (struct api_call *call)
       return;
     }
   call->request = protobuf_c_message_unpack (call->method->m.request, NULL, call->msg_len, call->msg);
-  free (call->msg);
-  call->msg = NULL;
+  call_drop_msg (call);
   if (call->request == NULL)
     {
       call_reject (call, GRPC_INTERNAL, "grpc: error unmarshalling request");

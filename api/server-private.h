@@ -17,6 +17,9 @@
 /* Unsent data a streaming call may hold before api_call_send refuses. */
 #define API_STREAM_QUEUE_LIMIT (1024u * 1024)
 #define API_MAX_CONCURRENT_STREAMS 4096
+/* Partial request messages one connection may hold in total (a client
+ * starting many large requests and never finishing them). */
+#define API_CONN_BUFFER_LIMIT (64u * 1024 * 1024)
 
 struct method_entry
 {
@@ -44,6 +47,7 @@ struct conn
   struct conn *prev, *next;
   uint8_t *wbuf; /* frames from nghttp2 not yet written to the socket */
   size_t wlen, wcap;
+  size_t buffered; /* request bytes held by calls not yet dispatched */
   uint32_t events; /* current epoll mask */
   bool in_io;      /* inside conn_input: the caller updates events */
   bool closing;
@@ -83,7 +87,7 @@ struct api_call
   uint8_t prefix[5];
   size_t prefix_len;
   uint8_t *msg;
-  size_t msg_len, msg_have;
+  size_t msg_len, msg_have, msg_cap;
   unsigned n_msgs;
   ProtobufCMessage *request;
 
