@@ -35,7 +35,8 @@ def rss_kib(pid):
     return 0
 
 
-d = h.Daemon()
+# state dir on tmpfs as on production hosts (/run); the bundle stays on disk
+d = h.Daemon(tmpfs_state=True)
 try:
     d.start()
     d.start_events()

@@ -100,7 +100,7 @@ def make_bundle(tmp, name, args, terminal=False, memory=None, edit=None):
 
 
 class Daemon:
-    def __init__(self, tmp=None, args=()):
+    def __init__(self, tmp=None, args=(), tmpfs_state=False):
         self.tmp = tmp or tempfile.mkdtemp(prefix="ctrd-it-")
         self.state = os.path.join(self.tmp, "state")
         self.sock = os.path.join(self.tmp, "ctrd.sock")
@@ -113,6 +113,13 @@ class Daemon:
         self._evq = queue.Queue()
         self._ev_call = None
         self.extra_runtimes = set()
+        self.tmpfs = False
+        if tmpfs_state:
+            # a state dir on tmpfs, as /run is on production hosts
+            os.makedirs(self.state, exist_ok=True)
+            subprocess.check_call(["mount", "-t", "tmpfs", "-o", "mode=0755", "ctrd-state",
+                                   self.state])
+            self.tmpfs = True
 
     # -- life cycle ---------------------------------------------------------
     def start(self, timeout=20):
@@ -186,6 +193,8 @@ class Daemon:
                     pass
             subprocess.call([rt, "delete", "-f", cid], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
+        if self.tmpfs:
+            subprocess.call(["umount", self.state])
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # -- events -------------------------------------------------------------
