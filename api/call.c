@@ -259,6 +259,15 @@ call_send_status (struct api_call *call, int code, const char *msg)
 static void
 call_queue_message (struct api_call *call, const ProtobufCMessage *msg, size_t size)
 {
+  /* Drop what was sent once it outweighs what is pending (amortised O(1)):
+   * a stream whose reader never quite catches up must not grow forever. */
+  size_t pending = call->out_len - call->out_off;
+  if (call->out_off > 0 && call->out_off >= pending)
+    {
+      memmove (call->out, call->out + call->out_off, pending);
+      call->out_off = 0;
+      call->out_len = pending;
+    }
   size_t need = call->out_len + 5 + size;
   if (need > call->out_cap)
     {
@@ -641,8 +650,6 @@ api_call_send (struct api_call *call, const ProtobufCMessage *msg)
   size_t pending = call->out_len - call->out_off;
   if (pending > 0 && pending + 5 + size > API_STREAM_QUEUE_LIMIT)
     return -1;
-  if (call->out_off > 0 && call->out_off == call->out_len)
-    call->out_off = call->out_len = 0;
   call_queue_message (call, msg, size);
   call_start_response (call);
   call_kick (call);
