@@ -119,6 +119,8 @@ out:
   return ret;
 }
 
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 static const struct ctr_command cmd_exec
     = { "exec", "exec another process in an existing container", "ARGS...", NULL };
 
@@ -138,7 +140,8 @@ containers_exec_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_err
     { "cwd", NULL, GOFLAG_STRING, &cwd, "current working directory for the process", "\"/\"",
       false },
     { "tty", "t", GOFLAG_BOOL, &tty, "create a terminal for the process", NULL, false },
-    { "env", "e", GOFLAG_STRINGS, &env, "environment variable KEY=value (repeatable)", NULL,
+    { "env", "e", GOFLAG_STRINGS, &env,
+      "environment variable KEY=value (repeatable; PATH defaults to " DEFAULT_PATH ")", NULL,
       false },
     { "uid", "u", GOFLAG_INT, &uid, "user id of the process", "0", false },
     { "gid", "g", GOFLAG_INT, &gid, "group id of the process", "0", false },
@@ -172,6 +175,13 @@ containers_exec_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_err
   req.n_args = (size_t) (argc - first);
   req.cwd = cwd;
   req.terminal = tty;
+  /* runc looks the command up in the process's own PATH: without one
+   * (the original sent none) every relative command fails */
+  bool has_path = false;
+  for (char **e = env; e && *e; e++)
+    has_path |= strncmp (*e, "PATH=", 5) == 0;
+  if (!has_path)
+    strv_push (&env, "PATH=" DEFAULT_PATH);
   req.env = env;
   req.n_env = strv_len (env);
   req.user = &user;
