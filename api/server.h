@@ -13,6 +13,9 @@
  * the call is marked cancelled and its on_cancel callback runs once, from
  * the loop. The handler must still finish the call to release it; whatever
  * it sends then is discarded. api_call_send() on a cancelled call returns -1.
+ * A call is never cancelled before its handler returns, so on_cancel set in
+ * the handler cannot miss; set later, it does not run for a cancellation
+ * that already happened (check api_call_cancelled()).
  */
 #ifndef CTRD_API_SERVER_H
 #define CTRD_API_SERVER_H
