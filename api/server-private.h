@@ -66,6 +66,7 @@ struct api_server
   nghttp2_option *option;
   bool freed;
   bool accept_paused; /* out of fds: listeners wait for a connection to close */
+  sd_event_source *accept_retry; /* ... or for this timer */
 };
 
 struct api_call

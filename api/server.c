@@ -146,6 +146,7 @@ listeners_resume (struct api_server *s)
   if (!s->accept_paused)
     return;
   s->accept_paused = false;
+  sd_event_source_set_enabled (s->accept_retry, SD_EVENT_OFF);
   for (struct listener *l = s->listeners; l; l = l->next)
     sd_event_source_set_enabled (l->src, SD_EVENT_ON);
 }
@@ -351,6 +352,27 @@ server_conn_new (struct api_server *s, int fd, struct ctrd_error **err)
 /* ---- listeners ------------------------------------------------------------ */
 
 static int
+accept_retry_cb (sd_event_source *src UNUSED, uint64_t usec UNUSED, void *userdata)
+{
+  listeners_resume (userdata);
+  return 0;
+}
+
+/* Out of fds: a level-triggered listener would spin. Wait for one of our
+ * connections to close, or (the fds may be held elsewhere in the daemon)
+ * retry after a second. */
+static void
+listeners_pause (struct api_server *s)
+{
+  s->accept_paused = true;
+  for (struct listener *o = s->listeners; o; o = o->next)
+    sd_event_source_set_enabled (o->src, SD_EVENT_OFF);
+  /* the timer source exists since api_server_new: arming it needs no fd */
+  sd_event_source_set_time_relative (s->accept_retry, 1000000);
+  sd_event_source_set_enabled (s->accept_retry, SD_EVENT_ONESHOT);
+}
+
+static int
 listener_on_io (sd_event_source *src UNUSED, int fd, uint32_t revents UNUSED, void *userdata)
 {
   struct listener *l = userdata;
@@ -361,11 +383,9 @@ listener_on_io (sd_event_source *src UNUSED, int fd, uint32_t revents UNUSED, vo
         {
           if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
             {
-              /* Level-triggered accept would spin: wait for a close instead. */
-              log_warn ("api: accept: %s; pausing until a connection closes", strerror (errno));
-              l->s->accept_paused = true;
-              for (struct listener *o = l->s->listeners; o; o = o->next)
-                sd_event_source_set_enabled (o->src, SD_EVENT_OFF);
+              log_warn ("api: accept: %s; accepting again when a connection closes or in 1 s",
+                        strerror (errno));
+              listeners_pause (l->s);
             }
           else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
                    && errno != ECONNABORTED)
@@ -423,6 +443,18 @@ api_server_new (sd_event *loop, struct api_server **out, struct ctrd_error **err
       free (s);
       return ctrd_error_set (err, ENOMEM, "cannot allocate HTTP/2 callbacks");
     }
+  /* Made now, while fds are plentiful: it is needed when they run out. */
+  int r = sd_event_add_time_relative (loop, &s->accept_retry, CLOCK_MONOTONIC, 1000000, 0,
+                                      accept_retry_cb, s);
+  if (r < 0)
+    {
+      nghttp2_session_callbacks_del (s->callbacks);
+      nghttp2_option_del (s->option);
+      sd_event_unref (s->loop);
+      free (s);
+      return ctrd_error_set (err, -r, "cannot create the accept retry timer");
+    }
+  sd_event_source_set_enabled (s->accept_retry, SD_EVENT_OFF);
   nghttp2_session_callbacks_set_on_begin_headers_callback (s->callbacks, cb_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback (s->callbacks, cb_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback (s->callbacks, cb_frame_recv);
@@ -520,6 +552,7 @@ api_server_free (struct api_server *s)
       free (l);
     }
   s->accept_paused = false;
+  s->accept_retry = sd_event_source_disable_unref (s->accept_retry);
   while (s->conns)
     conn_close (s->conns);
   s->freed = true;

@@ -518,6 +518,47 @@ def t_many_streams():
 
 check("200 Events streams open at once on one connection, then cancelled", t_many_streams)
 
+
+
+def t_out_of_fds():
+    """A second server limited to 16 fds: accept hits EMFILE; the server
+    pauses its listener instead of spinning, and serves again after
+    connections close."""
+    import resource
+    sock2 = os.path.join(TMP, "emfile.sock")
+    srv = subprocess.Popen([SERVER, sock2], stdout=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16)))
+    socks = []
+    try:
+        assert srv.stdout.readline().startswith("READY")
+        for _ in range(30):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sock2)  # completes in the backlog even when not accepted
+            socks.append(s)
+        ticks = lambda: sum(int(x) for x in open("/proc/%d/stat" % srv.pid).read().rsplit(")", 1)[1].split()[11:13])
+        time.sleep(0.3)  # a measurement window, not a wait for an event
+        t0 = ticks()
+        time.sleep(0.5)
+        spent = ticks() - t0
+        assert spent <= 5, "server spun: %d ticks in 0.5 s" % spent
+        for s in socks:
+            s.close()
+        socks = []
+        ch = grpc.insecure_channel("unix://" + sock2)
+        try:
+            r = api_pb2_grpc.APIStub(ch).State(api_pb2.StateRequest(id="back"), timeout=10)
+            assert r.containers[0].id == "back"
+        finally:
+            ch.close()
+    finally:
+        for s in socks:
+            s.close()
+        srv.send_signal(signal.SIGTERM)
+        srv.wait(timeout=10)
+
+
+check("out of fds: accept pauses (no spinning), serves again after closes", t_out_of_fds)
+
 # ---- afterwards ------------------------------------------------------------------------
 
 
