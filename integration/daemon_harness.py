@@ -287,6 +287,29 @@ def wait_pid_gone(pid, timeout):
         os.close(fd)
 
 
+def shim_pids(state, cid):
+    """Pids of the shims recorded under <state>/<cid>/*/shim.pid."""
+    res = []
+    cdir = os.path.join(state, cid)
+    for p in os.listdir(cdir) if os.path.isdir(cdir) else []:
+        try:
+            with open(os.path.join(cdir, p, "shim.pid")) as f:
+                res.append(int(f.read()))
+        except (OSError, ValueError):
+            pass
+    return res
+
+
+def settle(d, cid):
+    """After cid's exit event: its shim may still be deleting the runtime's
+    state (the id is held meanwhile). Wait for its shims to exit (pidfd),
+    then a State round trip so the daemon has seen their exit FIFOs close."""
+    for p in shim_pids(d.state, cid):
+        wait_pid_gone(p, 20)
+    if d.stub is not None:
+        d.stub.State(pb.StateRequest())
+
+
 def runc_list_ids(runtime="runc"):
     try:
         out = subprocess.run([runtime, "list", "-q"], capture_output=True, text=True).stdout

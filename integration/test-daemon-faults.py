@@ -56,6 +56,7 @@ try:
     os.kill(shim_pid("s1"), signal.SIGKILL)
     ev = d.wait_exit("s1")
     t.ok(ev is not None and ev.status == 137, "shim killed: exit 137 reported", ev)
+    h.settle(d, "s1")
     t.ok(h.wait_pid_gone(cpid, 5) and "s1" not in h.runc_list_ids() and "s1" not in state_dirs(),
          "shim killed: container process killed, runc state and dir removed")
 
@@ -74,6 +75,7 @@ try:
     d.start_events(timestamp=timestamp_pb2.Timestamp(seconds=int(before) - 1))
     ev = d.wait_exit("s2")
     t.ok(ev is not None and ev.status == 137, "shim killed while down: exit 137 after restart", ev)
+    h.settle(d, "s2")
     t.ok(h.wait_pid_gone(cpid, 5) and "s2" not in h.runc_list_ids() and "s2" not in state_dirs(),
          "orphaned container process killed and cleaned up after restart")
 
@@ -155,6 +157,7 @@ try:
         print("# " + str(e).replace("\n", "\n# "))
     t.ok(started, "daemon starts over a corrupt state.json, a process dir without pid and a "
          "corrupt events.log")
+    h.settle(d, "bg")  # may still be held while its shim finishes
     t.ok(state_dirs() == [], "unloadable container dirs removed", state_dirs())
     code, st = h.rpc_error(d.stub.State, pb.StateRequest())
     t.ok(code is None and len(st.containers) == 0, "State is empty", st)

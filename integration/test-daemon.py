@@ -81,6 +81,7 @@ try:
     t.ok(code is None, "same id created again right after its exit event", r)
     ev2 = d.wait_event(lambda e: e.type == "exit" and e.id == "exit3" and e is not ev)
     t.ok(ev2 is not None and ev2.status == 3, "second exit3 exits with 3", ev2)
+    h.settle(d, "exit3")
     t.ok("exit3" not in state_dirs() and "exit3" not in h.runc_list_ids(),
          "exited container leaves no state dir and no runc state")
 
@@ -270,6 +271,7 @@ try:
          "adopted container signalled after a second restart, exit reported", (code, ev))
     dies = [e for e in d.events if e.type == "exit" and e.id == "dies"]
     t.ok(len(dies) == 1, "the exit while down is reported exactly once across restarts", dies)
+    h.settle(d, "keep")
     t.ok(state_dirs() == [], "state dir empty at the end", state_dirs())
 except Exception as e:  # report, then clean up
     import traceback

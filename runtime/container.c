@@ -138,6 +138,12 @@ container_free (struct container *c)
       process_free (p);
     }
   job_cancel (c->job);
+  while (c->pending)
+    {
+      struct pending_create *pc = c->pending;
+      c->pending = pc->next;
+      pending_free (pc);
+    }
   ctrd_error_free (&c->abort_err);
   free (c->id);
   free (c->dir);
@@ -161,6 +167,12 @@ runtime_free (struct runtime *rt)
         next = c->chain;
         container_free (c);
       }
+  while (rt->draining)
+    {
+      struct container *c = rt->draining;
+      rt->draining = c->drain_next;
+      container_free (c);
+    }
   free (rt->buckets);
   free ((char *) rt->cfg.state_dir);
   free ((char *) rt->cfg.shim);
@@ -237,13 +249,125 @@ container_maybe_finish (struct container *c)
   /* Emit first (events.log is appended synchronously), then remove: a crash
    * in between reports the exit again rather than never. Both happen in
    * this one loop iteration, so a client reacting to the event finds the
-   * id free. */
+   * id free (or, while the shim still deletes the runtime's state, held
+   * for its CreateContainer, which then waits: DRAINING). */
   runtime_emit (rt, "exit", id, "init", (uint32_t) status);
+  runtime_table_remove (rt, c);
+  if (c->init && c->init->shim_running)
+    {
+      cleanup_error struct ctrd_error *err = NULL;
+      cleanup_free char *marker = path_join (c->dir, EXIT_REPORTED_FILE);
+      if (write_file_atomic (marker, "1", 1, 0644, &err) < 0)
+        log_msg (LOG_LVL_WARN, id, "%s", err->msg);
+      container_drain_add (c);
+      return;
+    }
   cleanup_error struct ctrd_error *err = NULL;
   if (rm_rf (c->dir, &err) < 0)
     log_msg (LOG_LVL_ERROR, id, "%s", err->msg);
-  runtime_table_remove (rt, c);
   container_free (c);
+}
+
+/* ---- draining: id held until the init's shim has finished ---- */
+
+static struct pending_create *
+pending_new (const struct container_create *r)
+{
+  struct pending_create *pc = xmalloc0 (sizeof *pc);
+#define DUP(f) pc->req.f = r->f ? xstrdup (r->f) : NULL
+  DUP (id);
+  DUP (bundle);
+  DUP (stdin_path);
+  DUP (stdout_path);
+  DUP (stderr_path);
+  DUP (runtime);
+  DUP (checkpoint);
+  DUP (checkpoint_dir);
+#undef DUP
+  pc->labels = strv_dup (r->labels);
+  pc->runtime_args = strv_dup (r->runtime_args);
+  pc->req.labels = pc->labels;
+  pc->req.runtime_args = pc->runtime_args;
+  pc->req.no_pivot = r->no_pivot;
+  return pc;
+}
+
+void
+pending_free (struct pending_create *pc)
+{
+  free ((char *) pc->req.id);
+  free ((char *) pc->req.bundle);
+  free ((char *) pc->req.stdin_path);
+  free ((char *) pc->req.stdout_path);
+  free ((char *) pc->req.stderr_path);
+  free ((char *) pc->req.runtime);
+  free ((char *) pc->req.checkpoint);
+  free ((char *) pc->req.checkpoint_dir);
+  strv_free (pc->labels);
+  strv_free (pc->runtime_args);
+  free (pc);
+}
+
+void
+container_drain_add (struct container *c)
+{
+  c->state = CONTAINER_DRAINING;
+  c->drain_next = c->rt->draining;
+  c->rt->draining = c;
+}
+
+static struct container *
+runtime_find_draining (struct runtime *rt, const char *id)
+{
+  for (struct container *c = rt->draining; c; c = c->drain_next)
+    if (strcmp (c->id, id) == 0)
+      return c;
+  return NULL;
+}
+
+void
+container_drain_finish (struct container *c)
+{
+  struct runtime *rt = c->rt;
+  for (struct container **pp = &rt->draining; *pp; pp = &(*pp)->drain_next)
+    if (*pp == c)
+      {
+        *pp = c->drain_next;
+        break;
+      }
+  cleanup_error struct ctrd_error *err = NULL;
+  if (rm_rf (c->dir, &err) < 0)
+    log_msg (LOG_LVL_ERROR, c->id, "%s", err->msg);
+  struct pending_create *pend = c->pending;
+  c->pending = NULL;
+  container_free (c);
+  /* In arrival order: the first may take the id, later ones get the
+   * ordinary duplicate error. */
+  struct pending_create *rev = NULL;
+  while (pend)
+    {
+      struct pending_create *n = pend->next;
+      pend->next = rev;
+      rev = pend;
+      pend = n;
+    }
+  while (rev)
+    {
+      struct pending_create *pc = rev;
+      rev = pc->next;
+      cleanup_error struct ctrd_error *e = NULL;
+      if (runtime_container_create (rt, &pc->req, pc->done, pc->data, &e) < 0)
+        pc->done (NULL, e, pc->data);
+      pending_free (pc);
+    }
+}
+
+void
+container_on_shim_done (struct process *p)
+{
+  struct container *c = p->c;
+  if (c->state == CONTAINER_DRAINING && p == c->init)
+    container_drain_finish (c);
 }
 
 void
@@ -417,6 +541,19 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
   json_object *config = NULL;
   if (statefile_load_bundle (req->bundle, &config, err) < 0)
     return -1;
+  struct container *old = runtime_find_draining (rt, req->id);
+  if (old)
+    {
+      /* Its exit was reported; its shim is still deleting the runtime's
+       * state (milliseconds). Start this one right after. */
+      json_object_put (config);
+      struct pending_create *pc = pending_new (req);
+      pc->done = done;
+      pc->data = data;
+      pc->next = old->pending;
+      old->pending = pc;
+      return 0;
+    }
   cleanup_free char *dir = path_join (rt->cfg.state_dir, req->id);
   if (mkdir (dir, 0755) < 0)
     {

@@ -10,7 +10,24 @@ struct runtime
   struct container **buckets;
   size_t nbuckets, count;
   bool shutting_down; /* runtime_free: leave shims running, unreaped */
+  struct container *draining; /* DRAINING containers (not in the table) */
 };
+
+/* A CreateContainer waiting for a DRAINING container of the same id. */
+struct pending_create
+{
+  struct pending_create *next;
+  struct container_create req; /* strings owned */
+  char **labels, **runtime_args;
+  void (*done) (struct container *c, const struct ctrd_error *err, void *data);
+  void *data;
+};
+void pending_free (struct pending_create *pc);
+
+/* Marker file in a DRAINING container's dir: its exit was already reported
+ * (a restart must not report it again). */
+#define EXIT_REPORTED_FILE "exitReported"
+
 
 /* container.c */
 void runtime_table_add (struct runtime *rt, struct container *c);
@@ -25,6 +42,11 @@ void container_maybe_finish (struct container *c);
 void container_on_process_exit (struct process *p);
 /* One of c's shims (spawned by us) was reaped. */
 void container_on_shim_exit (struct process *p);
+/* p's shim is gone after its exit was taken from exitStatus. */
+void container_on_shim_done (struct process *p);
+/* DRAINING → gone: rm -rf, free, run the waiting creates. */
+void container_drain_finish (struct container *c);
+void container_drain_add (struct container *c);
 
 /* process.c */
 void process_free (struct process *p);

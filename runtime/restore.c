@@ -123,6 +123,26 @@ restore_process (struct container *c, const char *name, struct process ***pendin
   return p;
 }
 
+/* The container's exit was reported by the previous daemon while its shim
+ * was still cleaning up: hold the id until that shim is gone, report
+ * nothing. */
+static void
+restore_reported (struct runtime *rt, struct container *c)
+{
+  struct process *p = process_new (c, "init");
+  cleanup_error struct ctrd_error *err = NULL;
+  if (shim_alive (p) == 1 && process_watch_exit (p, &err) == 0 && shim_alive (p) == 1)
+    {
+      p->state = PROCESS_EXITED;
+      p->shim_running = true;
+      container_drain_add (c);
+      return;
+    }
+  (void) rt;
+  container_drain_add (c);
+  container_drain_finish (c);
+}
+
 static void
 restore_container (struct runtime *rt, const char *name)
 {
@@ -134,6 +154,14 @@ restore_container (struct runtime *rt, const char *name)
                err->msg);
       goto remove;
     }
+  {
+    cleanup_free char *marker = path_join (c->dir, EXIT_REPORTED_FILE);
+    if (access (marker, F_OK) == 0)
+      {
+        restore_reported (rt, c);
+        return;
+      }
+  }
   struct process **pending = NULL;
   size_t npend = 0;
   {

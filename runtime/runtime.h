@@ -16,7 +16,11 @@
  *      | init exit FIFO HUP                                     no event)
  *   STOPPING  init status known; waiting until every exec's exit was emitted
  *      |      (and, if the shim died, a `<rt> delete -f` job)
- *      v      rm -rf <id>, drop from the table, emit exit{id,"init",status}
+ *      |      emit exit{id,"init",status}, drop from the table
+ *   DRAINING  only when the status came from exitStatus (inotify) while the
+ *      |      shim still cleans up (runtime delete): the id stays reserved,
+ *      |      a CreateContainer for it waits; at the shim's exit-FIFO HUP
+ *      v      rm -rf <id>, free, run the waiting creates.
  *
  * Process lifecycle: STARTING (shim launched, sync awaited) → RUNNING (exit
  * FIFO watched) → EXITING (shim died without exitStatus: container pid being
@@ -65,6 +69,7 @@ enum container_state
   CONTAINER_RUNNING,
   CONTAINER_STOPPING,
   CONTAINER_ABORTING,
+  CONTAINER_DRAINING,
 };
 
 enum process_state
@@ -107,6 +112,10 @@ struct process
   /* while EXITING */
   sd_event_source *pidfd_src;
   struct job *job;
+  /* exitStatus appearing in dir (inotify): the exit is known before the
+   * shim finished its cleanup (runtime delete), see container_drain. */
+  sd_event_source *status_src;
+  bool shim_running;          /* EXITED from exitStatus; shim not gone yet */
 };
 
 struct container
@@ -128,6 +137,10 @@ struct container
   struct job *job;            /* start / delete job in flight */
   bool init_exited_early;     /* init exited while STARTING */
   bool need_delete;           /* STOPPING: run `<rt> delete -f` first */
+  /* DRAINING: exit reported, id held until init's shim finished cleaning
+   * up; creates of the same id wait in pending (runtime-private). */
+  struct container *drain_next;
+  struct pending_create *pending;
   /* ops (runtime/ops.h): the pause/resume/update/checkpoint job in flight */
   struct ops_op *ops_op;
 };
