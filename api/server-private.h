@@ -131,6 +131,20 @@ void call_on_data (struct api_call *call, const uint8_t *data, size_t len);
 void call_on_request_end (struct api_call *call);
 void call_on_final_frame_sent (struct api_call *call);
 void call_on_stream_close (struct api_call *call);
+/* call.c, for call-request.c */
+void call_drop_msg (struct api_call *call);
+void call_stop_timer (struct api_call *call);
+/* Mark cancelled and run on_cancel once; the call may be freed on return. */
+void call_cancel (struct api_call *call);
+void call_start_response (struct api_call *call);
+void call_send_status (struct api_call *call, int code, const char *msg);
+void call_send_status_http (struct api_call *call, int code, const char *msg,
+                            const char *http_status);
+/* Answers before dispatch: _now at once (RST_STREAM follows when the client
+ * is still sending), the others once the request is complete. */
+void call_reject (struct api_call *call, int code, const char *msg);
+void call_reject_http (struct api_call *call, int code, const char *msg, const char *http_status);
+void call_reject_now (struct api_call *call, int code, const char *msg);
 /* Unlink a call from its list. */
 void call_unlink (struct api_call *call);
 void call_link (struct api_call *call, struct api_call **list);

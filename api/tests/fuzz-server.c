@@ -15,7 +15,7 @@
  *   S=/path/to/ctrd; B=/path/to/build
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DCTRD_LIBFUZZER \
  *     -I$S -I$B -I$B/api -include $B/config.h -o fuzz-server \
- *     $S/api/tests/fuzz-server.c $S/api/server.c $S/api/call.c \
+ *     $S/api/tests/fuzz-server.c $S/api/server.c $S/api/call.c $S/api/call-request.c \
  *     $S/api/grpc-wire.c $B/api/api.pb-c.c $B/api/google/protobuf/timestamp.pb-c.c \
  *     $B/lib/libctrd.a -lprotobuf-c -lnghttp2 -lsystemd
  *   mkdir -p corpus && cp -r $S/api/tests/fuzz-corpus/. corpus/
