@@ -50,12 +50,12 @@ try:
     # 1. create → running, daemon vs bare runc, interleaved
     dt, rt = [], []
     for i in range(N):
-        cid = "b%d" % i
+        cid = h.uid("b%d" % i)
         t0 = time.monotonic()
         d.create(cid, bundle)
         dt.append(time.monotonic() - t0)
         kill_and_wait(cid)
-        rid = "bare%d" % i
+        rid = h.uid("bare%d" % i)
         t0 = time.monotonic()
         subprocess.check_call(["runc", "create", "--bundle", bundle, rid],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -69,7 +69,7 @@ try:
 
     # 2. concurrent creates
     t0 = time.monotonic()
-    futs = [d.stub.CreateContainer.future(pb.CreateContainerRequest(id="c%d" % i,
+    futs = [d.stub.CreateContainer.future(pb.CreateContainerRequest(id=h.uid("c%d" % i),
                                                                     bundlePath=bundle),
                                           timeout=120) for i in range(C)]
     errors = []
@@ -85,7 +85,7 @@ try:
     # 3. death → exit event latency (SIGKILL sent here; the kernel kills at once)
     lat, emit = [], []
     for i in range(min(C, 20)):
-        cid = "c%d" % i
+        cid = h.uid("c%d" % i)
         st = d.stub.State(pb.StateRequest(id=cid))
         pid = st.containers[0].processes[0].systemPid
         w0 = time.time()
@@ -102,12 +102,12 @@ try:
     print("  of which death -> emission in the daemon: median %s" % ms(statistics.median(emit)),
           flush=True)
     for i in range(min(C, 20), C):
-        kill_and_wait("c%d" % i)
+        kill_and_wait(h.uid("c%d" % i))
 
     # 4. RSS with R running containers
     base = rss_kib(d.proc.pid)
     for i in range(R):
-        d.create("r%d" % i, bundle)
+        d.create(h.uid("r%d" % i), bundle)
     full = rss_kib(d.proc.pid)
     nfd = len(os.listdir("/proc/%d/fd" % d.proc.pid))
     print("daemon RSS: %d KiB idle, %d KiB (%.1f MiB) with %d running containers; %d fds" % (
@@ -117,6 +117,6 @@ try:
         d.stub.State(pb.StateRequest())
     print("State RPC with %d containers: mean %s" % (R, ms((time.monotonic() - t0) / 20)))
     for i in range(R):
-        kill_and_wait("r%d" % i)
+        kill_and_wait(h.uid("r%d" % i))
 finally:
     d.cleanup()

@@ -36,6 +36,16 @@ import api_pb2 as pb  # noqa: E402
 import api_pb2_grpc  # noqa: E402
 shutil.rmtree(_GEN, ignore_errors=True)
 
+# runc's state (/run/runc) and cgroup paths (/<id>) are host-wide: tests
+# running side by side must not share container ids.
+RUN_TAG = "%x" % os.getpid()
+
+
+def uid(name):
+    """A container id unique to this test run."""
+    return "%s-%s" % (name, RUN_TAG)
+
+
 DAEMON = os.path.join(TOP_BUILD, "supervisor", "containerd")
 SHIM = os.path.join(TOP_BUILD, "shim", "containerd-shim")
 

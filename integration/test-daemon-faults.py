@@ -9,6 +9,7 @@ import time
 
 import daemon_harness as h
 from daemon_harness import pb
+from daemon_harness import uid as I
 
 import grpc
 
@@ -47,53 +48,53 @@ def state_dirs():
 try:
     d.start()
     d.start_events()
-    sleeper = h.make_bundle(d.tmp, "sleeper", ["sleep", "100000"])
+    sleeper = h.make_bundle(d.tmp, I("sleeper"), ["sleep", "100000"])
 
     # ---- shim SIGKILLed while the daemon runs -------------------------------
-    code, r = h.rpc_error(d.create, "s1", sleeper)
+    code, r = h.rpc_error(d.create, I("s1"), sleeper)
     t.ok(code is None, "container s1 runs", r)
     cpid = r.container.processes[0].systemPid
-    os.kill(shim_pid("s1"), signal.SIGKILL)
-    ev = d.wait_exit("s1")
+    os.kill(shim_pid(I("s1")), signal.SIGKILL)
+    ev = d.wait_exit(I("s1"))
     t.ok(ev is not None and ev.status == 137, "shim killed: exit 137 reported", ev)
-    h.settle(d, "s1")
-    t.ok(h.wait_pid_gone(cpid, 5) and "s1" not in h.runc_list_ids() and "s1" not in state_dirs(),
+    h.settle(d, I("s1"))
+    t.ok(h.wait_pid_gone(cpid, 5) and I("s1") not in h.runc_list_ids() and I("s1") not in state_dirs(),
          "shim killed: container process killed, runc state and dir removed")
 
     # ---- shim SIGKILLed while the daemon is down (FAILURES.md #4) ----------
-    code, r = h.rpc_error(d.create, "s2", sleeper)
+    code, r = h.rpc_error(d.create, I("s2"), sleeper)
     cpid = r.container.processes[0].systemPid if code is None else 0
     t.ok(code is None, "container s2 runs", r)
     before = time.time()
     d.stop(signal.SIGKILL)
-    sp = shim_pid("s2")
+    sp = shim_pid(I("s2"))
     os.kill(sp, signal.SIGKILL)
     h.wait_pid_gone(sp, 5)
     d.start()
     from google.protobuf import timestamp_pb2
     d.events = []
     d.start_events(timestamp=timestamp_pb2.Timestamp(seconds=int(before) - 1))
-    ev = d.wait_exit("s2")
+    ev = d.wait_exit(I("s2"))
     t.ok(ev is not None and ev.status == 137, "shim killed while down: exit 137 after restart", ev)
-    h.settle(d, "s2")
-    t.ok(h.wait_pid_gone(cpid, 5) and "s2" not in h.runc_list_ids() and "s2" not in state_dirs(),
+    h.settle(d, I("s2"))
+    t.ok(h.wait_pid_gone(cpid, 5) and I("s2") not in h.runc_list_ids() and I("s2") not in state_dirs(),
          "orphaned container process killed and cleaned up after restart")
 
     # ---- a background child holding the exec's stdio (FAILURES.md #1) ------
-    code, r = h.rpc_error(d.create, "bg", sleeper)
+    code, r = h.rpc_error(d.create, I("bg"), sleeper)
     t.ok(code is None, "container bg runs", r)
     out = os.path.join(d.tmp, "bg.out")
     os.mkfifo(out)
     rfd = os.open(out, os.O_RDONLY | os.O_NONBLOCK)  # keep a reader so the shim's open completes
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-        id="bg", pid="holder", args=["sh", "-c", "sleep 100000 & echo started"], cwd="/",
+        id=I("bg"), pid="holder", args=["sh", "-c", "sleep 100000 & echo started"], cwd="/",
         env=["PATH=/bin"], stdout=out))
     t.ok(code is None, "exec leaving a background child that holds stdout", (code, r))
     t0 = time.monotonic()
     code, st = h.rpc_error(d.stub.State, pb.StateRequest(), timeout=5)
     code2, r2 = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-        id="bg", pid="other", args=["true"], cwd="/", env=["PATH=/bin"]), timeout=10)
-    ev = d.wait_exit("bg", "other")
+        id=I("bg"), pid="other", args=["true"], cwd="/", env=["PATH=/bin"]), timeout=10)
+    ev = d.wait_exit(I("bg"), "other")
     t.ok(code is None and code2 is None and ev is not None and ev.status == 0
          and time.monotonic() - t0 < 5,
          "daemon keeps answering and running execs meanwhile", (code, code2, ev))
@@ -104,36 +105,36 @@ try:
     failures = []
     for i in range(100):
         code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-            id="bg", pid="t%d" % i, args=["true"], cwd="/", env=["PATH=/bin"]), timeout=20)
+            id=I("bg"), pid="t%d" % i, args=["true"], cwd="/", env=["PATH=/bin"]), timeout=20)
         if code is not None:
             failures.append(r)
     for i in range(100):
-        if d.wait_exit("bg", "t%d" % i) is None:
+        if d.wait_exit(I("bg"), "t%d" % i) is None:
             failures.append("no exit for t%d" % i)
     t.ok(not failures, "100 instant execs each start and report exit", failures[:3])
     bad = []
     for i in range(50):
         code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-            id="bg", pid="m%d" % i, args=["/missing"], cwd="/", env=["PATH=/bin"]), timeout=20)
+            id=I("bg"), pid="m%d" % i, args=["/missing"], cwd="/", env=["PATH=/bin"]), timeout=20)
         if code is None or "/missing" not in r:
             bad.append((code, r))
     t.ok(not bad, "50 missing-binary execs each fail with the runtime's message", bad[:3])
     # (a failed exec's shim may still be exiting: its pidfd is the slack)
     fds1 = nfds(dp)
     t.ok(fds1 <= fds0 + 4, "daemon fd count flat after 150 execs (%d → %d)" % (fds0, fds1))
-    leftover = [x for x in os.listdir(os.path.join(d.state, "bg")) if x not in ("init", "holder", "state.json")]
+    leftover = [x for x in os.listdir(os.path.join(d.state, I("bg"))) if x not in ("init", "holder", "state.json")]
     t.ok(leftover == [], "no exec dirs left behind", leftover)
     z = zombies_of(dp)
     t.ok(z == [], "no zombie children of the daemon", z)
 
     # ---- signal 0 and a process that is gone --------------------------------
-    code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id="bg", pid="init", signal=0))
+    code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("bg"), pid="init", signal=0))
     t.ok(code == grpc.StatusCode.INVALID_ARGUMENT, "signal 0 rejected", (code, r))
 
     # ---- kill bg: holder exec's exit precedes init's ------------------------
-    code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id="bg", pid="init", signal=9))
-    ev = d.wait_exit("bg")
-    evh = d.wait_exit("bg", "holder", timeout=1)
+    code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("bg"), pid="init", signal=9))
+    ev = d.wait_exit(I("bg"))
+    evh = d.wait_exit(I("bg"), "holder", timeout=1)
     t.ok(code is None and ev is not None and ev.status == 137, "init of bg killed: 137", ev)
     t.ok(evh is not None and d.events.index(evh) < d.events.index(ev),
          "exec exit reported before the init exit", (evh, ev))
@@ -157,7 +158,7 @@ try:
         print("# " + str(e).replace("\n", "\n# "))
     t.ok(started, "daemon starts over a corrupt state.json, a process dir without pid and a "
          "corrupt events.log")
-    h.settle(d, "bg")  # may still be held while its shim finishes
+    h.settle(d, I("bg"))  # may still be held while its shim finishes
     t.ok(state_dirs() == [], "unloadable container dirs removed", state_dirs())
     code, st = h.rpc_error(d.stub.State, pb.StateRequest())
     t.ok(code is None and len(st.containers) == 0, "State is empty", st)

@@ -9,10 +9,11 @@ import time
 
 import daemon_harness as h
 from daemon_harness import pb
+from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(55)
+t = h.Tap(60)
 d = h.Daemon(args=["--start-timeout", "3s"])
 
 
@@ -65,30 +66,49 @@ try:
          "socket exists with mode 0660")
 
     # ---- create, exit status, events order, id reuse ---------------------
-    b = h.make_bundle(d.tmp, "exit3", ["sh", "-c", "exit 3"])
-    code, r = h.rpc_error(d.create, "exit3", b)
+    b = h.make_bundle(d.tmp, I("exit3"), ["sh", "-c", "exit 3"])
+    code, r = h.rpc_error(d.create, I("exit3"), b)
     t.ok(code is None, "CreateContainer succeeds", r)
-    ok = code is None and r.container.id == "exit3" and r.container.processes[0].pid == "init" \
+    ok = code is None and r.container.id == I("exit3") and r.container.processes[0].pid == "init" \
         and r.container.processes[0].systemPid > 0 and r.container.runtime == "runc"
     t.ok(ok, "reply carries the Container (id, init process, host pid, runtime)", r)
-    ev = d.wait_exit("exit3")
+    ev = d.wait_exit(I("exit3"))
     t.ok(ev is not None and ev.status == 3, "exit event with status 3", ev)
-    types = [(e.type, e.id) for e in d.events if e.id == "exit3"]
-    t.ok(types == [("start-container", "exit3"), ("exit", "exit3")],
+    types = [(e.type, e.id) for e in d.events if e.id == I("exit3")]
+    t.ok(types == [("start-container", I("exit3")), ("exit", I("exit3"))],
          "start-container precedes exit, each once", types)
     # id reuse at once: the exit event is only sent when the id is free
-    code, r = h.rpc_error(d.create, "exit3", b)
+    code, r = h.rpc_error(d.create, I("exit3"), b)
     t.ok(code is None, "same id created again right after its exit event", r)
-    ev2 = d.wait_event(lambda e: e.type == "exit" and e.id == "exit3" and e is not ev)
+    ev2 = d.wait_event(lambda e: e.type == "exit" and e.id == I("exit3") and e is not ev)
     t.ok(ev2 is not None and ev2.status == 3, "second exit3 exits with 3", ev2)
-    h.settle(d, "exit3")
-    t.ok("exit3" not in state_dirs() and "exit3" not in h.runc_list_ids(),
+    h.settle(d, I("exit3"))
+    t.ok(I("exit3") not in state_dirs() and I("exit3") not in h.runc_list_ids(),
          "exited container leaves no state dir and no runc state")
 
     # ---- create errors ----------------------------------------------------
-    code, msg = h.rpc_error(d.create, "nobundle", os.path.join(d.tmp, "no-such-bundle"))
+    code, msg = h.rpc_error(d.create, I("nobundle"), os.path.join(d.tmp, "no-such-bundle"))
+    t.ok(code == grpc.StatusCode.INVALID_ARGUMENT and "no-such-bundle" in msg,
+         "missing bundle → INVALID_ARGUMENT naming it", (code, msg))
+    badjson = h.make_bundle(d.tmp, I("badjson"), ["true"])
+    with open(os.path.join(badjson, "config.json"), "w") as f:
+        f.write('{"process": {"args": ["true"],}')
+    code, msg = h.rpc_error(d.create, I("badjson"), badjson)
     t.ok(code == grpc.StatusCode.INVALID_ARGUMENT and "config.json" in msg,
-         "missing bundle → INVALID_ARGUMENT naming config.json", (code, msg))
+         "malformed config.json → INVALID_ARGUMENT", (code, msg))
+    noargs = h.make_bundle(d.tmp, I("noargs"), [])
+    code, msg = h.rpc_error(d.create, I("noargs"), noargs)
+    t.ok(code == grpc.StatusCode.INVALID_ARGUMENT and "process.args" in msg,
+         "empty process.args → INVALID_ARGUMENT naming it", (code, msg))
+
+    def bad_seccomp(cfg):
+        cfg["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["no_such_syscall_xyz"], "action": "SCMP_ACT_ERRNO"}]}
+    badsc = h.make_bundle(d.tmp, I("badsc"), ["true"], edit=bad_seccomp)
+    code, msg = h.rpc_error(d.create, I("badsc"), badsc)
+    t.ok(code == grpc.StatusCode.INVALID_ARGUMENT and "no_such_syscall_xyz" in msg,
+         "unknown seccomp syscall → INVALID_ARGUMENT at create time", (code, msg))
+    t.ok(state_dirs() == [], "rejected bundles leave nothing", state_dirs())
     code, msg = h.rpc_error(d.create, "x", "")
     t.ok(code is not None and "empty bundle path" in msg, "empty bundle path", (code, msg))
     for bad in ["../x", "a/b", "", "..", ".hidden/../y"]:
@@ -98,25 +118,25 @@ try:
     t.ok(not os.path.exists(os.path.join(d.tmp, "x")) and state_dirs() == [],
          "nothing created for hostile ids", state_dirs())
 
-    sleeper_b = h.make_bundle(d.tmp, "sleeper", [
+    sleeper_b = h.make_bundle(d.tmp, I("sleeper"), [
         "sh", "-c", "trap 'exit 7' TERM; while true; do sleep 0.2; done"])
-    code, r = h.rpc_error(d.create, "sleeper", sleeper_b)
+    code, r = h.rpc_error(d.create, I("sleeper"), sleeper_b)
     t.ok(code is None, "long-running container starts", r)
     sleeper_pid = r.container.processes[0].systemPid if code is None else 0
-    code, msg = h.rpc_error(d.create, "sleeper", sleeper_b)
+    code, msg = h.rpc_error(d.create, I("sleeper"), sleeper_b)
     t.ok(code == grpc.StatusCode.ALREADY_EXISTS and "file exists" in msg,
          "duplicate id → ALREADY_EXISTS 'mkdir …: file exists'", (code, msg))
 
-    code, msg = h.rpc_error(d.create, "nort", b, runtime="/nonexistent/runc")
+    code, msg = h.rpc_error(d.create, I("nort"), b, runtime="/nonexistent/runc")
     t.ok(code is not None and "/nonexistent/runc" in msg, "missing runtime binary → error naming it",
          (code, msg))
-    t.ok("nort" not in state_dirs(), "missing runtime leaves no state dir", state_dirs())
+    t.ok(I("nort") not in state_dirs(), "missing runtime leaves no state dir", state_dirs())
 
-    badargs_b = h.make_bundle(d.tmp, "badargs", ["/no/such/binary"])
-    code, msg = h.rpc_error(d.create, "badargs", badargs_b)
+    badargs_b = h.make_bundle(d.tmp, I("badargs"), ["/no/such/binary"])
+    code, msg = h.rpc_error(d.create, I("badargs"), badargs_b)
     t.ok(code is not None and "/no/such/binary" in msg,
          "runtime failure → the runtime's own message", (code, msg))
-    t.ok("badargs" not in state_dirs() and "badargs" not in h.runc_list_ids(),
+    t.ok(I("badargs") not in state_dirs() and I("badargs") not in h.runc_list_ids(),
          "failed start leaves no state dir and no runc state", (state_dirs(), h.runc_list_ids()))
 
     # Fault injection: a FAKE runtime (a script, not a real OCI runtime)
@@ -129,20 +149,20 @@ try:
                 "exit 0\n" % hang_pidfile)
     os.chmod(fake, 0o755)
     t0 = time.monotonic()
-    code, msg = h.rpc_error(d.create, "hang", b, runtime=fake)
+    code, msg = h.rpc_error(d.create, I("hang"), b, runtime=fake)
     took = time.monotonic() - t0
     t.ok(code == grpc.StatusCode.DEADLINE_EXCEEDED
          and "did not start before the specified timeout" in msg and 2.5 < took < 10,
          "fake hanging runtime: DEADLINE_EXCEEDED after --start-timeout 3s", (code, msg, took))
     hang_pid = int(open(hang_pidfile).read()) if os.path.exists(hang_pidfile) else 0
-    t.ok(hang_pid > 0 and not h.pid_alive(hang_pid) and "hang" not in state_dirs(),
+    t.ok(hang_pid > 0 and not h.pid_alive(hang_pid) and I("hang") not in state_dirs(),
          "start timeout leaves no orphan runtime process and no state", (hang_pid, state_dirs()))
 
     # ---- signal -----------------------------------------------------------
     code, msg = h.rpc_error(d.stub.Signal, pb.SignalRequest(id="nope", pid="init", signal=9))
     t.ok(code == grpc.StatusCode.NOT_FOUND and "container not found" in msg,
          "Signal unknown container → NOT_FOUND container not found", (code, msg))
-    code, msg = h.rpc_error(d.stub.Signal, pb.SignalRequest(id="sleeper", pid="zz", signal=9))
+    code, msg = h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("sleeper"), pid="zz", signal=9))
     t.ok(code == grpc.StatusCode.NOT_FOUND and "process not found" in msg,
          "Signal unknown process → NOT_FOUND process not found", (code, msg))
 
@@ -151,7 +171,7 @@ try:
     ok = code is None and st.machine.cpus == os.cpu_count() and st.machine.memory > 0
     t.ok(ok, "State machine info (cpus, memory MiB)", st)
     conts = {c.id: c for c in st.containers} if code is None else {}
-    c = conts.get("sleeper")
+    c = conts.get(I("sleeper"))
     t.ok(c is not None and c.status == "running" and sleeper_pid in c.pids
          and c.bundlePath == sleeper_b, "State lists the running container with its pids", c)
     code, msg = h.rpc_error(d.stub.State, pb.StateRequest(id="nope"))
@@ -162,38 +182,43 @@ try:
     out1 = fifo("e1.out")
     got1 = reader(out1)
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-        id="sleeper", pid="e1", args=["sh", "-c", "echo hi-from-exec; exit 5"], cwd="/",
+        id=I("sleeper"), pid="e1", args=["sh", "-c", "echo hi-from-exec; exit 5"], cwd="/",
         env=["PATH=/bin"], stdout=out1, user=pb.User(uid=0, gid=0)))
     t.ok(code is None and r.systemPid > 0, "AddProcess returns the exec's host pid", r)
-    ev = d.wait_exit("sleeper", "e1")
+    ev = d.wait_exit(I("sleeper"), "e1")
     t.ok(ev is not None and ev.status == 5, "exec exit event with status 5", ev)
     t.ok(got1() == b"hi-from-exec\n", "exec stdout relayed through the FIFO")
-    sp = [e for e in d.events if e.type == "start-process" and e.id == "sleeper" and e.pid == "e1"]
+    sp = [e for e in d.events if e.type == "start-process" and e.id == I("sleeper") and e.pid == "e1"]
     t.ok(len(sp) == 1 and d.events.index(sp[0]) < d.events.index(ev),
          "start-process precedes the exec's exit")
-    t.ok(not os.path.exists(os.path.join(d.state, "sleeper", "e1")), "exec dir removed at its exit")
+    t.ok(not os.path.exists(os.path.join(d.state, I("sleeper"), "e1")), "exec dir removed at its exit")
 
     code, msg = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-        id="sleeper", pid="init", args=["true"], cwd="/"))
+        id=I("sleeper"), pid="init", args=["true"], cwd="/"))
     t.ok(code == grpc.StatusCode.ALREADY_EXISTS, "exec with a used pid → ALREADY_EXISTS", (code, msg))
     code, msg = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
         id="nope", pid="e9", args=["true"], cwd="/"))
     t.ok(code == grpc.StatusCode.NOT_FOUND and "container not found" in msg,
          "exec into unknown container → NOT_FOUND", (code, msg))
     code, msg = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-        id="sleeper", pid="e8", args=["/no/such/exe"], cwd="/"))
+        id=I("sleeper"), pid="e8", args=["/no/such/exe"], cwd="/"))
     t.ok(code is not None and "/no/such/exe" in msg
-         and not os.path.exists(os.path.join(d.state, "sleeper", "e8")),
+         and not os.path.exists(os.path.join(d.state, I("sleeper"), "e8")),
          "failing exec → runtime's message, no dir left", (code, msg))
+
+    code, msg = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+        id=I("sleeper"), pid="e7", args=["true"], cwd="relative/dir"))
+    t.ok(code == grpc.StatusCode.INVALID_ARGUMENT, "exec with a relative cwd → INVALID_ARGUMENT",
+         (code, msg))
 
     # ---- exec with a tty ----------------------------------------------------
     out2 = fifo("e2.out")
     got2 = reader(out2)
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-        id="sleeper", pid="e2", terminal=True, args=["sh", "-c", "tty; exit 0"], cwd="/",
+        id=I("sleeper"), pid="e2", terminal=True, args=["sh", "-c", "tty; exit 0"], cwd="/",
         env=["PATH=/bin"], stdout=out2))
     t.ok(code is None, "AddProcess with a terminal", (code, r))
-    ev = d.wait_exit("sleeper", "e2")
+    ev = d.wait_exit(I("sleeper"), "e2")
     t.ok(ev is not None and ev.status == 0, "tty exec exits 0", ev)
     t.ok(b"/dev/pts/" in got2(), "tty exec runs on a pty")
 
@@ -202,76 +227,76 @@ try:
     got3 = reader(out3)
     wfd = os.open(in3, os.O_RDWR)  # a writer that does not block on open
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-        id="sleeper", pid="e3", args=["cat"], cwd="/", env=["PATH=/bin"], stdin=in3, stdout=out3))
+        id=I("sleeper"), pid="e3", args=["cat"], cwd="/", env=["PATH=/bin"], stdin=in3, stdout=out3))
     t.ok(code is None, "exec cat with stdin", (code, r))
     os.write(wfd, b"through-stdin\n")
     os.close(wfd)
-    alive_before = d.wait_exit("sleeper", "e3", timeout=0.5) is None
+    alive_before = d.wait_exit(I("sleeper"), "e3", timeout=0.5) is None
     code, r = h.rpc_error(d.stub.UpdateProcess, pb.UpdateProcessRequest(
-        id="sleeper", pid="e3", closeStdin=True))
+        id=I("sleeper"), pid="e3", closeStdin=True))
     t.ok(code is None and alive_before, "cat keeps running until closeStdin", (code, r))
-    ev = d.wait_exit("sleeper", "e3")
+    ev = d.wait_exit(I("sleeper"), "e3")
     t.ok(ev is not None and ev.status == 0 and got3() == b"through-stdin\n",
          "closeStdin gives cat EOF: it exits 0 after echoing", (ev, got3(0)))
     code, msg = h.rpc_error(d.stub.UpdateProcess, pb.UpdateProcessRequest(
-        id="sleeper", pid="nope", closeStdin=True))
+        id=I("sleeper"), pid="nope", closeStdin=True))
     t.ok(code == grpc.StatusCode.NOT_FOUND and "process not found" in msg,
          "UpdateProcess unknown process → NOT_FOUND", (code, msg))
 
     # ---- signal delivers ----------------------------------------------------
-    code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id="sleeper", pid="init", signal=15))
+    code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("sleeper"), pid="init", signal=15))
     t.ok(code is None, "Signal SIGTERM", (code, r))
-    ev = d.wait_exit("sleeper")
+    ev = d.wait_exit(I("sleeper"))
     t.ok(ev is not None and ev.status == 7, "trap handler's status 7 reported", ev)
 
     # ---- crun ---------------------------------------------------------------
-    crun_b = h.make_bundle(d.tmp, "crun1", ["sh", "-c", "exit 4"])
-    code, r = h.rpc_error(d.create, "crun1", crun_b, runtime="crun")
+    crun_b = h.make_bundle(d.tmp, I("crun1"), ["sh", "-c", "exit 4"])
+    code, r = h.rpc_error(d.create, I("crun1"), crun_b, runtime="crun")
     if code is not None and ("hugetlb" in r or "cgroup" in r):
         t.skip("crun as a second runtime", "crun refuses here: %s" % r)
         t.skip("crun container's exit status", "crun refused")
     else:
         t.ok(code is None and r.container.runtime == "crun", "container on crun starts", (code, r))
-        ev = d.wait_exit("crun1")
-        t.ok(ev is not None and ev.status == 4 and "crun1" not in h.runc_list_ids("crun"),
+        ev = d.wait_exit(I("crun1"))
+        t.ok(ev is not None and ev.status == 4 and I("crun1") not in h.runc_list_ids("crun"),
              "crun container's exit status, no crun state left", ev)
 
     # ---- restart: adopt a running container, report an exit that happened
     # while the daemon was down exactly once ---------------------------------
-    code, _ = h.rpc_error(d.create, "keep", sleeper_b)
-    code2, r2 = h.rpc_error(d.create, "dies", sleeper_b)
+    code, _ = h.rpc_error(d.create, I("keep"), sleeper_b)
+    code2, r2 = h.rpc_error(d.create, I("dies"), sleeper_b)
     t.ok(code is None and code2 is None, "two containers before the restart")
     dies_pid = r2.container.processes[0].systemPid if code2 is None else 0
     before = time.time()
     d.stop(signal.SIGKILL)
     os.kill(dies_pid, signal.SIGTERM)  # exits 7 while no daemon runs
     # the shim writes exitStatus and exits; wait for the shim to vanish
-    for p in shim_pids_of("dies"):
+    for p in shim_pids_of(I("dies")):
         h.wait_pid_gone(p, 10)
     d.start()
     from google.protobuf import timestamp_pb2
     ts = timestamp_pb2.Timestamp(seconds=int(before) - 1)
     d.events = []
     d.start_events(timestamp=ts)
-    ev = d.wait_exit("dies")
+    ev = d.wait_exit(I("dies"))
     t.ok(ev is not None and ev.status == 7, "exit while down reported after restart with status 7",
          ev)
-    code, st = h.rpc_error(d.stub.State, pb.StateRequest(id="keep"))
+    code, st = h.rpc_error(d.stub.State, pb.StateRequest(id=I("keep")))
     t.ok(code is None and st.containers[0].status == "running", "running container adopted", st)
     d.stop(signal.SIGTERM)
     rc = d.proc.returncode
-    t.ok(rc == 0 and all(h.pid_alive(p) for p in shim_pids_of("keep")),
+    t.ok(rc == 0 and all(h.pid_alive(p) for p in shim_pids_of(I("keep"))),
          "SIGTERM: daemon exits 0, shims keep running", rc)
     d.start()
     d.events = []
     d.start_events(timestamp=ts)
-    code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id="keep", pid="init", signal=15))
-    ev = d.wait_exit("keep")
+    code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("keep"), pid="init", signal=15))
+    ev = d.wait_exit(I("keep"))
     t.ok(code is None and ev is not None and ev.status == 7,
          "adopted container signalled after a second restart, exit reported", (code, ev))
-    dies = [e for e in d.events if e.type == "exit" and e.id == "dies"]
+    dies = [e for e in d.events if e.type == "exit" and e.id == I("dies")]
     t.ok(len(dies) == 1, "the exit while down is reported exactly once across restarts", dies)
-    h.settle(d, "keep")
+    h.settle(d, I("keep"))
     t.ok(state_dirs() == [], "state dir empty at the end", state_dirs())
 except Exception as e:  # report, then clean up
     import traceback

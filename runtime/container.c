@@ -13,6 +13,7 @@
 #include "runtime/internal.h"
 #include "runtime/job.h"
 #include "runtime/statefile.h"
+#include "specs/spec.h"
 
 /* ---- table: chained hash keyed by id ---- */
 
@@ -538,8 +539,10 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
     return ctrd_error_grpc (err, 2, "empty bundle path");
   if (id_validate (req->id, "container id", err) < 0)
     return -1;
-  json_object *config = NULL;
-  if (statefile_load_bundle (req->bundle, &config, err) < 0)
+  /* Everything the runtime would only report obscurely after a shim was
+   * spawned (JSON, process.args, rootfs, seccomp) is checked first. */
+  json_object *config = spec_load_bundle (req->bundle, err);
+  if (!config)
     return -1;
   struct container *old = runtime_find_draining (rt, req->id);
   if (old)

@@ -121,25 +121,6 @@ statefile_read_state (struct container *c, struct ctrd_error **err)
   return 0;
 }
 
-int
-statefile_load_bundle (const char *bundle, json_object **out, struct ctrd_error **err)
-{
-  cleanup_free char *path = path_join (bundle, "config.json");
-  json_object *o = NULL, *p;
-  cleanup_error struct ctrd_error *e = NULL;
-  if (statefile_read_json (path, &o, &e) < 0)
-    return ctrd_error_grpc (err, 3, "%s", e->msg);
-  if (!json_object_is_type (o, json_type_object)
-      || !json_object_object_get_ex (o, "process", &p)
-      || !json_object_is_type (p, json_type_object))
-    {
-      json_object_put (o);
-      return ctrd_error_grpc (err, 3, "%s: no process object", path);
-    }
-  *out = o;
-  return 0;
-}
-
 /* Host id of container id 0 from a {uid,gid}Mappings array (§3.1). */
 static long long
 root_id (json_object *linux_o, const char *key)

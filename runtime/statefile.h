@@ -17,9 +17,6 @@ int statefile_write_state (const struct container *c, struct ctrd_error **err);
  * keys and nulls accepted). */
 int statefile_read_state (struct container *c, struct ctrd_error **err);
 
-/* Load <bundle>/config.json (must be an object with a "process" object).
- * INVALID_ARGUMENT on anything else. Replaceable by specs/spec.h. */
-int statefile_load_bundle (const char *bundle, json_object **out, struct ctrd_error **err);
 /* process.json for the init process (§3): the bundle's process object plus
  * the containerd keys. */
 json_object *statefile_init_process_spec (json_object *config, const char *in, const char *out,

@@ -10,17 +10,9 @@
 #include "api/server.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
+#include "specs/spec.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
-
-static json_object *
-strv_json (char **v, size_t n)
-{
-  json_object *a = json_object_new_array ();
-  for (size_t i = 0; i < n; i++)
-    json_object_array_add (a, json_object_new_string (v[i]));
-  return a;
-}
 
 static json_object *
 copy_key (json_object *from, const char *key)
@@ -31,62 +23,21 @@ copy_key (json_object *from, const char *key)
   return o;
 }
 
-/* state-and-shim.md §3 for an exec: OCI process keys from the request (in
- * the original's order), then containerd's own keys. */
+/* state-and-shim.md §3 for an exec: the OCI process object from the
+ * request (specs/, validated), then containerd's own keys. */
 static json_object *
-exec_spec (struct container *c, const Types__AddProcessRequest *r)
+exec_spec (struct container *c, const Types__AddProcessRequest *r, struct ctrd_error **err)
 {
   json_object *init = c->init ? c->init->spec : NULL;
-  json_object *o = json_object_new_object ();
-  if (r->terminal)
-    json_object_object_add (o, "terminal", json_object_new_boolean (true));
-  json_object *u = json_object_new_object ();
-  json_object_object_add (u, "uid", json_object_new_int64 (r->user ? r->user->uid : 0));
-  json_object_object_add (u, "gid", json_object_new_int64 (r->user ? r->user->gid : 0));
-  if (r->user && r->user->n_additionalgids)
-    {
-      json_object *g = json_object_new_array ();
-      for (size_t i = 0; i < r->user->n_additionalgids; i++)
-        json_object_array_add (g, json_object_new_int64 (r->user->additionalgids[i]));
-      json_object_object_add (u, "additionalGids", g);
-    }
-  json_object_object_add (o, "user", u);
-  json_object_object_add (o, "args", strv_json (r->args, r->n_args));
-  if (r->n_env)
-    json_object_object_add (o, "env", strv_json (r->env, r->n_env));
-  /* runc needs an absolute cwd: an empty one means the init's. */
-  const char *cwd = r->cwd && *r->cwd ? r->cwd : NULL;
-  json_object *icwd = NULL;
-  if (!cwd && init && json_object_object_get_ex (init, "cwd", &icwd))
-    cwd = json_object_get_string (icwd);
-  json_object_object_add (o, "cwd", json_object_new_string (cwd ? cwd : "/"));
-  if (r->n_capabilities)
-    {
-      json_object *caps = json_object_new_object ();
-      static const char *const sets[] = { "bounding", "effective", "inheritable", "permitted" };
-      for (size_t i = 0; i < 4; i++)
-        json_object_object_add (caps, sets[i], strv_json (r->capabilities, r->n_capabilities));
-      json_object_object_add (o, "capabilities", caps);
-    }
-  if (r->n_rlimits)
-    {
-      json_object *a = json_object_new_array ();
-      for (size_t i = 0; i < r->n_rlimits; i++)
-        {
-          json_object *e = json_object_new_object ();
-          json_object_object_add (e, "type", json_object_new_string (r->rlimits[i]->type));
-          json_object_object_add (e, "hard", json_object_new_uint64 (r->rlimits[i]->hard));
-          json_object_object_add (e, "soft", json_object_new_uint64 (r->rlimits[i]->soft));
-          json_object_array_add (a, e);
-        }
-      json_object_object_add (o, "rlimits", a);
-    }
-  if (r->nonewprivileges)
-    json_object_object_add (o, "noNewPrivileges", json_object_new_boolean (true));
-  if (r->apparmorprofile && *r->apparmorprofile)
-    json_object_object_add (o, "apparmorProfile", json_object_new_string (r->apparmorprofile));
-  if (r->selinuxlabel && *r->selinuxlabel)
-    json_object_object_add (o, "selinuxLabel", json_object_new_string (r->selinuxlabel));
+  /* spec_exec_process takes defaults (user, cwd) from a config's process:
+   * the init's process.json is that process object. */
+  json_object *config = json_object_new_object ();
+  if (init)
+    json_object_object_add (config, "process", json_object_get (init));
+  json_object *o = spec_exec_process (config, r, err);
+  json_object_put (config);
+  if (!o)
+    return NULL;
   json_object_object_add (o, "exec", json_object_new_boolean (true));
   json_object_object_add (o, "containerdStdin",
                           json_object_new_string (*r->stdin ? r->stdin : "/dev/null"));
@@ -94,8 +45,7 @@ exec_spec (struct container *c, const Types__AddProcessRequest *r)
                           json_object_new_string (*r->stdout ? r->stdout : "/dev/null"));
   json_object_object_add (o, "containerdStderr",
                           json_object_new_string (*r->stderr ? r->stderr : "/dev/null"));
-  json_object *ra = copy_key (init, "runtimeArgs");
-  json_object_object_add (o, "runtimeArgs", ra);
+  json_object_object_add (o, "runtimeArgs", copy_key (init, "runtimeArgs"));
   json_object_object_add (o, "noPivotRoot", json_object_new_boolean (c->no_pivot));
   json_object_object_add (o, "checkpoint", json_object_new_string (""));
   json_object *uid = copy_key (init, "rootUID"), *gid = copy_key (init, "rootGID");
@@ -144,8 +94,13 @@ api_add_process_handle (struct api_call *call, const ProtobufCMessage *request, 
       api_call_fail (call, GRPC_NOT_FOUND, "containerd: container not found");
       return;
     }
-  json_object *spec = exec_spec (c, r);
   cleanup_error struct ctrd_error *err = NULL;
+  json_object *spec = exec_spec (c, r, &err);
+  if (!spec)
+    {
+      api_call_fail_error (call, err);
+      return;
+    }
   int rc = runtime_exec (c, r->pid, spec, exec_done, call, &err);
   json_object_put (spec);
   if (rc < 0)
