@@ -336,6 +336,23 @@ attach_wait (struct ctr_ctx *ctx, struct attach *a, void *stream, const char *id
           ret = ctrd_error_set (err, errno, "poll");
           goto out;
         }
+      /* signals first: a resize typed ahead of input reaches the shim first */
+      if (p[i_sig].revents)
+        {
+          struct signalfd_siginfo si;
+          while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
+            {
+              if (si.ssi_signo == SIGWINCH)
+                {
+                  if (a->tty)
+                    update_process (ctx, id, pid, false, true);
+                  continue;
+                }
+              /* ctr goes away; the container keeps running */
+              ret = 128 + (int) si.ssi_signo;
+              goto out;
+            }
+        }
       if (i_out >= 0 && p[i_out].revents)
         out_open = copy_out (a->fd_out, STDOUT_FILENO);
       if (i_err >= 0 && p[i_err].revents)
@@ -366,22 +383,6 @@ attach_wait (struct ctr_ctx *ctx, struct attach *a, void *stream, const char *id
             }
           else if (n < 0 && errno != EAGAIN && errno != EINTR)
             w->inlen = w->inoff = 0; /* nobody reads any more: drop */
-        }
-      if (p[i_sig].revents)
-        {
-          struct signalfd_siginfo si;
-          while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
-            {
-              if (si.ssi_signo == SIGWINCH)
-                {
-                  if (a->tty)
-                    update_process (ctx, id, pid, false, true);
-                  continue;
-                }
-              /* ctr goes away; the container keeps running */
-              ret = 128 + (int) si.ssi_signo;
-              goto out;
-            }
         }
       (void) i_api; /* its messages are consumed by drain_events */
     }
