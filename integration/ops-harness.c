@@ -244,7 +244,7 @@ wait_event (const char *type, const char *id, const char *pid, int timeout_ms)
 
 /* ---- containers ---- */
 
-static char *created_ids[16];
+static char **created_ids; /* NULL-terminated, for cleanup */
 static size_t n_created;
 
 char *
@@ -281,8 +281,11 @@ create (const char *id, const char *bundle, const char *checkpoint, struct ctrd_
   bool known = false;
   for (size_t i = 0; i < n_created; i++)
     known = known || !strcmp (created_ids[i], id);
-  if (!known && n_created < ARRAY_SIZE (created_ids))
-    created_ids[n_created++] = xstrdup (id);
+  if (!known)
+    {
+      strv_push (&created_ids, id);
+      n_created++;
+    }
   return pid;
 }
 
@@ -483,8 +486,8 @@ harness_start (void)
   return 0;
 }
 
-int
-harness_finish (void)
+void
+harness_cleanup (void)
 {
   /* kill what is left, stop the daemon, remove runtime state and files */
   for (size_t i = 0; i < n_created; i++)
@@ -509,9 +512,18 @@ harness_finish (void)
       char *const dv[] = { (char *) "runc", (char *) "delete", (char *) "-f", created_ids[i], NULL };
       run (dv);
     }
+  strv_free (created_ids);
+  created_ids = NULL;
+  n_created = 0;
   if (tap_failed)
     print_log_tail ();
   rm_rf (tmp, NULL);
+}
+
+int
+harness_finish (void)
+{
+  harness_cleanup ();
   printf ("1..%d\n", tap_n);
   return tap_failed ? 1 : 0;
 }

@@ -36,6 +36,8 @@ int run (char *const argv[]);
  * printed). harness_finish cleans up, prints the plan, returns the exit code. */
 int harness_start (void);
 int harness_finish (void);
+/* harness_finish without the plan (benchmarks). */
+void harness_cleanup (void);
 
 /* Unary call of /types.API/<method>; *resp_out (if non-NULL) to free with
  * protobuf_c_message_free_unpacked. */
