@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(60)
+t = h.Tap(62)
 d = h.Daemon(args=["--start-timeout", "3s"])
 
 
@@ -146,7 +146,8 @@ try:
     with open(fake, "w") as f:
         f.write("#!/bin/sh\n# fake runtime for fault injection: create hangs forever\n"
                 "for a in \"$@\"; do [ \"$a\" = create ] && { echo $$ > %s; exec sleep 1000; }; done\n"
-                "exit 0\n" % hang_pidfile)
+                "for a in \"$@\"; do [ \"$a\" = delete ] && echo $$ > %s.delete; done\n"
+                "exit 0\n" % (hang_pidfile, hang_pidfile))
     os.chmod(fake, 0o755)
     t0 = time.monotonic()
     code, msg = h.rpc_error(d.create, I("hang"), b, runtime=fake)
@@ -157,6 +158,20 @@ try:
     hang_pid = int(open(hang_pidfile).read()) if os.path.exists(hang_pidfile) else 0
     t.ok(hang_pid > 0 and not h.pid_alive(hang_pid) and I("hang") not in state_dirs(),
          "start timeout leaves no orphan runtime process and no state", (hang_pid, state_dirs()))
+
+    # the client gives up (grpc deadline 1s < --start-timeout 3s): the daemon
+    # kills the shim at once and undoes the start
+    os.unlink(hang_pidfile)
+    t0 = time.monotonic()
+    code, msg = h.rpc_error(d.create, I("hang2"), b, runtime=fake, timeout=1)
+    hang_pid = int(open(hang_pidfile).read()) if os.path.exists(hang_pidfile) else 0
+    gone = hang_pid > 0 and h.wait_pid_gone(hang_pid, 1.5)
+    t.ok(code == grpc.StatusCode.DEADLINE_EXCEEDED and gone and time.monotonic() - t0 < 2.8,
+         "cancelled create: shim and runtime killed before the start timeout", (code, msg))
+    if os.path.exists(hang_pidfile + ".delete"):
+        h.wait_pid_gone(int(open(hang_pidfile + ".delete").read()), 5)
+    d.stub.State(pb.StateRequest())
+    t.ok(I("hang2") not in state_dirs(), "cancelled create leaves no state", state_dirs())
 
     # ---- signal -----------------------------------------------------------
     code, msg = h.rpc_error(d.stub.Signal, pb.SignalRequest(id="nope", pid="init", signal=9))
@@ -258,6 +273,7 @@ try:
     else:
         t.ok(code is None and r.container.runtime == "crun", "container on crun starts", (code, r))
         ev = d.wait_exit(I("crun1"))
+        h.settle(d, I("crun1"))
         t.ok(ev is not None and ev.status == 4 and I("crun1") not in h.runc_list_ids("crun"),
              "crun container's exit status, no crun state left", ev)
 

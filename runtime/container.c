@@ -470,6 +470,20 @@ container_abort (struct container *c, const struct ctrd_error *err, bool kill_sh
 }
 
 void
+runtime_container_create_cancel (struct runtime *rt, const char *id)
+{
+  struct container *c = runtime_find (rt, id);
+  if (!c || c->state != CONTAINER_CREATING)
+    return;
+  cleanup_error struct ctrd_error *err = NULL;
+  ctrd_error_grpc (&err, GRPC_CANCELLED, "context canceled");
+  /* The init's launch callback must not run any more. */
+  if (c->init)
+    c->init->launched = NULL;
+  container_abort (c, err, true);
+}
+
+void
 container_on_shim_exit (struct process *p)
 {
   if (p->c->state == CONTAINER_ABORTING)

@@ -176,6 +176,12 @@ int runtime_container_create (struct runtime *rt, const struct container_create 
                                             void *data),
                               void *data, struct ctrd_error **err);
 
+/* The client gave up on CreateContainer (RPC cancelled) while the shim of
+ * container id is still starting: kill the shim and undo everything; its
+ * done callback then runs with CANCELLED "context canceled". In a later
+ * phase (`<rt> start` running) the start completes normally. */
+void runtime_container_create_cancel (struct runtime *rt, const char *id);
+
 /* For AddProcess (and create): allocate a process of c in <c->dir>/<id>
  * (the dir must exist and process.json be written by the caller:
  * process_write_spec), then launch its shim. */

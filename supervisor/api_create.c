@@ -20,10 +20,32 @@ strv_from (char **v, size_t n)
   return r;
 }
 
+struct create_ctx
+{
+  struct api_call *call;
+  struct daemon *d;
+  char *id;
+};
+
+/* The client gave up while the shim starts: kill it, undo (daemon.md §4). */
+static void
+create_on_cancel (struct api_call *call UNUSED, void *data)
+{
+  struct create_ctx *x = data;
+  /* Daemon shutdown cancels every call: containers are left alone then. */
+  if (sd_event_get_state (x->d->loop) == SD_EVENT_FINISHED)
+    return;
+  runtime_container_create_cancel (x->d->rt, x->id);
+}
+
 static void
 create_done (struct container *c, const struct ctrd_error *err, void *data)
 {
-  struct api_call *call = data;
+  struct create_ctx *x = data;
+  struct api_call *call = x->call;
+  api_call_on_cancel (call, NULL, NULL);
+  free (x->id);
+  free (x);
   if (err)
     {
       api_call_fail_error (call, err);
@@ -56,9 +78,17 @@ api_create_handle (struct api_call *call, const ProtobufCMessage *request, void 
     .checkpoint_dir = r->checkpointdir,
   };
   cleanup_error struct ctrd_error *err = NULL;
-  if (runtime_container_create (d->rt, &cc, create_done, call, &err) < 0)
+  struct create_ctx *x = xmalloc0 (sizeof *x);
+  x->call = call;
+  x->d = d;
+  x->id = xstrdup (r->id);
+  if (runtime_container_create (d->rt, &cc, create_done, x, &err) < 0)
     {
+      free (x->id);
+      free (x);
       log_msg (LOG_LVL_DEBUG, NULL, "CreateContainer %s: %s", r->id, err->msg);
       api_call_fail_error (call, err);
+      return;
     }
+  api_call_on_cancel (call, create_on_cancel, x);
 }
