@@ -70,6 +70,9 @@ def one_line(err):
 
 
 def run(t, d):
+    pfx = "ctrt%d-" % os.getpid()
+    ID_HELLO, ID_CAT1, ID_S1, ID_S2, ID_S3, ID_S4, ID_T1, ID_NOPE = (
+        pfx + n for n in ("hello", "cat1", "s1", "s2", "s3", "s4", "t1", "nope"))
     c = Ctr(d)
     tmp = d.tmp
 
@@ -88,8 +91,8 @@ def run(t, d):
          "bad --address format", err)
 
     # -- start --attach: output, stderr, exit status, stdin EOF -------------
-    hello = h.make_bundle(tmp, "hello", ["sh", "-c", "echo out-$((6*7)); echo err-line >&2; exit 3"])
-    rc, out, err = c("containers", "start", "--attach", "hello", hello)
+    hello = h.make_bundle(tmp, ID_HELLO, ["sh", "-c", "echo out-$((6*7)); echo err-line >&2; exit 3"])
+    rc, out, err = c("containers", "start", "--attach", ID_HELLO, hello)
     t.ok(rc == 3, "start --attach exits with the container's status (3)", "rc=%d %s" % (rc, err))
     t.ok(out == "out-42\n", "start --attach: container stdout on ctr's stdout", repr(out))
     t.ok(err == "err-line\n", "start --attach: container stderr on ctr's stderr", repr(err))
@@ -97,119 +100,119 @@ def run(t, d):
 
     cat = h.make_bundle(tmp, "cat", ["sh", "-c", "cat; echo done-reading; exit 0"])
     data = b"".join(b"line %d of the input\n" % i for i in range(20000))  # ~470 KB both ways
-    rc, out, err = c("containers", "start", "--attach", "cat1", cat, input=data)
+    rc, out, err = c("containers", "start", "--attach", ID_CAT1, cat, input=data)
     t.ok(rc == 0 and out.encode() == data + b"done-reading\n",
          "start --attach: 470 KB stdin copied through, EOF closes the container's stdin",
          "rc=%d len=%d %s" % (rc, len(out), err))
 
     # -- a long-running container -----------------------------------------
     loop = h.make_bundle(tmp, "loop", ["sh", "-c", "while true; do sleep 1; done"])
-    rc, out, err = c("containers", "start", "--label", "team=ctr", "s1", loop)
+    rc, out, err = c("containers", "start", "--label", "team=ctr", ID_S1, loop)
     t.ok(rc == 0 and out == "" and err == "", "start (detached) returns 0 at once", err)
     t.ok(c.leftovers() == [], "start (detached): no FIFO dir made", c.leftovers())
-    rc, out, err = c("containers", "start", "s1", loop)
+    rc, out, err = c("containers", "start", ID_S1, loop)
     t.ok(rc == 1 and one_line(err) and "exists" in err, "start with a used id: one line", err)
-    rc, out, err = c("containers", "start", "s2")
+    rc, out, err = c("containers", "start", ID_S2)
     t.ok(rc == 1 and err == "ctr: bundle path cannot be empty\n", "start without bundle", err)
-    rc, out, err = c("containers", "start", "--attach", "s3", tmp + "/no-bundle")
+    rc, out, err = c("containers", "start", "--attach", ID_S3, tmp + "/no-bundle")
     t.ok(rc == 1 and one_line(err) and "config.json" in err and c.leftovers() == [],
          "start --attach with a missing bundle: one line, nothing left", err)
 
     rc, out, err = c("containers")
     lines = out.splitlines()
     t.ok(rc == 0 and lines[0].split() == ["ID", "PATH", "STATUS", "PROCESSES"]
-         and any(l.split() == ["s1", loop, "running", "init"] for l in lines[1:]),
+         and any(l.split() == [ID_S1, loop, "running", "init"] for l in lines[1:]),
          "containers: table lists s1 running with process init", out + err)
     rc, out, err = c("containers", "--json")
     js = json.loads(out) if rc == 0 else []
-    s1 = [x for x in js if x["id"] == "s1"]
+    s1 = [x for x in js if x["id"] == ID_S1]
     t.ok(len(s1) == 1 and s1[0]["status"] == "running" and s1[0]["bundlePath"] == loop
          and s1[0]["labels"] == ["team=ctr"] and s1[0]["processes"][0]["pid"] == "init"
          and s1[0]["processes"][0]["systemPid"] > 0,
          "containers --json: parsed, s1 with labels and init's system pid", out + err)
     init_pid = s1[0]["processes"][0]["systemPid"] if s1 else 0
-    jq = subprocess.run(["jq", "-r", ".[] | select(.id == \"s1\") | .status"], input=out.encode(),
+    jq = subprocess.run(["jq", "-r", ".[] | select(.id == \"%s\") | .status" % ID_S1], input=out.encode(),
                         capture_output=True)
     t.ok(jq.returncode == 0 and jq.stdout == b"running\n", "containers --json | jq", jq.stdout)
-    rc, out, err = c("containers", "s1")
-    t.ok(rc == 0 and len(out.splitlines()) == 2 and out.splitlines()[1].startswith("s1 "),
+    rc, out, err = c("containers", ID_S1)
+    t.ok(rc == 0 and len(out.splitlines()) == 2 and out.splitlines()[1].startswith(ID_S1 + " "),
          "containers ID: the group's default action lists that one", out)
     rc, out, err = c("state")
     st = json.loads(out) if rc == 0 else {}
     t.ok(rc == 0 and not out.endswith("\n") and st.get("machine", {}).get("cpus", 0) > 0
-         and any(x["id"] == "s1" and x["status"] == "running" for x in st.get("containers", [])),
+         and any(x["id"] == ID_S1 and x["status"] == "running" for x in st.get("containers", [])),
          "state: JSON (no newline) with machine and s1", out + err)
-    rc, out, err = c("containers", "state", "--json", "s1")
+    rc, out, err = c("containers", "state", "--json", ID_S1)
     st = json.loads(out) if rc == 0 else {}
-    t.ok(rc == 0 and [x["id"] for x in st.get("containers", [])] == ["s1"]
+    t.ok(rc == 0 and [x["id"] for x in st.get("containers", [])] == [ID_S1]
          and init_pid in st["containers"][0].get("pids", []),
          "containers state --json s1: one container, pids from runc ps", out + err)
-    for args in (["state", "nope"], ["containers", "nope"], ["containers", "kill", "nope"],
-                 ["containers", "pause", "nope"], ["containers", "stats", "nope"],
-                 ["containers", "update", "--memory-limit", "1", "nope"],
-                 ["checkpoints", "nope"]):
+    for args in (["state", ID_NOPE], ["containers", ID_NOPE], ["containers", "kill", ID_NOPE],
+                 ["containers", "pause", ID_NOPE], ["containers", "stats", ID_NOPE],
+                 ["containers", "update", "--memory-limit", "1", ID_NOPE],
+                 ["checkpoints", ID_NOPE]):
         rc, out, err = c(*args)
-        t.ok(rc == 1 and err == "ctr: container nope not found\n" and out == "",
-             "%s: container nope not found" % " ".join(args), out + err)
+        t.ok(rc == 1 and err == "ctr: container %s not found\n" % ID_NOPE and out == "",
+             "%s: container not found" % " ".join(args[:-1]), out + err)
 
     # -- exec --------------------------------------------------------------
-    rc, out, err = c("containers", "exec", "--id", "s1", "--pid", "e1", "--attach", "cat",
+    rc, out, err = c("containers", "exec", "--id", ID_S1, "--pid", "e1", "--attach", "cat",
                      input=b"ping through exec\n")
     t.ok(rc == 0 and out == "ping through exec\n" and c.leftovers() == [],
          "exec --attach: stdin → cat → stdout, exit 0, FIFOs removed", out + err)
-    rc, out, err = c("containers", "exec", "--id", "s1", "--pid", "e2", "--attach", "-u", "1000",
+    rc, out, err = c("containers", "exec", "--id", ID_S1, "--pid", "e2", "--attach", "-u", "1000",
                      "-g", "1001", "--cwd", "/tmp", "-e", "FOO=bar", "sh", "-c",
                      "echo $(id -u):$(id -g):$(pwd):$FOO; exit 7")
     t.ok(rc == 7 and out == "1000:1001:/tmp:bar\n",
          "exec --attach: uid, gid, cwd, env applied; exit status 7", "rc=%d %r %s" % (rc, out, err))
-    rc, out, err = c("containers", "exec", "--id", "s1", "--pid", "e3", "sleep", "600")
+    rc, out, err = c("containers", "exec", "--id", ID_S1, "--pid", "e3", "sleep", "600")
     t.ok(rc == 0 and out == "" and err == "", "exec (detached) returns 0", err)
-    rc, out, err = c("containers", "s1")
+    rc, out, err = c("containers", ID_S1)
     t.ok(rc == 0 and out.splitlines()[1].split()[-1] in ("init,e3", "e3,init"),
          "containers: PROCESSES lists init and e3", out)
-    rc, out, err = c("containers", "exec", "--id", "s1", "--pid", "e3", "true")
+    rc, out, err = c("containers", "exec", "--id", ID_S1, "--pid", "e3", "true")
     t.ok(rc == 1 and one_line(err) and "exists" in err, "exec with a used pid: one line", err)
-    rc, out, err = c("containers", "exec", "--id", "nope", "--pid", "x", "--attach", "true")
-    t.ok(rc == 1 and err == "ctr: container nope not found\n" and c.leftovers() == [],
+    rc, out, err = c("containers", "exec", "--id", ID_NOPE, "--pid", "x", "--attach", "true")
+    t.ok(rc == 1 and err == "ctr: container %s not found\n" % ID_NOPE and c.leftovers() == [],
          "exec --attach in an unknown container: not found, nothing left", err)
 
     # -- kill, watch, events -------------------------------------------------
-    watch = c.popen("containers", "watch", "s1", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    wjson = c.popen("containers", "watch", "--json", "s1", stdout=subprocess.PIPE)
+    watch = c.popen("containers", "watch", ID_S1, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wjson = c.popen("containers", "watch", "--json", ID_S1, stdout=subprocess.PIPE)
     # both subscribe long before s1's init is killed below (many RPCs and a
     # CRIU dump later); e3's exit is not what they are checked for
-    rc, out, err = c("containers", "kill", "--pid", "e3", "--signal", "9", "s1")
+    rc, out, err = c("containers", "kill", "--pid", "e3", "--signal", "9", ID_S1)
     t.ok(rc == 0 and err == "", "kill --pid e3 --signal 9", err)
-    rc, out, err = c("containers", "kill", "--pid", "e9", "s1")
+    rc, out, err = c("containers", "kill", "--pid", "e9", ID_S1)
     t.ok(rc == 1 and one_line(err) and "process not found" in err, "kill unknown pid: one line",
          err)
-    ev = d.wait_exit("s1", "e3")
+    ev = d.wait_exit(ID_S1, "e3")
     t.ok(ev is not None and ev.status == 137, "e3 exited with 137", ev)
-    rc, out, err = c("containers", "pause", "s1")
+    rc, out, err = c("containers", "pause", ID_S1)
     t.ok(rc == 0, "pause", err)
-    rc, out, err = c("containers", "--json", "s1")
+    rc, out, err = c("containers", "--json", ID_S1)
     t.ok(rc == 0 and json.loads(out)[0]["status"] in ("paused", "running"),
          "containers while paused", out)
-    rc, out, err = c("containers", "resume", "s1")
+    rc, out, err = c("containers", "resume", ID_S1)
     t.ok(rc == 0, "resume", err)
 
     # -- update --------------------------------------------------------------
     rc, out, err = c("containers", "update", "--memory-limit", "0x4000000", "--pids-limit", "100",
-                     "s1")
+                     ID_S1)
     t.ok(rc == 0 and err == "", "update --memory-limit 64 MiB --pids-limit 100", err)
     lim = cgroup_value(init_pid, "memory", "memory.limit_in_bytes")
     t.ok(lim == "67108864", "update: memory cgroup limit is 64 MiB", lim)
     lim = cgroup_value(init_pid, "pids", "pids.max")
     t.ok(lim == "100", "update: pids.max is 100", lim)
-    rc, out, err = c("containers", "update", "--memory-limit", "64m", "s1")
+    rc, out, err = c("containers", "update", "--memory-limit", "64m", ID_S1)
     t.ok(rc == 1 and err.startswith("ctr: invalid value \"64m\" for --memory-limit")
          and one_line(err), "update with a bad number: one line", err)
-    rc, out, err = c("containers", "update", "--pids-limit", "-1", "s1")
+    rc, out, err = c("containers", "update", "--pids-limit", "-1", ID_S1)
     lim = cgroup_value(init_pid, "pids", "pids.max")
     t.ok(rc == 0 and lim == "max", "update --pids-limit -1: unlimited", "%s %s" % (err, lim))
 
     # -- stats ---------------------------------------------------------------
-    rc, out, err = c("containers", "stats", "s1")
+    rc, out, err = c("containers", "stats", ID_S1)
     if rc != 0 and "not built in" in err:
         print("not ok %d - stats: JSON with cgroup_stats # TODO daemon: %s" % (t.n + 1, err.strip()))
         t.n += 1
@@ -223,40 +226,41 @@ def run(t, d):
     # -- checkpoints ---------------------------------------------------------
     cpdir = os.path.join(tmp, "cps")
     if subprocess.call(["criu", "check"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
-        rc, out, err = c("checkpoints", "create", "--checkpoint-dir", cpdir, "s1", "cp1")
+        rc, out, err = c("checkpoints", "create", "--checkpoint-dir", cpdir, ID_S1, "cp1")
         t.ok(rc == 0, "checkpoints create (CRIU, leave running)", err)
-        rc, out, err = c("checkpoints", "list", "--checkpoint-dir", cpdir, "s1")
+        rc, out, err = c("checkpoints", "list", "--checkpoint-dir", cpdir, ID_S1)
         t.ok(rc == 0 and out.splitlines()[0].split() == ["NAME", "TCP", "UNIX", "SOCKETS", "SHELL"]
              and out.splitlines()[1].split() == ["cp1", "false", "false", "false"],
              "checkpoints list: table", out + err)
-        rc, out, err = c("checkpoints", "--json", "--checkpoint-dir", cpdir, "s1")
+        rc, out, err = c("checkpoints", "--json", "--checkpoint-dir", cpdir, ID_S1)
         t.ok(rc == 0 and [x["name"] for x in json.loads(out)] == ["cp1"],
              "checkpoints --json: parsed", out + err)
-        rc, out, err = c("checkpoints", "create", "--checkpoint-dir", cpdir, "s1", "cp1")
+        rc, out, err = c("checkpoints", "create", "--checkpoint-dir", cpdir, ID_S1, "cp1")
         t.ok(rc == 1 and one_line(err) and "exists" in err, "checkpoint name in use: one line",
              err)
-        rc, out, err = c("checkpoints", "delete", "--checkpoint-dir", cpdir, "s1", "cp1")
+        rc, out, err = c("checkpoints", "delete", "--checkpoint-dir", cpdir, ID_S1, "cp1")
         t.ok(rc == 0 and not os.path.exists(os.path.join(cpdir, "cp1")),
              "checkpoints delete removes it", err)
     else:
         for n in ("create", "list", "list --json", "duplicate", "delete"):
             t.skip("checkpoints " + n, "criu check fails here")
-    rc, out, err = c("checkpoints", "create", "s1")
+    rc, out, err = c("checkpoints", "create", ID_S1)
     t.ok(rc == 1 and err == "ctr: checkpoint name cannot be empty\n", "checkpoint without name",
          err)
 
     # -- kill init: watch sees it, events replay it --------------------------
-    rc, out, err = c("containers", "kill", "-s", "9", "s1")
+    rc, out, err = c("containers", "kill", "-s", "9", ID_S1)
     t.ok(rc == 0, "kill -s 9 s1", err)
-    ev = d.wait_exit("s1")
+    ev = d.wait_exit(ID_S1)
     t.ok(ev is not None and ev.status == 137, "s1 exited 137", ev)
     wlines = read_lines(watch, 2, b"Pid:\"init\"")
-    t.ok(any(b"Type:\"exit\", Id:\"s1\", Status:0x89, Pid:\"init\"" in l for l in wlines)
+    t.ok(any(("Type:\"exit\", Id:\"%s\", Status:0x89, Pid:\"init\"" % ID_S1).encode() in l
+             for l in wlines)
          and watch.poll() is None,
          "watch: keeps printing s1's events (Go syntax) until interrupted", wlines)
     wj = read_lines(wjson, 2, b"\"pid\":\"init\"")
     evs = [json.loads(l) for l in wj]
-    t.ok(any(e["type"] == "exit" and e["id"] == "s1" and e["pid"] == "init" and e["status"] == 137
+    t.ok(any(e["type"] == "exit" and e["id"] == ID_S1 and e["pid"] == "init" and e["status"] == 137
              for e in evs), "watch --json: the exit event parsed", wj)
     for p in (watch, wjson):
         p.send_signal(signal.SIGINT)
@@ -265,40 +269,40 @@ def run(t, d):
             if f:
                 f.close()
     p = c.popen("events", "--timestamp", "1970-01-01T00:00:00Z", stdout=subprocess.PIPE)
-    lines = read_lines(p, 3, lambda l: l.split()[1:] == [b"exit", b"s1", b"init", b"137"])
+    lines = read_lines(p, 3, lambda l: l.split()[1:] == [b"exit", ID_S1.encode(), b"init", b"137"])
     p.kill()
     p.wait()
     p.stdout.close()
     hdr = lines[0].split() if lines else []
     rows = [l.decode() for l in lines[1:]]
     t.ok(hdr == [b"TIME", b"TYPE", b"ID", b"PID", b"STATUS"]
-         and any(r.split()[1:3] == ["start-container", "s1"] for r in rows)
-         and any(r.split()[1:] == ["exit", "s1", "init", "137"] for r in rows)
+         and any(r.split()[1:3] == ["start-container", ID_S1] for r in rows)
+         and any(r.split()[1:] == ["exit", ID_S1, "init", "137"] for r in rows)
          and all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ", r) for r in rows),
          "events --timestamp 1970…: header and replayed rows (UTC time, type, id, pid, status)",
          lines)
     p = c.popen("events", "--json", "-t", "1970-01-01T00:00:00Z", stdout=subprocess.PIPE)
-    lines = read_lines(p, 3, b"\"id\":\"s1\"")
+    lines = read_lines(p, 3, ("\"id\":\"%s\"" % ID_S1).encode())
     p.kill()
     p.wait()
     p.stdout.close()
     evs = [json.loads(l) for l in lines]
-    t.ok(any(e["type"] == "start-container" and e["id"] == "s1" for e in evs)
+    t.ok(any(e["type"] == "start-container" and e["id"] == ID_S1 for e in evs)
          and all(e["timestamp"].endswith("Z") for e in evs), "events --json: JSON lines", lines)
     rc, out, err = c("events", "--timestamp", "yesterday")
     t.ok(rc == 1 and one_line(err) and "yesterday" in err, "events bad --timestamp: one line",
          err)
 
     # -- signals to ctr while attached ------------------------------------------
-    rc, out, err = c("containers", "start", "s4", loop)
-    p = c.popen("containers", "exec", "--id", "s4", "--pid", "e1", "--attach", "sh", "-c",
+    rc, out, err = c("containers", "start", ID_S4, loop)
+    p = c.popen("containers", "exec", "--id", ID_S4, "--pid", "e1", "--attach", "sh", "-c",
                 "echo started; sleep 600", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     first = p.stdout.readline()
     p.send_signal(signal.SIGTERM)
     rc = p.wait(10)
     p.stdout.close()
     p.stderr.close()
-    rc2, out, err = c("containers", "s4")
+    rc2, out, err = c("containers", ID_S4)
     procs = out.splitlines()[1].split()[-1].split(",") if rc2 == 0 else []
     t.ok(first == b"started\n" and rc == 128 + signal.SIGTERM and c.leftovers() == []
          and "e1" in procs,
@@ -307,12 +311,12 @@ def run(t, d):
 
     # -- the terminal path under a pty ---------------------------------------
     tty = h.make_bundle(tmp, "tty", ["sh"], terminal=True)
-    tty_test(t, c, tty, ["containers", "start", "--attach", "t1", tty], "start")
-    tty_test(t, c, tty, ["containers", "exec", "--id", "s4", "--pid", "t2", "--attach", "--tty",
+    tty_test(t, c, tty, ["containers", "start", "--attach", ID_T1, tty], "start")
+    tty_test(t, c, tty, ["containers", "exec", "--id", ID_S4, "--pid", "t2", "--attach", "--tty",
                          "sh"], "exec")
 
-    rc, out, err = c("containers", "kill", "-s", "9", "s4")
-    t.ok(rc == 0 and d.wait_exit("s4") is not None, "s4 killed", err)
+    rc, out, err = c("containers", "kill", "-s", "9", ID_S4)
+    t.ok(rc == 0 and d.wait_exit(ID_S4) is not None, "s4 killed", err)
 
 
 def cgroup_value(pid, controller, name):
