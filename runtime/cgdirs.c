@@ -1,0 +1,223 @@
+/* Cgroup directory discovery from mountinfo + /proc/<pid>/cgroup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "runtime/cgdirs.h"
+
+static const char *const names[CGDIRS_N] = {
+  [CGDIRS_CPU] = "cpu",         [CGDIRS_CPUACCT] = "cpuacct", [CGDIRS_MEMORY] = "memory",
+  [CGDIRS_BLKIO] = "blkio",     [CGDIRS_HUGETLB] = "hugetlb", [CGDIRS_PIDS] = "pids",
+  [CGDIRS_DEVICES] = "devices", [CGDIRS_FREEZER] = "freezer", [CGDIRS_UNIFIED] = NULL,
+};
+
+struct mount
+{
+  char *root;
+  char *point;
+};
+
+/* Does the comma-separated list contain word? */
+static bool
+csv_has (const char *list, size_t len, const char *word)
+{
+  size_t wl = strlen (word);
+  const char *p = list, *end = list + len;
+  while (p < end)
+    {
+      const char *c = memchr (p, ',', (size_t) (end - p));
+      size_t n = c ? (size_t) (c - p) : (size_t) (end - p);
+      if (n == wl && memcmp (p, word, wl) == 0)
+        return true;
+      p += n + 1;
+    }
+  return false;
+}
+
+/* mountinfo escapes blanks and backslashes as \ooo. */
+static char *
+unescape (const char *s, size_t n)
+{
+  char *r = xmalloc (n + 1), *o = r;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3'
+          && s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7')
+        {
+          *o++ = (char) (((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
+          i += 3;
+        }
+      else
+        *o++ = s[i];
+    }
+  *o = 0;
+  return r;
+}
+
+/* One mountinfo line: "id parent maj:min root point opts [tags...] - type src superopts". */
+static void
+scan_mount_line (const char *line, size_t len, struct mount m[CGDIRS_N])
+{
+  const char *f[6];
+  size_t fl[6];
+  const char *p = line, *end = line + len;
+  for (int i = 0; i < 6; i++)
+    {
+      while (p < end && *p == ' ')
+        p++;
+      f[i] = p;
+      while (p < end && *p != ' ')
+        p++;
+      fl[i] = (size_t) (p - f[i]);
+    }
+  const char *sep = NULL;
+  for (const char *q = p; q + 2 < end; q++)
+    if (q[0] == ' ' && q[1] == '-' && q[2] == ' ')
+      {
+        sep = q + 3;
+        break;
+      }
+  if (!sep)
+    return;
+  const char *type = sep, *te = memchr (sep, ' ', (size_t) (end - sep));
+  if (!te)
+    return;
+  size_t tl = (size_t) (te - type);
+  const char *src = te + 1, *se = memchr (src, ' ', (size_t) (end - src));
+  if (!se)
+    return;
+  const char *opts = se + 1;
+  size_t ol = (size_t) (end - opts);
+  bool v2 = tl == 7 && memcmp (type, "cgroup2", 7) == 0;
+  bool v1 = tl == 6 && memcmp (type, "cgroup", 6) == 0;
+  if (!v1 && !v2)
+    return;
+  for (int c = 0; c < CGDIRS_N; c++)
+    {
+      if (m[c].point)
+        continue; /* first mount of a hierarchy wins */
+      if (v2 ? c != CGDIRS_UNIFIED : (c == CGDIRS_UNIFIED || !csv_has (opts, ol, names[c])))
+        continue;
+      m[c].root = unescape (f[3], fl[3]);
+      m[c].point = unescape (f[4], fl[4]);
+    }
+}
+
+static char *
+dir_for (const struct mount *m, const char *path, size_t pl)
+{
+  size_t rl = strlen (m->root);
+  if (strcmp (m->root, "/") != 0 && pl >= rl && memcmp (path, m->root, rl) == 0
+      && (pl == rl || path[rl] == '/'))
+    {
+      path += rl;
+      pl -= rl;
+    }
+  while (pl > 0 && path[pl - 1] == '/')
+    pl--;
+  return xasprintf ("%s%.*s", m->point, (int) pl, path);
+}
+
+int
+cgdirs_parse (const char *mountinfo, const char *proc_cgroup, struct cgdirs *out,
+              struct ctrd_error **err)
+{
+  struct mount m[CGDIRS_N] = { { NULL, NULL } };
+  memset (out, 0, sizeof *out);
+  for (const char *p = mountinfo; p && *p;)
+    {
+      const char *nl = strchr (p, '\n');
+      size_t len = nl ? (size_t) (nl - p) : strlen (p);
+      scan_mount_line (p, len, m);
+      p += len + (nl ? 1 : 0);
+    }
+  int ret = 0;
+  for (const char *p = proc_cgroup; p && *p;)
+    {
+      const char *nl = strchr (p, '\n');
+      size_t len = nl ? (size_t) (nl - p) : strlen (p);
+      const char *c1 = memchr (p, ':', len);
+      const char *c2 = c1 ? memchr (c1 + 1, ':', len - (size_t) (c1 + 1 - p)) : NULL;
+      if (len > 0 && (!c2 || *(c2 + 1) != '/'))
+        {
+          ret = ctrd_error_set (err, EINVAL, "malformed cgroup line \"%.*s\"", (int) len, p);
+          break;
+        }
+      if (len > 0)
+        {
+          const char *ctrls = c1 + 1, *path = c2 + 1;
+          size_t cl = (size_t) (c2 - ctrls), pl = len - (size_t) (path - p);
+          bool unified = cl == 0 && c1 - p == 1 && p[0] == '0';
+          for (int c = 0; c < CGDIRS_N; c++)
+            {
+              if (out->dir[c] || !m[c].point)
+                continue;
+              if (unified ? c == CGDIRS_UNIFIED
+                          : (c != CGDIRS_UNIFIED && csv_has (ctrls, cl, names[c])))
+                out->dir[c] = dir_for (&m[c], path, pl);
+            }
+        }
+      p += len + (nl ? 1 : 0);
+    }
+  for (int c = 0; c < CGDIRS_N; c++)
+    {
+      free (m[c].root);
+      free (m[c].point);
+    }
+  if (ret < 0)
+    cgdirs_clear (out);
+  return ret;
+}
+
+/* Small /proc files: one read into a growing buffer. */
+static int
+slurp (const char *path, char **out, struct ctrd_error **err)
+{
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return ctrd_error_set (err, errno, "open `%s`", path);
+  size_t cap = 8192, n = 0;
+  cleanup_free char *buf = xmalloc (cap);
+  for (;;)
+    {
+      if (cap - n < 2)
+        buf = xrealloc (buf, cap *= 2);
+      ssize_t r = read (fd, buf + n, cap - n - 1);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return ctrd_error_set (err, errno, "read `%s`", path);
+      if (r == 0)
+        break;
+      n += (size_t) r;
+    }
+  buf[n] = 0;
+  *out = take_ptr (&buf);
+  return 0;
+}
+
+int
+cgdirs_for_pid (pid_t pid, struct cgdirs *out, struct ctrd_error **err)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/cgroup", (int) pid);
+  cleanup_free char *cg = NULL, *mi = NULL;
+  if (slurp (path, &cg, err) < 0 || slurp ("/proc/self/mountinfo", &mi, err) < 0)
+    return -1;
+  return cgdirs_parse (mi, cg, out, err);
+}
+
+void
+cgdirs_clear (struct cgdirs *d)
+{
+  for (int c = 0; c < CGDIRS_N; c++)
+    {
+      free (d->dir[c]);
+      d->dir[c] = NULL;
+    }
+}

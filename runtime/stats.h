@@ -1,0 +1,41 @@
+/* Container statistics read directly from cgroup files (runtime.md §4, §4.1):
+ * no `runc events --stats` fork, no thread; one call costs tens of
+ * microseconds. cgroup v1 (per-controller or co-mounted hierarchies), v2, and
+ * hybrid hosts (v1 controllers preferred, v2 files for the rest). */
+#ifndef CTRD_RUNTIME_STATS_H
+#define CTRD_RUNTIME_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "api/api.pb-c.h"
+#include "lib/error.h"
+#include "runtime/cgdirs.h"
+
+/* Statistics of the cgroups of pid (the container's init). cpu_stats (with
+ * cpu_usage, throttling_data and system_usage), memory_stats (usage,
+ * swap_usage, kernel_usage, all memory.stat keys), blkio_stats and
+ * pids_stats are always set; a controller that is absent leaves its section
+ * zero/empty, never an error. Fails only when the pid's cgroups cannot be
+ * found (no such process → ENOENT). Free with stats_cgroup_free. */
+int stats_cgroup_read (pid_t pid, Types__CgroupStats **out, struct ctrd_error **err);
+
+/* The same from known directories (callers that cache cgdirs; tests with a
+ * sample tree). hugepages_dir lists the huge page sizes, NULL for
+ * /sys/kernel/mm/hugepages. */
+int stats_cgroup_read_dirs (const struct cgdirs *dirs, const char *hugepages_dir,
+                            Types__CgroupStats **out, struct ctrd_error **err);
+
+void stats_cgroup_free (Types__CgroupStats *s);
+
+/* Host CPU time in ns: the first `cpu` line of /proc/stat, fields 2-8 summed,
+ * × 10^9 / CLK_TCK (runtime.md §4 step 3); 0 on any error. */
+uint64_t stats_system_usage (void);
+
+/* Every pid in the cgroup of pid and its sub-cgroups (what `runc ps` lists:
+ * the devices hierarchy on v1, else pids/memory/cpu..., the unified one on
+ * v2), ascending. *pids is malloc'ed (NULL when *n == 0). */
+int stats_pids_in_cgroup (pid_t pid, uint32_t **pids, size_t *n, struct ctrd_error **err);
+
+#endif

@@ -1,0 +1,599 @@
+/* runtime/stats + cgdirs: parsers against sample cgroup trees (v1, v2),
+ * absent controllers, real v1 cgroups with a process whose cpu, memory and
+ * pids move, and the time one stats read takes. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/util.h"
+#include "runtime/stats.h"
+#include "runtime/tests/cgtest.h"
+
+static char *tmpdir;
+
+static int
+setup (void **state UNUSED)
+{
+  char t[] = "/tmp/ctrd-stats-test.XXXXXX";
+  assert_non_null (mkdtemp (t));
+  tmpdir = xstrdup (t);
+  return 0;
+}
+
+static int
+teardown (void **state UNUSED)
+{
+  assert_int_equal (rm_rf (tmpdir, NULL), 0);
+  free (tmpdir);
+  return 0;
+}
+
+static void
+put (const char *dir, const char *name, const char *content)
+{
+  assert_int_equal (mkdir_p (dir, 0755, NULL), 0);
+  cleanup_free char *p = path_join (dir, name);
+  assert_int_equal (write_file (p, content, strlen (content), 0644, NULL), 0);
+}
+
+/* ---- cgdirs ---- */
+
+static const char mountinfo_v1[]
+    = "22 1 0:20 / /sys rw,nosuid - sysfs sysfs rw\n"
+      "31 22 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
+      "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+      "35 31 0:32 /outer /sys/fs/cgroup/memory rw shared:5 - cgroup cgroup rw,memory\n"
+      "36 31 0:33 / /sys/fs/cgroup/my\\040pids rw - cgroup cgroup rw,pids\n"
+      "37 31 0:34 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+      "38 31 0:35 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+      "39 31 0:32 / /mnt/memory-again rw - cgroup cgroup rw,memory\n";
+
+static void
+test_cgdirs_v1 (void **state UNUSED)
+{
+  struct cgdirs d;
+  assert_int_equal (cgdirs_parse (mountinfo_v1,
+                                  "12:pids:/c1\n"
+                                  "5:memory:/outer/c1\n"
+                                  "3:cpu,cpuacct:/c1/\n"
+                                  "1:name=systemd:/c1\n"
+                                  "0::/user.slice\n",
+                                  &d, NULL),
+                    0);
+  assert_string_equal (d.dir[CGDIRS_CPU], "/sys/fs/cgroup/cpu,cpuacct/c1");
+  assert_string_equal (d.dir[CGDIRS_CPUACCT], "/sys/fs/cgroup/cpu,cpuacct/c1");
+  /* mount root /outer stripped; first mount of the hierarchy wins */
+  assert_string_equal (d.dir[CGDIRS_MEMORY], "/sys/fs/cgroup/memory/c1");
+  assert_string_equal (d.dir[CGDIRS_PIDS], "/sys/fs/cgroup/my pids/c1");
+  assert_string_equal (d.dir[CGDIRS_UNIFIED], "/sys/fs/cgroup/unified/user.slice");
+  assert_null (d.dir[CGDIRS_BLKIO]);   /* not mounted */
+  assert_null (d.dir[CGDIRS_HUGETLB]); /* not mounted */
+  cgdirs_clear (&d);
+  assert_null (d.dir[CGDIRS_CPU]);
+}
+
+static void
+test_cgdirs_v2 (void **state UNUSED)
+{
+  struct cgdirs d;
+  assert_int_equal (cgdirs_parse ("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n",
+                                  "0::/system.slice/ctr.scope\n", &d, NULL),
+                    0);
+  assert_string_equal (d.dir[CGDIRS_UNIFIED], "/sys/fs/cgroup/system.slice/ctr.scope");
+  for (int c = 0; c < CGDIRS_UNIFIED; c++)
+    assert_null (d.dir[c]);
+  cgdirs_clear (&d);
+  /* root cgroup */
+  assert_int_equal (cgdirs_parse ("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/\n",
+                                  &d, NULL),
+                    0);
+  assert_string_equal (d.dir[CGDIRS_UNIFIED], "/sys/fs/cgroup");
+  cgdirs_clear (&d);
+}
+
+static void
+test_cgdirs_errors (void **state UNUSED)
+{
+  struct cgdirs d;
+  struct ctrd_error *err = NULL;
+  assert_int_equal (cgdirs_parse (mountinfo_v1, "garbage\n", &d, &err), -1);
+  assert_non_null (strstr (err->msg, "malformed cgroup line \"garbage\""));
+  ctrd_error_free (&err);
+  assert_int_equal (stats_cgroup_read (0x7ffffff0, &(Types__CgroupStats *){ NULL }, &err), -1);
+  assert_int_equal (err->status, ENOENT);
+  assert_int_equal (ctrd_error_code (err), GRPC_NOT_FOUND);
+  ctrd_error_free (&err);
+}
+
+/* ---- sample trees ---- */
+
+static uint64_t
+raw (const Types__MemoryStats *m, const char *key)
+{
+  for (size_t i = 0; i < m->n_stats; i++)
+    if (strcmp (m->stats[i]->key, key) == 0)
+      return m->stats[i]->value;
+  fail_msg ("memory.stat key %s missing", key);
+  return 0;
+}
+
+static const Types__HugetlbStats *
+huge_get (const Types__CgroupStats *s, const char *size)
+{
+  for (size_t i = 0; i < s->n_hugetlb_stats; i++)
+    if (strcmp (s->hugetlb_stats[i]->key, size) == 0)
+      return s->hugetlb_stats[i]->value;
+  fail_msg ("hugetlb size %s missing", size);
+  return NULL;
+}
+
+static void
+entry_is (const Types__BlkioStatsEntry *e, uint64_t maj, uint64_t min, const char *op,
+          uint64_t v)
+{
+  assert_int_equal (e->major, maj);
+  assert_int_equal (e->minor, min);
+  assert_string_equal (e->op, op);
+  assert_int_equal (e->value, v);
+}
+
+static void
+test_sample_v1 (void **state UNUSED)
+{
+  cleanup_free char *acct = path_join (tmpdir, "v1/cpuacct");
+  cleanup_free char *cpu = path_join (tmpdir, "v1/cpu");
+  cleanup_free char *mem = path_join (tmpdir, "v1/memory");
+  cleanup_free char *blk = path_join (tmpdir, "v1/blkio");
+  cleanup_free char *hug = path_join (tmpdir, "v1/hugetlb");
+  cleanup_free char *pids = path_join (tmpdir, "v1/pids");
+  cleanup_free char *hp = path_join (tmpdir, "v1/hugepages");
+  put (acct, "cpuacct.usage", "123456789\n");
+  put (acct, "cpuacct.usage_percpu", "100 200 300 \n");
+  put (acct, "cpuacct.stat", "user 150\nsystem 50\n");
+  put (cpu, "cpu.stat", "nr_periods 10\nnr_throttled 3\nthrottled_time 999\nnr_bursts 0\n");
+  put (mem, "memory.usage_in_bytes", "1000\n");
+  put (mem, "memory.max_usage_in_bytes", "2000\n");
+  put (mem, "memory.failcnt", "3\n");
+  put (mem, "memory.limit_in_bytes", "9223372036854771712\n");
+  put (mem, "memory.memsw.usage_in_bytes", "1100\n");
+  put (mem, "memory.memsw.max_usage_in_bytes", "2100\n");
+  put (mem, "memory.memsw.failcnt", "4\n");
+  put (mem, "memory.memsw.limit_in_bytes", "5000\n");
+  put (mem, "memory.kmem.usage_in_bytes", "10\n");
+  put (mem, "memory.kmem.max_usage_in_bytes", "20\n");
+  put (mem, "memory.kmem.failcnt", "0\n");
+  put (mem, "memory.kmem.limit_in_bytes", "30\n");
+  put (mem, "memory.stat", "cache 11\nrss 22\nmapped_file 5\ntotal_cache 33\n");
+  put (blk, "blkio.io_service_bytes_recursive", ""); /* CFQ file empty → fallback */
+  put (blk, "blkio.throttle.io_service_bytes_recursive",
+       "8:0 Read 10\n8:0 Write 20\n8:0 Sync 5\n8:0 Async 25\n8:0 Total 30\n"
+       "253:1 Read 7\nTotal 37\n");
+  put (blk, "blkio.bfq.io_serviced_recursive", "8:16 Read 1\n8:16 Write 2\nTotal 3\n");
+  put (blk, "blkio.throttle.io_serviced_recursive", "8:0 Read 99\n");
+  put (blk, "blkio.sectors_recursive", "8:0 77\n");
+  put (blk, "blkio.bfq.time_recursive", "8:16 5\n");
+  put (blk, "blkio.io_queued_recursive", "8:0 Read 0\n8:0 Write 1\n");
+  put (hug, "hugetlb.2MB.usage_in_bytes", "4194304\n");
+  put (hug, "hugetlb.2MB.max_usage_in_bytes", "8388608\n");
+  put (hug, "hugetlb.2MB.failcnt", "2\n");
+  put (hug, "hugetlb.1GB.usage_in_bytes", "0\n");
+  put (hug, "hugetlb.1GB.max_usage_in_bytes", "0\n");
+  put (hug, "hugetlb.1GB.failcnt", "0\n");
+  cleanup_free char *h1 = path_join (hp, "hugepages-2048kB");
+  cleanup_free char *h2 = path_join (hp, "hugepages-1048576kB");
+  cleanup_free char *h3 = path_join (hp, "hugepages-64kB");
+  assert_int_equal (mkdir_p (h1, 0755, NULL) | mkdir_p (h2, 0755, NULL)
+                        | mkdir_p (h3, 0755, NULL),
+                    0);
+  put (pids, "pids.current", "7\n");
+  put (pids, "pids.max", "max\n");
+
+  struct cgdirs d = { { NULL } };
+  d.dir[CGDIRS_CPUACCT] = acct;
+  d.dir[CGDIRS_CPU] = cpu;
+  d.dir[CGDIRS_MEMORY] = mem;
+  d.dir[CGDIRS_BLKIO] = blk;
+  d.dir[CGDIRS_HUGETLB] = hug;
+  d.dir[CGDIRS_PIDS] = pids;
+  Types__CgroupStats *s = NULL;
+  assert_int_equal (stats_cgroup_read_dirs (&d, hp, &s, NULL), 0);
+
+  uint64_t tck = (uint64_t) sysconf (_SC_CLK_TCK);
+  const Types__CpuUsage *u = s->cpu_stats->cpu_usage;
+  assert_int_equal (u->total_usage, 123456789);
+  assert_int_equal (u->n_percpu_usage, 3);
+  assert_int_equal (u->percpu_usage[0], 100);
+  assert_int_equal (u->percpu_usage[2], 300);
+  assert_int_equal (u->usage_in_usermode, 150 * 1000000000ULL / tck);
+  assert_int_equal (u->usage_in_kernelmode, 50 * 1000000000ULL / tck);
+  assert_int_equal (s->cpu_stats->throttling_data->periods, 10);
+  assert_int_equal (s->cpu_stats->throttling_data->throttled_periods, 3);
+  assert_int_equal (s->cpu_stats->throttling_data->throttled_time, 999);
+  assert_true (s->cpu_stats->system_usage > 0);
+
+  const Types__MemoryStats *m = s->memory_stats;
+  assert_int_equal (m->cache, 11);
+  assert_int_equal (m->usage->usage, 1000);
+  assert_int_equal (m->usage->max_usage, 2000);
+  assert_int_equal (m->usage->failcnt, 3);
+  assert_int_equal (m->usage->limit, 9223372036854771712ULL);
+  assert_int_equal (m->swap_usage->usage, 1100);
+  assert_int_equal (m->swap_usage->max_usage, 2100);
+  assert_int_equal (m->swap_usage->failcnt, 4);
+  assert_int_equal (m->swap_usage->limit, 5000);
+  assert_int_equal (m->kernel_usage->usage, 10);
+  assert_int_equal (m->kernel_usage->max_usage, 20);
+  assert_int_equal (m->kernel_usage->limit, 30);
+  assert_int_equal (m->n_stats, 4);
+  assert_int_equal (raw (m, "rss"), 22);
+  assert_int_equal (raw (m, "total_cache"), 33);
+
+  const Types__BlkioStats *b = s->blkio_stats;
+  assert_int_equal (b->n_io_service_bytes_recursive, 6);
+  entry_is (b->io_service_bytes_recursive[0], 8, 0, "Read", 10);
+  entry_is (b->io_service_bytes_recursive[4], 8, 0, "Total", 30);
+  entry_is (b->io_service_bytes_recursive[5], 253, 1, "Read", 7);
+  assert_int_equal (b->n_io_serviced_recursive, 2); /* bfq before throttle */
+  entry_is (b->io_serviced_recursive[1], 8, 16, "Write", 2);
+  assert_int_equal (b->n_sectors_recursive, 1);
+  entry_is (b->sectors_recursive[0], 8, 0, "", 77);
+  assert_int_equal (b->n_io_time_recursive, 1);
+  entry_is (b->io_time_recursive[0], 8, 16, "", 5);
+  assert_int_equal (b->n_io_queued_recursive, 2);
+  assert_int_equal (b->n_io_wait_time_recursive, 0);
+  assert_int_equal (b->n_io_merged_recursive, 0);
+  assert_int_equal (b->n_io_service_time_recursive, 0);
+
+  assert_int_equal (s->n_hugetlb_stats, 3);
+  assert_int_equal (huge_get (s, "2MB")->usage, 4194304);
+  assert_int_equal (huge_get (s, "2MB")->max_usage, 8388608);
+  assert_int_equal (huge_get (s, "2MB")->failcnt, 2);
+  assert_int_equal (huge_get (s, "2MB")->limit, 0);
+  assert_int_equal (huge_get (s, "1GB")->usage, 0);
+  assert_int_equal (huge_get (s, "64KB")->usage, 0); /* file missing → 0 */
+
+  assert_int_equal (s->pids_stats->current, 7);
+  assert_int_equal (s->pids_stats->limit, 0); /* "max" */
+
+  /* it must survive a protobuf round trip and free cleanly */
+  size_t len = protobuf_c_message_get_packed_size (&s->base);
+  uint8_t *buf = xmalloc (len);
+  protobuf_c_message_pack (&s->base, buf);
+  Types__CgroupStats *back = types__cgroup_stats__unpack (NULL, len, buf);
+  assert_non_null (back);
+  assert_int_equal (back->memory_stats->n_stats, 4);
+  types__cgroup_stats__free_unpacked (back, NULL);
+  free (buf);
+  stats_cgroup_free (s);
+}
+
+static void
+test_sample_v2 (void **state UNUSED)
+{
+  cleanup_free char *u = path_join (tmpdir, "v2/c");
+  cleanup_free char *hp = path_join (tmpdir, "v2/hugepages");
+  cleanup_free char *h1 = path_join (hp, "hugepages-2048kB");
+  cleanup_free char *h2 = path_join (hp, "hugepages-1048576kB");
+  assert_int_equal (mkdir_p (h1, 0755, NULL) | mkdir_p (h2, 0755, NULL), 0);
+  put (u, "cpu.stat", "usage_usec 5000\nuser_usec 3000\nsystem_usec 2000\nnr_periods 4\n"
+                      "nr_throttled 1\nthrottled_usec 7\n");
+  put (u, "memory.current", "100\n");
+  put (u, "memory.max", "max\n");
+  put (u, "memory.swap.current", "10\n");
+  put (u, "memory.swap.max", "max\n");
+  put (u, "memory.stat", "anon 1\nfile 2\nkernel_stack 3\n");
+  put (u, "io.stat", "8:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n"
+                     "8:16 rbytes=1 wbytes=2 rios=5 wios=6 dbytes=0 dios=0\n");
+  put (u, "hugetlb.2MB.current", "2097152\n");
+  put (u, "hugetlb.2MB.events", "max 2\n");
+  put (u, "pids.current", "3\n");
+  put (u, "pids.max", "50\n");
+
+  struct cgdirs d = { { NULL } };
+  d.dir[CGDIRS_UNIFIED] = u;
+  Types__CgroupStats *s = NULL;
+  assert_int_equal (stats_cgroup_read_dirs (&d, hp, &s, NULL), 0);
+  const Types__CpuUsage *cu = s->cpu_stats->cpu_usage;
+  assert_int_equal (cu->total_usage, 5000000);
+  assert_int_equal (cu->usage_in_usermode, 3000000);
+  assert_int_equal (cu->usage_in_kernelmode, 2000000);
+  assert_int_equal (cu->n_percpu_usage, 0);
+  assert_int_equal (s->cpu_stats->throttling_data->periods, 4);
+  assert_int_equal (s->cpu_stats->throttling_data->throttled_periods, 1);
+  assert_int_equal (s->cpu_stats->throttling_data->throttled_time, 7000);
+  const Types__MemoryStats *m = s->memory_stats;
+  assert_int_equal (m->usage->usage, 100);
+  assert_int_equal (m->usage->limit, UINT64_MAX);
+  assert_int_equal (m->swap_usage->usage, 110);
+  assert_int_equal (m->swap_usage->limit, UINT64_MAX);
+  assert_int_equal (m->cache, 2);
+  assert_int_equal (m->n_stats, 3);
+  assert_int_equal (raw (m, "kernel_stack"), 3);
+  const Types__BlkioStats *b = s->blkio_stats;
+  assert_int_equal (b->n_io_service_bytes_recursive, 4);
+  entry_is (b->io_service_bytes_recursive[0], 8, 0, "Read", 100);
+  entry_is (b->io_service_bytes_recursive[1], 8, 0, "Write", 200);
+  entry_is (b->io_service_bytes_recursive[3], 8, 16, "Write", 2);
+  assert_int_equal (b->n_io_serviced_recursive, 4);
+  entry_is (b->io_serviced_recursive[2], 8, 16, "Read", 5);
+  assert_int_equal (b->n_sectors_recursive, 0);
+  assert_int_equal (s->n_hugetlb_stats, 1); /* 1GB not enabled in this cgroup */
+  assert_int_equal (huge_get (s, "2MB")->usage, 2097152);
+  assert_int_equal (huge_get (s, "2MB")->failcnt, 2);
+  assert_int_equal (s->pids_stats->current, 3);
+  assert_int_equal (s->pids_stats->limit, 50);
+  stats_cgroup_free (s);
+
+  /* limited memory and swap: swap limit = swap.max + memory.max */
+  put (u, "memory.max", "1000\n");
+  put (u, "memory.swap.max", "500\n");
+  assert_int_equal (stats_cgroup_read_dirs (&d, hp, &s, NULL), 0);
+  assert_int_equal (s->memory_stats->usage->limit, 1000);
+  assert_int_equal (s->memory_stats->swap_usage->limit, 1500);
+  stats_cgroup_free (s);
+}
+
+/* No controller at all: every section set, all zero, no error. */
+static void
+test_absent (void **state UNUSED)
+{
+  struct cgdirs d = { { NULL } };
+  cleanup_free char *gone = path_join (tmpdir, "no-such-cgroup");
+  d.dir[CGDIRS_MEMORY] = gone; /* a directory that vanished: same as absent */
+  Types__CgroupStats *s = NULL;
+  assert_int_equal (stats_cgroup_read_dirs (&d, NULL, &s, NULL), 0);
+  assert_non_null (s->cpu_stats->cpu_usage);
+  assert_non_null (s->cpu_stats->throttling_data);
+  assert_int_equal (s->cpu_stats->cpu_usage->total_usage, 0);
+  assert_non_null (s->memory_stats->usage);
+  assert_non_null (s->memory_stats->swap_usage);
+  assert_non_null (s->memory_stats->kernel_usage);
+  assert_int_equal (s->memory_stats->usage->usage, 0);
+  assert_int_equal (s->memory_stats->n_stats, 0);
+  assert_non_null (s->blkio_stats);
+  assert_int_equal (s->blkio_stats->n_io_service_bytes_recursive, 0);
+  assert_int_equal (s->n_hugetlb_stats, 0);
+  assert_non_null (s->pids_stats);
+  assert_int_equal (s->pids_stats->current, 0);
+  stats_cgroup_free (s);
+}
+
+/* ---- real cgroups ---- */
+
+struct kid
+{
+  pid_t pid;
+  int cmd, reply;
+};
+
+static void
+kid_main (int cmd, int reply)
+{
+  char c;
+  char *mem = NULL;
+  while (read (cmd, &c, 1) == 1)
+    {
+      if (c == 'c')
+        {
+          struct timespec t;
+          do
+            clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t);
+          while (t.tv_sec == 0 && t.tv_nsec < 300000000);
+        }
+      else if (c == 'm')
+        {
+          mem = malloc (64 << 20);
+          memset (mem, 1, 64 << 20);
+        }
+      else if (c == 'f')
+        {
+          pid_t g = fork ();
+          if (g == 0)
+            {
+              for (;;)
+                pause ();
+            }
+          if (write (reply, &g, sizeof g) != sizeof g)
+            _exit (3);
+          continue;
+        }
+      if (write (reply, "k", 1) != 1)
+        _exit (3);
+    }
+  free (mem);
+  _exit (0);
+}
+
+static void
+kid_start (struct kid *k)
+{
+  int a[2], b[2];
+  assert_int_equal (pipe (a), 0);
+  assert_int_equal (pipe (b), 0);
+  k->pid = fork ();
+  assert_true (k->pid >= 0);
+  if (k->pid == 0)
+    {
+      close (a[1]);
+      close (b[0]);
+      kid_main (a[0], b[1]);
+    }
+  close (a[0]);
+  close (b[1]);
+  k->cmd = a[1];
+  k->reply = b[0];
+}
+
+static void
+kid_do (struct kid *k, char c)
+{
+  char r;
+  assert_int_equal (write (k->cmd, &c, 1), 1);
+  assert_int_equal (read (k->reply, &r, 1), 1);
+}
+
+static bool
+real_cgroups_usable (void)
+{
+  return geteuid () == 0 && access ("/sys/fs/cgroup/memory/cgroup.procs", W_OK) == 0;
+}
+
+static int
+cmp_u64 (const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+  return x < y ? -1 : x > y;
+}
+
+static uint64_t
+now_ns (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (uint64_t) t.tv_sec * 1000000000ULL + (uint64_t) t.tv_nsec;
+}
+
+static void
+bench (pid_t pid)
+{
+  enum { N = 2000 };
+  static uint64_t t[N];
+  for (int i = 0; i < N; i++)
+    {
+      Types__CgroupStats *s = NULL;
+      uint64_t t0 = now_ns ();
+      assert_int_equal (stats_cgroup_read (pid, &s, NULL), 0);
+      t[i] = now_ns () - t0;
+      stats_cgroup_free (s);
+    }
+  qsort (t, N, sizeof t[0], cmp_u64);
+  printf ("# stats_cgroup_read (v1, 6 controllers): median %.1f us, p90 %.1f us, p99 %.1f us "
+          "(n=%d)\n",
+          (double) t[N / 2] / 1000, (double) t[N * 9 / 10] / 1000,
+          (double) t[N * 99 / 100] / 1000, N);
+  /* a generous bound: the target is < 1 ms, sanitizer builds are slower */
+  assert_true (t[N / 2] < 5000000);
+}
+
+static void
+test_real_v1 (void **state UNUSED)
+{
+  if (!real_cgroups_usable ())
+    skip ();
+  char name[64];
+  snprintf (name, sizeof name, "ctrd-stats-test-%d", (int) getpid ());
+  struct cgtest cg;
+  bool ok = cgtest_create (&cg, name);
+  struct kid k = { 0, -1, -1 };
+  pid_t grandchild = 0;
+  if (!ok)
+    goto out;
+  assert_true (cgtest_write (&cg, CGDIRS_PIDS, "pids.max", "100"));
+  assert_true (cgtest_write (&cg, CGDIRS_MEMORY, "memory.limit_in_bytes", "268435456"));
+  kid_start (&k);
+  assert_true (cgtest_add (&cg, k.pid));
+
+  Types__CgroupStats *s0 = NULL, *s1 = NULL, *s2 = NULL, *s3 = NULL;
+  assert_int_equal (stats_cgroup_read (k.pid, &s0, NULL), 0);
+  assert_int_equal (s0->pids_stats->current, 1);
+  assert_int_equal (s0->pids_stats->limit, 100);
+  assert_int_equal (s0->memory_stats->usage->limit, 268435456);
+  assert_true (s0->memory_stats->n_stats > 10);
+
+  kid_do (&k, 'c'); /* 300 ms of cpu */
+  assert_int_equal (stats_cgroup_read (k.pid, &s1, NULL), 0);
+  const Types__CpuUsage *u0 = s0->cpu_stats->cpu_usage, *u1 = s1->cpu_stats->cpu_usage;
+  printf ("# cpu total %llu -> %llu ns, user %llu -> %llu ns\n",
+          (unsigned long long) u0->total_usage, (unsigned long long) u1->total_usage,
+          (unsigned long long) u0->usage_in_usermode,
+          (unsigned long long) u1->usage_in_usermode);
+  assert_true (u1->total_usage >= u0->total_usage + 250000000ULL);
+  assert_true (u1->usage_in_usermode + u1->usage_in_kernelmode
+               >= u0->usage_in_usermode + u0->usage_in_kernelmode + 200000000ULL);
+  assert_int_equal (u1->n_percpu_usage, (size_t) sysconf (_SC_NPROCESSORS_CONF));
+  uint64_t sum = 0;
+  for (size_t i = 0; i < u1->n_percpu_usage; i++)
+    sum += u1->percpu_usage[i];
+  assert_true (sum >= u1->total_usage - u1->total_usage / 100);
+  assert_true (s1->cpu_stats->system_usage > s0->cpu_stats->system_usage);
+
+  kid_do (&k, 'm'); /* 64 MiB touched */
+  assert_int_equal (stats_cgroup_read (k.pid, &s2, NULL), 0);
+  printf ("# memory usage %llu -> %llu bytes, rss %llu\n",
+          (unsigned long long) s1->memory_stats->usage->usage,
+          (unsigned long long) s2->memory_stats->usage->usage,
+          (unsigned long long) raw (s2->memory_stats, "rss"));
+  assert_true (s2->memory_stats->usage->usage >= s1->memory_stats->usage->usage + (60 << 20));
+  assert_true (s2->memory_stats->usage->max_usage >= s2->memory_stats->usage->usage);
+  assert_true (raw (s2->memory_stats, "rss") >= (60 << 20));
+
+  assert_int_equal (write (k.cmd, "f", 1), 1);
+  assert_int_equal (read (k.reply, &grandchild, sizeof grandchild), sizeof grandchild);
+  assert_int_equal (stats_cgroup_read (k.pid, &s3, NULL), 0);
+  assert_int_equal (s3->pids_stats->current, 2);
+  long nhuge = 0;
+  DIR *hd = opendir ("/sys/kernel/mm/hugepages");
+  for (struct dirent *de; hd && (de = readdir (hd));)
+    nhuge += strncmp (de->d_name, "hugepages-", 10) == 0;
+  if (hd)
+    closedir (hd);
+  if (cg.dirs.dir[CGDIRS_HUGETLB])
+    assert_int_equal (s3->n_hugetlb_stats, nhuge);
+
+  uint32_t *pids = NULL;
+  size_t n = 0;
+  assert_int_equal (stats_pids_in_cgroup (k.pid, &pids, &n, NULL), 0);
+  assert_int_equal (n, 2);
+  assert_true ((pids[0] == (uint32_t) k.pid && pids[1] == (uint32_t) grandchild)
+               || (pids[1] == (uint32_t) k.pid && pids[0] == (uint32_t) grandchild));
+  free (pids);
+
+  bench (k.pid);
+
+  stats_cgroup_free (s0);
+  stats_cgroup_free (s1);
+  stats_cgroup_free (s2);
+  stats_cgroup_free (s3);
+out:
+  if (grandchild > 0)
+    kill (grandchild, SIGKILL);
+  if (k.pid > 0)
+    {
+      kill (k.pid, SIGKILL);
+      waitpid (k.pid, NULL, 0);
+      close (k.cmd);
+      close (k.reply);
+    }
+  if (grandchild > 0)
+    waitpid (grandchild, NULL, 0); /* reparented to us, the subreaper */
+  cgtest_destroy (&cg);
+  assert_true (ok);
+}
+
+int
+main (void)
+{
+  /* grandchildren of the test are reparented here, so they can be reaped */
+  prctl (PR_SET_CHILD_SUBREAPER, 1);
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_cgdirs_v1), cmocka_unit_test (test_cgdirs_v2),
+    cmocka_unit_test (test_cgdirs_errors), cmocka_unit_test (test_sample_v1),
+    cmocka_unit_test (test_sample_v2), cmocka_unit_test (test_absent),
+    cmocka_unit_test (test_real_v1),
+  };
+  return cmocka_run_group_tests (tests, setup, teardown);
+}
