@@ -266,11 +266,20 @@ make_bundle (const char *name, const char *script)
 uint32_t
 create (const char *id, const char *bundle, const char *checkpoint, struct ctrd_error **err)
 {
+  return create_with_runtime (id, bundle, checkpoint, NULL, err);
+}
+
+uint32_t
+create_with_runtime (const char *id, const char *bundle, const char *checkpoint,
+                     const char *runtime, struct ctrd_error **err)
+{
   Types__CreateContainerRequest req = TYPES__CREATE_CONTAINER_REQUEST__INIT;
   req.id = (char *) id;
   req.bundlepath = (char *) bundle;
   if (checkpoint)
     req.checkpoint = (char *) checkpoint;
+  if (runtime)
+    req.runtime = (char *) runtime;
   Types__CreateContainerResponse *resp = NULL;
   if (rpc ("CreateContainer", &req, &types__create_container_response__descriptor, &resp, err) < 0)
     return 0;
@@ -510,7 +519,9 @@ harness_cleanup (void)
   for (size_t i = 0; i < n_created; i++)
     {
       char *const dv[] = { (char *) "runc", (char *) "delete", (char *) "-f", created_ids[i], NULL };
+      char *const dc[] = { (char *) "crun", (char *) "delete", (char *) "-f", created_ids[i], NULL };
       run (dv);
+      run (dc);
     }
   strv_free (created_ids);
   created_ids = NULL;

@@ -61,6 +61,9 @@ char *make_bundle (const char *name, const char *script);
 /* CreateContainer (restore when checkpoint is non-NULL); init's host pid or 0. */
 uint32_t create (const char *id, const char *bundle, const char *checkpoint,
                  struct ctrd_error **err);
+/* The same with CreateContainerRequest.runtime (NULL: the daemon's default). */
+uint32_t create_with_runtime (const char *id, const char *bundle, const char *checkpoint,
+                              const char *runtime, struct ctrd_error **err);
 /* State's status of id (or "error: ..."); caller frees. */
 char *container_status (const char *id);
 int update (const char *id, const char *status, const Types__UpdateResource *res,

@@ -419,6 +419,60 @@ test_checkpoint (void)
   ctrd_error_free (&err);
 }
 
+/* The same operations through crun (per-container runtime). */
+static void
+test_crun (void)
+{
+  char *const cv[] = { (char *) "crun", (char *) "--version", NULL };
+  if (run (cv) != 0)
+    {
+      skip ("pause/update/checkpoint with crun", "crun not installed");
+      return;
+    }
+  cleanup_error struct ctrd_error *err = NULL;
+  const char *id = "ops-crun";
+  cleanup_free char *b = make_bundle ("crun", COUNTER);
+  cleanup_free char *rootfs = b ? path_join (b, "rootfs") : NULL;
+  uint32_t pid = b ? create_with_runtime (id, b, NULL, "crun", &err) : 0;
+  if (!okd (pid > 0, err, "crun: create a counting container"))
+    return;
+  struct counter_watch w;
+  counter_watch_open (&w, rootfs);
+  ok (counter_wait (&w, 2, 10000) >= 2, "crun: it counts");
+  okd (update (id, "paused", NULL, &err) == 0, err, "crun: pause");
+  ctrd_error_free (&err);
+  ok (wait_event ("pause", id, NULL, 5000) != NULL, "crun: pause event");
+  counter_watch_drain (&w);
+  long v = counter_read (rootfs);
+  ok (counter_quiet (&w, 300), "crun: paused, no progress for 300 ms");
+  okd (update (id, "running", NULL, &err) == 0, err, "crun: resume");
+  ctrd_error_free (&err);
+  ok (wait_event ("resume", id, NULL, 5000) != NULL && counter_wait (&w, v + 1, 5000) > v,
+      "crun: resume event, counting again");
+  counter_watch_close (&w);
+  Types__UpdateResource r = TYPES__UPDATE_RESOURCE__INIT;
+  r.memorylimit = 96 << 20;
+  r.pidslimit = 60;
+  okd (update (id, NULL, &r, &err) == 0, err, "crun: update memory and pids");
+  ctrd_error_free (&err);
+  ok (cgroup_is (pid, "memory", "memory.limit_in_bytes", "100663296")
+          && cgroup_is (pid, "pids", "pids.max", "60"),
+      "crun: limits visible in the cgroup");
+  /* crun built without CRIU fails the dump: the error must say why and where */
+  char *const feat[] = { (char *) "sh", (char *) "-c", (char *) "crun --version | grep -q +CRIU", NULL };
+  if (run (feat) != 0)
+    {
+      ok (checkpoint (id, "c1", false, NULL, &err) < 0 && expect_error (err, GRPC_UNKNOWN, "CRIU log: "),
+          "crun without CRIU: checkpoint fails with the runtime's message and the log path");
+      ctrd_error_free (&err);
+    }
+  else
+    {
+      okd (checkpoint (id, "c1", false, NULL, &err) == 0, err, "crun: checkpoint");
+      ctrd_error_free (&err);
+    }
+}
+
 static void
 test_errors (const char *running_id)
 {
@@ -478,6 +532,7 @@ main (void)
         diag ("%s", err->msg);
       test_stats ();
       test_checkpoint ();
+      test_crun ();
     }
   return harness_finish ();
 }
