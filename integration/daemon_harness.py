@@ -297,6 +297,33 @@ def wait_pid_gone(pid, timeout):
         os.close(fd)
 
 
+def wait_path_gone(path, timeout):
+    """Wait (inotify on the parent directory, no polling) until path no
+    longer exists. True when gone."""
+    import ctypes
+    import select
+    libc = ctypes.CDLL(None, use_errno=True)
+    IN_DELETE, IN_MOVED_FROM, IN_DELETE_SELF = 0x200, 0x40, 0x400
+    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "inotify_init1")
+    try:
+        libc.inotify_add_watch(fd, os.path.dirname(path).encode(),
+                               IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF)
+        deadline = time.monotonic() + timeout
+        while os.path.lexists(path):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return not os.path.lexists(path)
+            try:
+                os.read(fd, 65536)
+            except BlockingIOError:
+                pass
+        return True
+    finally:
+        os.close(fd)
+
+
 def shim_pids(state, cid):
     """Pids of the shims recorded under <state>/<cid>/*/shim.pid."""
     res = []
