@@ -222,7 +222,8 @@ call_send_status_http (struct api_call *call, int code, const char *msg, const c
   call->status_sent = true;
   call->status_code = code;
   free (call->status_msg);
-  call->status_msg = msg && msg[0] ? grpc_wire_percent_encode (msg) : NULL;
+  call->status_msg = msg && msg[0] ? grpc_wire_percent_encode_max (msg, API_MAX_STATUS_MESSAGE)
+                                    : NULL;
   if (call->headers_sent)
     {
       call->trailer_pending = true;

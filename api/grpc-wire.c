@@ -37,17 +37,44 @@ grpc_wire_parse_timeout (const char *value, size_t len, int64_t *ns)
   return 0;
 }
 
+static bool
+needs_escape (unsigned char c)
+{
+  return c < 0x20 || c > 0x7e || c == '%';
+}
+
 char *
-grpc_wire_percent_encode (const char *msg)
+grpc_wire_percent_encode_max (const char *msg, size_t max)
 {
   static const char hex[] = "0123456789ABCDEF";
-  size_t len = strlen (msg);
-  char *out = xmalloc (len * 3 + 1);
-  char *p = out;
+  size_t len = strlen (msg), enc = 0, cut = len;
   for (size_t i = 0; i < len; i++)
     {
+      size_t w = needs_escape ((unsigned char) msg[i]) ? 3 : 1;
+      if (enc + w > max)
+        {
+          /* room for "...", and never inside a UTF-8 sequence */
+          cut = i;
+          while (cut > 0 && enc > max - 3)
+            {
+              cut--;
+              enc -= needs_escape ((unsigned char) msg[cut]) ? 3 : 1;
+            }
+          while (cut > 0 && ((unsigned char) msg[cut] & 0xc0) == 0x80)
+            {
+              cut--;
+              enc -= needs_escape ((unsigned char) msg[cut]) ? 3 : 1;
+            }
+          break;
+        }
+      enc += w;
+    }
+  char *out = xmalloc (len * 3 + 4);
+  char *p = out;
+  for (size_t i = 0; i < cut; i++)
+    {
       unsigned char c = (unsigned char) msg[i];
-      if (c >= 0x20 && c <= 0x7e && c != '%')
+      if (!needs_escape (c))
         *p++ = (char) c;
       else
         {
@@ -56,8 +83,19 @@ grpc_wire_percent_encode (const char *msg)
           *p++ = hex[c & 15];
         }
     }
+  if (cut < len)
+    {
+      memcpy (p, "...", 3);
+      p += 3;
+    }
   *p = '\0';
   return out;
+}
+
+char *
+grpc_wire_percent_encode (const char *msg)
+{
+  return grpc_wire_percent_encode_max (msg, SIZE_MAX);
 }
 
 static int

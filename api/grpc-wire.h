@@ -14,6 +14,10 @@ int grpc_wire_parse_timeout (const char *value, size_t len, int64_t *ns);
 /* Percent-encode a grpc-message: bytes outside 0x20..0x7e and '%' become
  * %XX. Returns a malloc'd string. */
 char *grpc_wire_percent_encode (const char *msg);
+/* The same, cut (at a UTF-8 character boundary, "..." appended) so that the
+ * result has at most max bytes (max >= 8): clients limit the size of
+ * response metadata (grpcio: 8 KiB) and fail the call beyond it. */
+char *grpc_wire_percent_encode_max (const char *msg, size_t max);
 /* Whether a request content-type is gRPC: "application/grpc" alone or
  * followed by '+' (subtype) or ';' (parameters). */
 bool grpc_wire_content_type_ok (const char *value, size_t len);

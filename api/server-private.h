@@ -17,6 +17,8 @@
 /* Unsent data a streaming call may hold before api_call_send refuses. */
 #define API_STREAM_QUEUE_LIMIT (1024u * 1024)
 #define API_MAX_CONCURRENT_STREAMS 4096
+/* Longest grpc-message sent (encoded): grpcio limits metadata to 8 KiB. */
+#define API_MAX_STATUS_MESSAGE 4096
 /* Partial request messages one connection may hold in total (a client
  * starting many large requests and never finishing them). */
 #define API_CONN_BUFFER_LIMIT (64u * 1024 * 1024)

@@ -173,6 +173,21 @@ MSG = "100% bad\nnews: caf\u00e9 \u2603 \x7f"
 check("grpc-message percent-encoding round trip",
       lambda: expect_error(lambda: stub.State(api_pb2.StateRequest(id="fail:2:" + MSG), timeout=10),
                            grpc.StatusCode.UNKNOWN, MSG))
+
+
+def t_long_message():
+    long_msg = "exit status 1: \"" + "runc output \u00e9 " * 1000 + "\""
+    try:
+        stub.State(api_pb2.StateRequest(id="fail:2:" + long_msg), timeout=10)
+    except grpc.RpcError as e:
+        assert e.code() == grpc.StatusCode.UNKNOWN, e
+        d = e.details()
+        assert d.endswith("...") and long_msg.startswith(d[:-3]) and len(d) > 1000, d[-40:]
+        return True
+    raise AssertionError("no error")
+
+
+check("a long error message is cut (whole UTF-8 characters), not lost", t_long_message)
 check("delayed (asynchronous) reply",
       lambda: stub.State(api_pb2.StateRequest(id="delay:100"), timeout=10).containers[0].id == "delayed")
 check("3 MB response",

@@ -60,6 +60,28 @@ test_percent (void **state)
   free (d);
 }
 
+static void
+test_percent_max (void **state)
+{
+  (void) state;
+  char *e = grpc_wire_percent_encode_max ("abcdefghij", 10);
+  assert_string_equal (e, "abcdefghij");
+  free (e);
+  e = grpc_wire_percent_encode_max ("abcdefghijk", 10);
+  assert_string_equal (e, "abcdefg...");
+  free (e);
+  /* "é" is two bytes, 6 encoded: never split */
+  e = grpc_wire_percent_encode_max ("abcd\xc3\xa9zzzzzz", 12);
+  assert_string_equal (e, "abcd...");
+  free (e);
+  e = grpc_wire_percent_encode_max ("ab\xc3\xa9zzzzzzzz", 12);
+  assert_string_equal (e, "ab%C3%A9z...");
+  free (e);
+  e = grpc_wire_percent_encode_max ("%%%%%%", 8);
+  assert_string_equal (e, "%25...");
+  free (e);
+}
+
 static bool
 ctype (const char *s)
 {
@@ -114,6 +136,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_timeout),
     cmocka_unit_test (test_percent),
+    cmocka_unit_test (test_percent_max),
     cmocka_unit_test (test_content_type),
     cmocka_unit_test (test_health),
   };
