@@ -246,7 +246,18 @@ list_checkpoints (const char *id, const char *dir, struct ctrd_error **err)
 }
 
 static int
+checkpoint_opts (const char *id, const char *name, bool exit_, bool shell, const char *dir,
+                 struct ctrd_error **err);
+
+static int
 checkpoint (const char *id, const char *name, bool exit_, const char *dir, struct ctrd_error **err)
+{
+  return checkpoint_opts (id, name, exit_, false, dir, err);
+}
+
+static int
+checkpoint_opts (const char *id, const char *name, bool exit_, bool shell, const char *dir,
+                 struct ctrd_error **err)
 {
   Types__CreateCheckpointRequest req = TYPES__CREATE_CHECKPOINT_REQUEST__INIT;
   Types__Checkpoint cp = TYPES__CHECKPOINT__INIT;
@@ -256,6 +267,7 @@ checkpoint (const char *id, const char *name, bool exit_, const char *dir, struc
   /* what Docker 1.13 sends */
   cp.tcp = true;
   cp.unixsockets = true;
+  cp.shell = shell;
   cp.n_emptyns = 1;
   cp.emptyns = ns;
   req.id = (char *) id;
@@ -348,6 +360,12 @@ test_checkpoint (void)
   ok (checkpoint (id, "../evil", false, NULL, &err) < 0 && expect_error (err, GRPC_INVALID_ARGUMENT, NULL)
           && access (evil, F_OK) < 0,
       "a hostile name → INVALID_ARGUMENT, nothing created");
+  ctrd_error_free (&err);
+
+  /* shell job (--shell-job) is accepted for a process without a terminal too */
+  cleanup_free char *sdir = path_join (tmp, "shelljob");
+  okd (checkpoint_opts (id, "sh1", false, true, sdir, &err) == 0 && list_is (id, sdir, "sh1:11100"),
+       err, "CreateCheckpoint with shell=true; List reports shell");
   ctrd_error_free (&err);
 
   /* custom checkpointDir */
