@@ -130,7 +130,7 @@ ctr_main (int argc, char **argv, FILE *out, FILE *errf, const struct ctr_transpo
   bool debug = false, version = false;
   struct goflag flags[] = {
     { "debug", NULL, GOFLAG_BOOL, &debug, "enable debug output in the logs", NULL, false },
-    { "address", NULL, GOFLAG_STRING, &address, "proto://address of the containerd API",
+    { "address", NULL, GOFLAG_STRING, &address, "proto://address of the containerd API (the daemon's --listen)",
       "\"" CTR_DEFAULT_ADDRESS "\"", false },
     { "conn-timeout", NULL, GOFLAG_DURATION, &conn_timeout,
       "timeout for connecting to the containerd API", "1s", false },
