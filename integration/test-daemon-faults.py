@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(20)
+t = h.Tap(23)
 d = h.Daemon()
 
 
@@ -139,6 +139,19 @@ try:
     t.ok(evh is not None and d.events.index(evh) < d.events.index(ev),
          "exec exit reported before the init exit", (evh, ev))
     os.close(rfd)
+
+    # ---- OOM: exactly one oom event, before the exit (FAILURES.md #9) -------
+    def no_swap(cfg):
+        cfg["linux"]["resources"]["memory"]["swap"] = 32 << 20
+    hog = h.make_bundle(d.tmp, "hog", ["sh", "-c", "a=0123456789; while :; do a=$a$a; done"],
+                        memory=32 << 20, edit=no_swap)
+    code, r = h.rpc_error(d.create, I("hog"), hog)
+    t.ok(code is None, "memory hog with a 32 MiB limit starts", r)
+    ev = d.wait_exit(I("hog"), timeout=60)
+    ooms = [e for e in d.events if e.type == "oom" and e.id == I("hog")]
+    t.ok(ev is not None and ev.status == 137, "OOM-killed container exits 137", ev)
+    t.ok(len(ooms) == 1 and d.events.index(ooms[0]) < d.events.index(ev),
+         "exactly one oom event, before the exit", ooms)
 
     # ---- corrupt state does not stop start-up (FAILURES.md #6) --------------
     d.stop(signal.SIGKILL)

@@ -12,6 +12,7 @@
 #include "lib/util.h"
 #include "runtime/internal.h"
 #include "runtime/job.h"
+#include "runtime/oom.h"
 #include "runtime/statefile.h"
 #include "specs/spec.h"
 
@@ -139,6 +140,7 @@ container_free (struct container *c)
       process_free (p);
     }
   job_cancel (c->job);
+  oom_watch_free (c->oom);
   while (c->pending)
     {
       struct pending_create *pc = c->pending;
@@ -247,6 +249,10 @@ container_maybe_finish (struct container *c)
   struct runtime *rt = c->rt;
   int status = c->init ? c->init->status : 255;
   cleanup_free char *id = xstrdup (c->id);
+  /* An OOM kill the kernel signalled is reported before the exit. */
+  oom_watch_drain (c->oom);
+  oom_watch_free (c->oom);
+  c->oom = NULL;
   /* Emit first (events.log is appended synchronously), then remove: a crash
    * in between reports the exit again rather than never. Both happen in
    * this one loop iteration, so a client reacting to the event finds the
@@ -517,6 +523,28 @@ container_start_done (const struct job_result *r, void *data)
 }
 
 static void
+container_on_oom (void *data)
+{
+  struct container *c = data;
+  if (c->state == CONTAINER_ABORTING)
+    return;
+  log_msg (LOG_LVL_INFO, c->id, "OOM kill in the container's memory cgroup");
+  runtime_emit (c->rt, "oom", c->id, NULL, 0);
+}
+
+void
+container_watch_oom (struct container *c)
+{
+  /* Only for a verified live init (pidfd opened after the start-time
+   * check): a reused pid would name another process's cgroup. */
+  if (c->oom || !c->init || c->init->pidfd < 0)
+    return;
+  cleanup_error struct ctrd_error *err = NULL;
+  if (oom_watch_new (c->rt->cfg.loop, c->init->pid, container_on_oom, c, &c->oom, &err) < 0)
+    log_msg (LOG_LVL_WARN, c->id, "no OOM notifications: %s", err->msg);
+}
+
+static void
 container_init_launched (struct process *p, const struct ctrd_error *err, void *data UNUSED)
 {
   struct container *c = p->c;
@@ -528,6 +556,9 @@ container_init_launched (struct process *p, const struct ctrd_error *err, void *
     }
   cleanup_error struct ctrd_error *e = NULL;
   c->state = CONTAINER_STARTING;
+  /* Between the runtime's create and start: even a container that is
+   * OOM-killed 10 ms after start has its OOM seen (FAILURES.md #9). */
+  container_watch_oom (c);
   if (p->spec)
     {
       json_object *ck;

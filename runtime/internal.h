@@ -47,6 +47,8 @@ void container_on_shim_done (struct process *p);
 /* DRAINING → gone: rm -rf, free, run the waiting creates. */
 void container_drain_finish (struct container *c);
 void container_drain_add (struct container *c);
+/* Arm c->oom for the init's memory cgroup (failures are logged). */
+void container_watch_oom (struct container *c);
 
 /* process.c */
 void process_free (struct process *p);

@@ -187,6 +187,8 @@ restore_container (struct runtime *rt, const char *name)
       c->need_delete = true;
     }
   runtime_table_add (rt, c);
+  if (c->init && c->init->state == PROCESS_RUNNING)
+    container_watch_oom (c);
   log_msg (LOG_LVL_INFO, name, "restored container with %zu pending exit(s)", npend);
   /* Exits that happened while the daemon was down: execs first, init last
    * (with no init, the last exec's exit may free c: use locals only). */

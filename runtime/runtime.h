@@ -141,6 +141,7 @@ struct container
    * up; creates of the same id wait in pending (runtime-private). */
   struct container *drain_next;
   struct pending_create *pending;
+  struct oom_watch *oom;      /* memory cgroup OOM notifications, or NULL */
   /* ops (runtime/ops.h): the pause/resume/update/checkpoint job in flight */
   struct ops_op *ops_op;
 };
