@@ -431,6 +431,25 @@ test_update_job (void **state)
   assert_int_equal (ctrd_error_code (r3.err), GRPC_FAILED_PRECONDITION);
   ctrd_error_free (&r3.err);
   unlink (warn);
+
+  /* blkio weight where the cgroup has no weight file (this test process in
+   * the root blkio cgroup of a v1 host): refused before the runtime runs */
+  cleanup_free char *self_cg = slurp ("/proc/self/cgroup");
+  if (self_cg && strstr (self_cg, ":blkio:/\n") && access ("/sys/fs/cgroup/blkio/blkio.weight", F_OK) < 0
+      && access ("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) < 0)
+    {
+      c->init->pid = getpid ();
+      struct ops_resources bw = { .blkio_weight = 500 };
+      struct ctrd_error *err = NULL;
+      unlink (f->calls);
+      assert_int_equal (ops_update (c, &bw, on_done, &r3, &err), -1);
+      assert_int_equal (ctrd_error_code (err), GRPC_FAILED_PRECONDITION);
+      assert_non_null (strstr (err->msg, "blkio.weight or blkio.bfq.weight in /sys/fs/cgroup/blkio"));
+      assert_int_equal (access (f->calls, F_OK), -1); /* runtime not run */
+      ctrd_error_free (&err);
+    }
+  else
+    print_message ("blkio precondition check not exercised on this host\n");
 }
 
 static void
