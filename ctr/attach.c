@@ -207,7 +207,9 @@ update_process (struct ctr_ctx *ctx, const char *id, const char *pid, bool close
   cleanup_error struct ctrd_error *e = NULL;
   if (ctr_rpc (ctx, "UpdateProcess", id, &req.base, &types__update_process_response__descriptor,
                &resp, &e)
-      < 0)
+          < 0
+      /* a lost connection is reported once, by the wait loop */
+      && ctrd_error_code (e) != GRPC_UNAVAILABLE)
     warn (close_stdin ? "close stdin" : "resize", &e);
   if (resp)
     protobuf_c_message_free_unpacked (resp, NULL);

@@ -55,13 +55,12 @@ follow (struct ctr_ctx *ctx, Types__EventsRequest *req, const char *id, enum ev_
             }
           continue;
         }
+      /* ctr never asks for storedOnly: a live stream ends only when the
+       * daemon goes away, which is an error for a follower */
       if (r == API_STREAM_END)
-        ret = 0; /* storedOnly streams end; live ones only if the daemon stops */
+        ret = ctrd_error_set (err, 0, "containerd ended the event stream");
       else
-        {
-          ret = -1;
-          ctrd_error_wrap (err, "event stream");
-        }
+        ret = ctrd_error_wrap (err, "event stream");
       break;
     }
   ctx->transport->stream_free (ctx, stream);

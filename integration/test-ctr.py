@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_harness as h  # noqa: E402
 
 CTR = os.path.join(h.TOP_BUILD, "ctr", "ctr")
-PLAN = 66
+PLAN = 68
 
 
 def main():
@@ -315,8 +315,31 @@ def run(t, d):
     tty_test(t, c, tty, ["containers", "exec", "--id", ID_S4, "--pid", "t2", "--attach", "--tty",
                          "sh"], "exec")
 
-    rc, out, err = c("containers", "kill", "-s", "9", ID_S4)
-    t.ok(rc == 0 and d.wait_exit(ID_S4) is not None, "s4 killed", err)
+    # -- the daemon goes away under an attached ctr and an events follower --
+    ev_p = c.popen("events", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    att = c.popen("containers", "exec", "--id", ID_S4, "--pid", "e5", "--attach", "sh", "-c",
+                  "echo up; sleep 600", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    up = att.stdout.readline()
+    hdr = ev_p.stdout.readline()  # printed once subscribed
+    d.stop()
+    rc = att.wait(20)
+    aerr = att.stderr.read().decode()
+    t.ok(up == b"up\n" and rc == 129 and one_line(aerr) and "lost the connection" in aerr
+         and c.leftovers() == [],
+         "daemon stopped under an attached ctr: exit 129, one line, FIFOs removed",
+         "rc=%s %r" % (rc, aerr))
+    rc = ev_p.wait(20)
+    eerr = ev_p.stderr.read().decode()
+    t.ok(hdr.startswith(b"TIME") and rc == 1 and one_line(eerr),
+         "daemon stopped under ctr events: exit 1, one line", "rc=%s %r" % (rc, eerr))
+    att.stdin.close()
+    for p in (att, ev_p):
+        p.stdout.close()
+        p.stderr.close()
+    rc, out, err = c("containers")
+    t.ok(rc == 1 and one_line(err) and "is containerd running?" in err,
+         "daemon stopped: containers says how to start it", err)
 
 
 def cgroup_value(pid, controller, name):
