@@ -1,6 +1,8 @@
 /* Cgroup directory discovery from mountinfo + /proc/<pid>/cgroup. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,12 +125,9 @@ dir_for (const struct mount *m, const char *path, size_t pl)
   return xasprintf ("%s%.*s", m->point, (int) pl, path);
 }
 
-int
-cgdirs_parse (const char *mountinfo, const char *proc_cgroup, struct cgdirs *out,
-              struct ctrd_error **err)
+static void
+mounts_scan (const char *mountinfo, struct mount m[CGDIRS_N])
 {
-  struct mount m[CGDIRS_N] = { { NULL, NULL } };
-  memset (out, 0, sizeof *out);
   for (const char *p = mountinfo; p && *p;)
     {
       const char *nl = strchr (p, '\n');
@@ -136,7 +135,24 @@ cgdirs_parse (const char *mountinfo, const char *proc_cgroup, struct cgdirs *out
       scan_mount_line (p, len, m);
       p += len + (nl ? 1 : 0);
     }
-  int ret = 0;
+}
+
+static void
+mounts_free (struct mount m[CGDIRS_N])
+{
+  for (int c = 0; c < CGDIRS_N; c++)
+    {
+      free (m[c].root);
+      free (m[c].point);
+      m[c].root = m[c].point = NULL;
+    }
+}
+
+static int
+resolve (const struct mount m[CGDIRS_N], const char *proc_cgroup, struct cgdirs *out,
+         struct ctrd_error **err)
+{
+  memset (out, 0, sizeof *out);
   for (const char *p = proc_cgroup; p && *p;)
     {
       const char *nl = strchr (p, '\n');
@@ -145,8 +161,8 @@ cgdirs_parse (const char *mountinfo, const char *proc_cgroup, struct cgdirs *out
       const char *c2 = c1 ? memchr (c1 + 1, ':', len - (size_t) (c1 + 1 - p)) : NULL;
       if (len > 0 && (!c2 || *(c2 + 1) != '/'))
         {
-          ret = ctrd_error_set (err, EINVAL, "malformed cgroup line \"%.*s\"", (int) len, p);
-          break;
+          cgdirs_clear (out);
+          return ctrd_error_set (err, EINVAL, "malformed cgroup line \"%.*s\"", (int) len, p);
         }
       if (len > 0)
         {
@@ -164,30 +180,31 @@ cgdirs_parse (const char *mountinfo, const char *proc_cgroup, struct cgdirs *out
         }
       p += len + (nl ? 1 : 0);
     }
-  for (int c = 0; c < CGDIRS_N; c++)
-    {
-      free (m[c].root);
-      free (m[c].point);
-    }
-  if (ret < 0)
-    cgdirs_clear (out);
+  return 0;
+}
+
+int
+cgdirs_parse (const char *mountinfo, const char *proc_cgroup, struct cgdirs *out,
+              struct ctrd_error **err)
+{
+  struct mount m[CGDIRS_N] = { { NULL, NULL } };
+  mounts_scan (mountinfo, m);
+  int ret = resolve (m, proc_cgroup, out, err);
+  mounts_free (m);
   return ret;
 }
 
-/* Small /proc files: one read into a growing buffer. */
+/* Read a small /proc file from the start of fd into a growing buffer. */
 static int
-slurp (const char *path, char **out, struct ctrd_error **err)
+slurp_fd (int fd, const char *path, char **out, struct ctrd_error **err)
 {
-  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return ctrd_error_set (err, errno, "open `%s`", path);
   size_t cap = 8192, n = 0;
   cleanup_free char *buf = xmalloc (cap);
   for (;;)
     {
       if (cap - n < 2)
         buf = xrealloc (buf, cap *= 2);
-      ssize_t r = read (fd, buf + n, cap - n - 1);
+      ssize_t r = pread (fd, buf + n, cap - n - 1, (off_t) n);
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0)
@@ -201,15 +218,59 @@ slurp (const char *path, char **out, struct ctrd_error **err)
   return 0;
 }
 
+/* The cgroup mount table of the daemon's mount namespace, parsed once and
+ * again only when the kernel says it changed (poll on a mountinfo fd reports
+ * POLLPRI|POLLERR after any mount or umount). A process-wide cache of kernel
+ * state: reading and parsing mountinfo on every Stats call costs more than
+ * all the cgroup files together on a host with many mounts. */
+static struct
+{
+  pthread_mutex_t lock;
+  int fd;
+  struct mount m[CGDIRS_N];
+} mount_cache = { PTHREAD_MUTEX_INITIALIZER, -1, { { NULL, NULL } } };
+
+static int
+mounts_refresh_locked (struct ctrd_error **err)
+{
+  bool stale = false;
+  if (mount_cache.fd < 0)
+    {
+      mount_cache.fd = open ("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+      if (mount_cache.fd < 0)
+        return ctrd_error_set (err, errno, "open `/proc/self/mountinfo`");
+      stale = true;
+    }
+  struct pollfd p = { mount_cache.fd, POLLPRI, 0 };
+  if (poll (&p, 1, 0) > 0 && (p.revents & (POLLPRI | POLLERR)))
+    stale = true;
+  if (!stale)
+    return 0;
+  cleanup_free char *text = NULL;
+  if (slurp_fd (mount_cache.fd, "/proc/self/mountinfo", &text, err) < 0)
+    return -1;
+  mounts_free (mount_cache.m);
+  mounts_scan (text, mount_cache.m);
+  return 0;
+}
+
 int
 cgdirs_for_pid (pid_t pid, struct cgdirs *out, struct ctrd_error **err)
 {
   char path[64];
   snprintf (path, sizeof path, "/proc/%d/cgroup", (int) pid);
-  cleanup_free char *cg = NULL, *mi = NULL;
-  if (slurp (path, &cg, err) < 0 || slurp ("/proc/self/mountinfo", &mi, err) < 0)
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return ctrd_error_set (err, errno, "open `%s`", path);
+  cleanup_free char *cg = NULL;
+  if (slurp_fd (fd, path, &cg, err) < 0)
     return -1;
-  return cgdirs_parse (mi, cg, out, err);
+  pthread_mutex_lock (&mount_cache.lock);
+  int ret = mounts_refresh_locked (err);
+  if (ret == 0)
+    ret = resolve (mount_cache.m, cg, out, err);
+  pthread_mutex_unlock (&mount_cache.lock);
+  return ret;
 }
 
 void

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,11 @@ rd_file (struct rd *r, int dfd, const char *name)
       if (k == 0)
         break;
       n += (size_t) k;
+      /* A cgroup file is a seq_file that fills the whole user buffer unless
+       * it reached its end; with more than half the buffer to spare a short
+       * read is the end, and the EOF read (a syscall per file) is skipped. */
+      if (n < r->cap / 2)
+        break;
     }
   close (fd);
   r->buf[n] = 0;
@@ -433,41 +439,78 @@ huge_push (Types__CgroupStats *s, size_t *cap, const char *size, Types__HugetlbS
   *hs = e->value;
 }
 
+#define MAX_PAGE_SIZES 16
+
+/* Page size names from a hugepages directory; returns how many. */
+static size_t
+page_sizes_list (const char *dir, char names[MAX_PAGE_SIZES][32])
+{
+  DIR *d = opendir (dir);
+  if (!d)
+    return 0;
+  size_t n = 0;
+  struct dirent *de;
+  while (n < MAX_PAGE_SIZES && (de = readdir (d)))
+    if (hugepage_name (de->d_name, names[n], sizeof names[n]))
+      n++;
+  closedir (d);
+  return n;
+}
+
+/* The host's page sizes cannot change while it runs: list them once. */
+static struct
+{
+  pthread_once_t once;
+  size_t n;
+  char names[MAX_PAGE_SIZES][32];
+} host_sizes = { PTHREAD_ONCE_INIT, 0, { { 0 } } };
+
+static void
+host_sizes_init (void)
+{
+  host_sizes.n = page_sizes_list ("/sys/kernel/mm/hugepages", host_sizes.names);
+}
+
 static void
 huge (struct rd *r, int dfd, bool v2, const char *hugepages_dir, Types__CgroupStats *s)
 {
-  DIR *d = opendir (hugepages_dir ? hugepages_dir : "/sys/kernel/mm/hugepages");
-  if (!d)
-    return;
-  size_t cap = 0;
-  struct dirent *de;
-  while ((de = readdir (d)))
+  char own[MAX_PAGE_SIZES][32];
+  char (*sizes)[32] = own;
+  size_t n;
+  if (hugepages_dir)
+    n = page_sizes_list (hugepages_dir, own);
+  else
     {
-      char size[32], name[96];
-      if (!hugepage_name (de->d_name, size, sizeof size))
-        continue;
+      pthread_once (&host_sizes.once, host_sizes_init);
+      sizes = host_sizes.names;
+      n = host_sizes.n;
+    }
+  size_t cap = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *size = sizes[i];
+      char name[96];
       Types__HugetlbStats *h;
       if (!v2)
         {
           huge_push (s, &cap, size, &h);
-          snprintf (name, sizeof name, "hugetlb.%s.usage_in_bytes", size);
+          snprintf (name, sizeof name, "hugetlb.%.31s.usage_in_bytes", size);
           h->usage = rd_u64 (r, dfd, name);
-          snprintf (name, sizeof name, "hugetlb.%s.max_usage_in_bytes", size);
+          snprintf (name, sizeof name, "hugetlb.%.31s.max_usage_in_bytes", size);
           h->max_usage = rd_u64 (r, dfd, name);
-          snprintf (name, sizeof name, "hugetlb.%s.failcnt", size);
+          snprintf (name, sizeof name, "hugetlb.%.31s.failcnt", size);
           h->failcnt = rd_u64 (r, dfd, name);
           continue;
         }
-      snprintf (name, sizeof name, "hugetlb.%s.current", size);
+      snprintf (name, sizeof name, "hugetlb.%.31s.current", size);
       if (rd_file (r, dfd, name) < 0)
         continue; /* hugetlb not enabled in this v2 cgroup */
       huge_push (s, &cap, size, &h);
       h->usage = num (r->buf);
-      snprintf (name, sizeof name, "hugetlb.%s.events", size);
+      snprintf (name, sizeof name, "hugetlb.%.31s.events", size);
       if (rd_file (r, dfd, name) > 0)
         h->failcnt = kv (r->buf, "max");
     }
-  closedir (d);
 }
 
 /* ---- the whole thing ---- */
