@@ -26,10 +26,12 @@ daemon_pid=
 cleanup() {
   set +e
   if [ -n "$daemon_pid" ]; then
-    "$ctr_bin" --address "$addr" containers kill demo-sleep >/dev/null 2>&1
+    for id in demo-sleep demo-restored; do
+      "$ctr_bin" --address "$addr" containers kill --signal 9 "$id" >/dev/null 2>&1
+    done
     kill -TERM "$daemon_pid" 2>/dev/null
   fi
-  for id in demo-hello demo-sleep; do runc delete -f "$id" >/dev/null 2>&1; done
+  for id in demo-hello demo-sleep demo-restored; do runc delete -f "$id" >/dev/null 2>&1; done
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -56,10 +58,14 @@ ctr containers stats demo-sleep | head -c 400; echo " ..."
 
 if criu check >/dev/null 2>&1; then
   step "Checkpoint (CRIU) and restore"
-  ctr checkpoints create --exit demo-sleep cp1
+  # a checkpoint is listed through its (running) container; the restore
+  # gets its own id so nothing waits for demo-sleep's removal
+  ctr checkpoints create demo-sleep cp1
   ctr checkpoints demo-sleep
-  ctr containers start --checkpoint cp1 demo-sleep "$work/sleep"
+  ctr containers start --checkpoint cp1 --checkpoint-dir "$work/sleep/checkpoints" \
+    demo-restored "$work/sleep"
   ctr containers
+  ctr containers kill --signal 9 demo-restored
 else
   step "Skipping checkpoint/restore: 'criu check' fails on this kernel"
 fi
