@@ -81,6 +81,37 @@ test_update (const char *id, uint32_t pid)
       "a second update changes only what it names");
   ctrd_error_free (&err);
 
+  /* the remaining fields: reservation, Docker's unlimited swap (2^64-1 → -1),
+   * cpuset, and the realtime pair the original server dropped */
+  Types__UpdateResource r3 = TYPES__UPDATE_RESOURCE__INIT;
+  r3.memoryreservation = 32 << 20;
+  r3.memoryswap = UINT64_MAX;
+  r3.cpusetcpus = (char *) "0";
+  r3.cpusetmems = (char *) "0";
+  okd (update (id, NULL, &r3, &err) == 0, err, "update reservation, swap -1, cpuset");
+  ctrd_error_free (&err);
+  /* the root cgroup's value is "unlimited" (page-aligned LONG_MAX) */
+  cleanup_free char *unlimited = NULL;
+  if (read_file ("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", &unlimited, NULL, 64, NULL) == 0)
+    unlimited[strcspn (unlimited, "\n")] = '\0';
+  ok (cgroup_is (pid, "memory", "memory.soft_limit_in_bytes", "33554432")
+          && (!unlimited || cgroup_is (pid, "memory", "memory.memsw.limit_in_bytes", unlimited))
+          && cgroup_is (pid, "cpuset", "cpuset.cpus", "0") && cgroup_is (pid, "cpuset", "cpuset.mems", "0"),
+      "memory.soft_limit_in_bytes, memsw unlimited, cpuset.cpus/mems");
+  cleanup_free char *rt = cgroup_file (pid, "cpu", "cpu.rt_runtime_us");
+  if (rt && access (rt, F_OK) == 0)
+    {
+      Types__UpdateResource r4 = TYPES__UPDATE_RESOURCE__INIT;
+      r4.cpurealtimeperiod = 1000000;
+      r4.cpurealtimeruntime = 10000;
+      okd (update (id, NULL, &r4, &err) == 0 && cgroup_is (pid, "cpu", "cpu.rt_runtime_us", "10000")
+               && cgroup_is (pid, "cpu", "cpu.rt_period_us", "1000000"),
+           err, "cpuRealtimePeriod/Runtime honoured (cpu.rt_period_us, cpu.rt_runtime_us)");
+      ctrd_error_free (&err);
+    }
+  else
+    skip ("cpuRealtimePeriod/Runtime", "no CONFIG_RT_GROUP_SCHED (cpu.rt_runtime_us)");
+
   Types__UpdateResource none = TYPES__UPDATE_RESOURCE__INIT;
   ok (update (id, NULL, &none, &err) == 0 && update (id, NULL, NULL, &err) == 0,
       "an empty update succeeds");
