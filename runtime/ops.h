@@ -7,6 +7,8 @@
  * operation runs per container: a second one while the first is in flight is
  * refused with ABORTED instead of racing the runtime on the same container
  * (Docker serialises these per container itself, so it never sees that).
+ * pause/resume/update runtime calls are killed after 2 minutes (a stuck
+ * runtime must not hold that slot forever); checkpoints are not bounded.
  *
  * Completion: a function returning 0 calls done exactly once, later, from
  * the loop; it never calls it before returning. -1 means nothing was started

@@ -13,6 +13,8 @@
  * never the container: the container may be freed while the job runs (its
  * init exited), so it is looked up again by id and recognised by its
  * ops_op back-pointer, which a new container of the same id cannot have. */
+#define OPS_QUICK_TIMEOUT_NS (120 * 1000000000LL)
+
 struct ops_op
 {
   struct runtime *rt;
@@ -119,7 +121,14 @@ ops_run (struct container *c, enum ops_kind kind, const char *const *sub, const 
   op->log_hint = log_hint ? xstrdup (log_hint) : NULL;
   op->done = done;
   op->data = data;
-  if (container_runtime_job (c, sub, stdin_data, stdin_len, ops_job_done, op, NULL, err) < 0)
+  /* pause/resume/update are quick; a runtime stuck in them (a freezer that
+   * never settles) must not hold the container's one operation slot
+   * forever. A checkpoint's duration grows with the memory CRIU dumps, and
+   * killing CRIU mid-dump can leave the tasks frozen: no bound there. */
+  int64_t timeout = kind == OPS_CHECKPOINT ? 0 : OPS_QUICK_TIMEOUT_NS;
+  cleanup_strv char **argv = runtime_argv (c->runtime_bin, c->runtime_args, sub);
+  if (job_run (c->rt->cfg.loop, argv, stdin_data, stdin_len, timeout, ops_job_done, op, NULL, err)
+      < 0)
     {
       free (op->id);
       free (op->log_hint);
