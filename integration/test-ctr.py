@@ -21,7 +21,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_harness as h  # noqa: E402
 
-CTR = os.path.join(h.TOP_BUILD, "ctr", "ctr")
+# CTRD_CTR: another ctr build (e.g. with sanitizers) against this daemon
+CTR = os.environ.get("CTRD_CTR") or os.path.join(h.TOP_BUILD, "ctr", "ctr")
 PLAN = 68
 
 
