@@ -300,6 +300,12 @@ def wait_pid_gone(pid, timeout):
 def wait_path_gone(path, timeout):
     """Wait (inotify on the parent directory, no polling) until path no
     longer exists. True when gone."""
+    return wait_path(path, False, timeout)
+
+
+def wait_path(path, exists, timeout):
+    """Wait (inotify on the parent directory, no polling) until path exists
+    (or, exists=False, no longer exists). True when reached."""
     import ctypes
     import select
     libc = ctypes.CDLL(None, use_errno=True)
@@ -308,13 +314,15 @@ def wait_path_gone(path, timeout):
     if fd < 0:
         raise OSError(ctypes.get_errno(), "inotify_init1")
     try:
+        IN_CREATE, IN_MOVED_TO, IN_CLOSE_WRITE = 0x100, 0x80, 0x8
         libc.inotify_add_watch(fd, os.path.dirname(path).encode(),
-                               IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF)
+                               IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_CREATE
+                               | IN_MOVED_TO | IN_CLOSE_WRITE)
         deadline = time.monotonic() + timeout
-        while os.path.lexists(path):
+        while os.path.lexists(path) != exists:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return not os.path.lexists(path)
+                return os.path.lexists(path) == exists
             try:
                 os.read(fd, 65536)
             except BlockingIOError:

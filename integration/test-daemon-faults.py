@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(23)
+t = h.Tap(25)
 d = h.Daemon()
 
 
@@ -139,6 +139,32 @@ try:
     t.ok(evh is not None and d.events.index(evh) < d.events.index(ev),
          "exec exit reported before the init exit", (evh, ev))
     os.close(rfd)
+
+    # ---- daemon killed while `runc start` runs: the next daemon kills the
+    # never-started init and reports its exit. Fault injection with a FAKE
+    # runtime: a wrapper around real runc whose `start` hangs (real runc
+    # cannot be made to hang on cue).
+    wrap = os.path.join(d.tmp, "fake-runc-start-hangs")
+    hung = os.path.join(d.tmp, "start-hung.pid")
+    with open(wrap, "w") as f:
+        f.write("#!/bin/sh\n# fake runtime for fault injection: runc, except that start hangs\n"
+                "for a in \"$@\"; do [ \"$a\" = start ] && { echo $$ > %s.tmp; mv %s.tmp %s; "
+                "exec sleep 1000; }; done\nexec runc \"$@\"\n" % (hung, hung, hung))
+    os.chmod(wrap, 0o755)
+    fut = d.stub.CreateContainer.future(pb.CreateContainerRequest(
+        id=I("nostart"), bundlePath=sleeper, runtime=wrap), timeout=60)
+    t.ok(h.wait_path(hung, True, 30), "fake start hangs (create stays unanswered)")
+    before = time.time()
+    d.stop(signal.SIGKILL)
+    fut.cancel()
+    d.start()
+    d.events = []
+    d.start_events(timestamp=timestamp_pb2.Timestamp(seconds=int(before) - 1))
+    ev = d.wait_exit(I("nostart"))
+    h.settle(d, I("nostart"))
+    t.ok(ev is not None and ev.status == 137 and I("nostart") not in h.runc_list_ids()
+         and I("nostart") not in state_dirs(),
+         "restart kills the never-started init, reports 137, leaves nothing", ev)
 
     # ---- OOM: exactly one oom event, before the exit (FAILURES.md #9) -------
     def no_swap(cfg):

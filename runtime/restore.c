@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,33 @@ shim_alive (struct process *p)
   return alive && same ? 1 : 0;
 }
 
+static void
+restore_job_done (const struct job_result *r, void *data UNUSED)
+{
+  if (!job_succeeded (r) && !strstr (r->err, "does not exist") && !strstr (r->out, "does not exist"))
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_warn ("delete of a container that never started: %s", t);
+    }
+}
+
+/* Is pid still the runtime's init stage, waiting for `start` (runc shows
+ * as "runc:[2:INIT]", crun as "crun")? */
+static bool
+init_never_started (pid_t pid)
+{
+  char path[64], comm[64] = "";
+  snprintf (path, sizeof path, "/proc/%d/comm", (int) pid);
+  FILE *f = fopen (path, "re");
+  if (!f)
+    return false;
+  if (!fgets (comm, sizeof comm, f))
+    comm[0] = '\0';
+  fclose (f);
+  comm[strcspn (comm, "\n")] = '\0';
+  return strncmp (comm, "runc:[", 6) == 0 || strcmp (comm, "crun") == 0;
+}
+
 /* Load one process directory. Returns the process, or NULL when it never
  * started (no pid: its directory is removed). */
 static struct process *
@@ -91,7 +119,18 @@ restore_process (struct container *c, const char *name, struct process ***pendin
       unsigned long long st;
       if (statefile_read_ull (p->dir, "exitStatus", &st) < 0)
         {
+          /* The previous daemon died while this shim was starting: its
+           * client never got an answer. Stop the shim and what the runtime
+           * may have created. */
           log_msg (LOG_LVL_WARN, c->id, "process %s never started; removing it", name);
+          if (shim_alive (p) == 1)
+            kill (p->shim_pid, SIGKILL);
+          if (strcmp (name, "init") == 0)
+            {
+              const char *sub[] = { "delete", "-f", c->id, NULL };
+              if (container_runtime_job (c, sub, NULL, 0, restore_job_done, NULL, NULL, &err) < 0)
+                log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+            }
           process_discard (p);
           return NULL;
         }
@@ -101,6 +140,14 @@ restore_process (struct container *c, const char *name, struct process ***pendin
   if (statefile_read_ull (p->dir, "starttime", &v) == 0)
     p->starttime = v;
   process_open_pidfd (p);
+  if (p->pidfd >= 0 && strcmp (name, "init") == 0 && init_never_started (p->pid))
+    {
+      /* Created but never started (the daemon died before or during
+       * `<rt> start`): nobody will start it; its shim would wait forever.
+       * Killing it makes the shim report the exit (137) as usual. */
+      log_msg (LOG_LVL_WARN, c->id, "init (pid %d) was never started; killing it", (int) p->pid);
+      pidfd_send_signal (p->pidfd, SIGKILL, NULL, 0);
+    }
   /* Register first, then look at exitStatus and the shim: a shim that
    * exits after this open delivers HUP; one that exited before is caught by
    * the checks below (the original lost it, daemon.md Notes). */
