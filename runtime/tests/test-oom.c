@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -191,6 +192,99 @@ test_oom_v1_removal_only (void **state UNUSED)
   sd_event_unref (loop);
 }
 
+static int
+on_pidfd (sd_event_source *s UNUSED, int fd UNUSED, uint32_t revents UNUSED, void *data)
+{
+  *(bool *) data = true;
+  return 0;
+}
+
+static int
+sh (const char *cmd)
+{
+  int st = system (cmd);
+  return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+}
+
+/* A real runc container with a 32 MiB limit whose shell grows a string
+ * until the kernel kills it: the watch is registered between `runc create`
+ * and `runc start` on the init pid (as the daemon does), fn runs once; the
+ * cgroup's removal by `runc delete` is no OOM. */
+static void
+test_oom_runc_container (void **state UNUSED)
+{
+  const char *src = getenv ("CTRD_TOP_SRCDIR");
+  if (!real_cgroups_usable () || !src || sh ("command -v runc >/dev/null 2>&1") != 0)
+    skip ();
+  char dir[] = "/tmp/ctrd-oom-runc.XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  char id[64];
+  snprintf (id, sizeof id, "ctrd-oom-test-%d", (int) getpid ());
+  cleanup_free char *bundle = path_join (dir, "bundle");
+  cleanup_free char *pidfile = path_join (dir, "pid");
+  cleanup_free char *mk = xasprintf ("%s/tests/make-bundle.sh --memory 33554432 %s sh -c "
+                                     "'x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done' "
+                                     ">/dev/null 2>&1", src, bundle);
+  if (sh (mk) != 0)
+    {
+      rm_rf (dir, NULL);
+      skip ();
+    }
+  cleanup_free char *create = xasprintf ("runc create --bundle %s --pid-file %s %s "
+                                         "</dev/null >/dev/null 2>%s/create.err",
+                                         bundle, pidfile, id, dir);
+  cleanup_free char *start = xasprintf ("runc start %s", id);
+  cleanup_free char *del = xasprintf ("runc delete -f %s >/dev/null 2>&1", id);
+  bool ok = false;
+  int count = 0;
+  sd_event *loop = NULL;
+  struct oom_watch *w = NULL;
+  sd_event_source *ps = NULL;
+  int pidfd = -1;
+  assert_true (sd_event_new (&loop) >= 0);
+  if (sh (create) != 0)
+    {
+      fprintf (stderr, "# runc create failed\n");
+      goto out;
+    }
+  char *pidtext = NULL;
+  if (read_file (pidfile, &pidtext, NULL, 64, NULL) < 0)
+    goto out;
+  pid_t pid = atoi (pidtext);
+  free (pidtext);
+  struct ctrd_error *err = NULL;
+  if (oom_watch_new (loop, pid, on_oom, &count, &w, &err) < 0)
+    {
+      fprintf (stderr, "# %s\n", err->msg);
+      ctrd_error_free (&err);
+      goto out;
+    }
+  pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  bool dead = false;
+  if (pidfd < 0 || sd_event_add_io (loop, &ps, pidfd, EPOLLIN, on_pidfd, &dead) < 0)
+    goto out;
+  if (sh (start) != 0)
+    goto out;
+  RUN_UNTIL (loop, dead);
+  oom_watch_drain (w);
+  printf ("# oom fn calls after the container's death: %d\n", count);
+  if (count != 1)
+    goto out;
+  if (sh (del) != 0)
+    goto out;
+  RUN_UNTIL (loop, !oom_watch_active (w));
+  ok = count == 1;
+out:
+  sh (del);
+  sd_event_source_disable_unref (ps);
+  if (pidfd >= 0)
+    close (pidfd);
+  oom_watch_free (w);
+  sd_event_unref (loop);
+  rm_rf (dir, NULL);
+  assert_true (ok);
+}
+
 static void
 test_oom_errors (void **state UNUSED)
 {
@@ -269,6 +363,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_oom_v1_kills),
     cmocka_unit_test (test_oom_v1_removal_only),
+    cmocka_unit_test (test_oom_runc_container),
     cmocka_unit_test (test_oom_errors),
     cmocka_unit_test (test_oom_v2_events),
   };
