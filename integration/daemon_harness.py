@@ -132,7 +132,11 @@ class Daemon:
             self.tmpfs = True
 
     # -- life cycle ---------------------------------------------------------
-    def start(self, timeout=20):
+    def start(self, timeout=20, listen=None, target=None, listen_fd=None):
+        """Start and wait for READY=1. listen: the --listen value (default
+        a unix socket in the temp dir); target: the grpc address to dial
+        then; listen_fd: a listening socket handed over as fd 3 with
+        LISTEN_FDS=1 (systemd socket activation, for --listen fd://)."""
         nd = tempfile.mkdtemp(prefix="ctrd-notify-")
         path = os.path.join(nd, "notify.sock")
         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -140,11 +144,20 @@ class Daemon:
         s.settimeout(timeout)
         env = dict(os.environ, NOTIFY_SOCKET=path)
         env["PATH"] = os.path.dirname(SHIM) + ":" + env.get("PATH", "/usr/bin:/bin")
-        cmd = [DAEMON, "--state-dir", self.state, "--listen", "unix://" + self.sock,
+        cmd = [DAEMON, "--state-dir", self.state, "--listen", listen or "unix://" + self.sock,
                "--shim", SHIM] + self.args
+        preexec = None
+        if listen_fd is not None:
+            def preexec():
+                os.dup2(listen_fd, 3)
+                os.environ["LISTEN_FDS"] = "1"
+                os.environ["LISTEN_PID"] = str(os.getpid())
+            os.environ.update(env)
+            env = None
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=out, start_new_session=True)
+                                         stderr=out, start_new_session=True,
+                                         preexec_fn=preexec, close_fds=listen_fd is None)
         try:
             while True:
                 msg = s.recv(4096).decode(errors="replace")
@@ -156,7 +169,7 @@ class Daemon:
         finally:
             s.close()
             shutil.rmtree(nd, ignore_errors=True)
-        self.channel = grpc.insecure_channel("unix://" + self.sock)
+        self.channel = grpc.insecure_channel(target or "unix://" + self.sock)
         self.stub = api_pb2_grpc.APIStub(self.channel)
         return self
 
