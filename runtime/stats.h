@@ -1,7 +1,8 @@
 /* Container statistics read directly from cgroup files (runtime.md §4, §4.1):
- * no `runc events --stats` fork, no thread; one call costs tens of
- * microseconds. cgroup v1 (per-controller or co-mounted hierarchies), v2, and
- * hybrid hosts (v1 controllers preferred, v2 files for the rest). */
+ * no `runc events --stats` fork, no thread; one call is ~40 file reads,
+ * about 100 microseconds (median, measured on a loaded 2-core VM).
+ * cgroup v1 (per-controller or co-mounted hierarchies), v2, and hybrid hosts
+ * (v1 controllers preferred, v2 files for the rest). */
 #ifndef CTRD_RUNTIME_STATS_H
 #define CTRD_RUNTIME_STATS_H
 
