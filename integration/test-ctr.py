@@ -23,7 +23,7 @@ import daemon_harness as h  # noqa: E402
 
 # CTRD_CTR: another ctr build (e.g. with sanitizers) against this daemon
 CTR = os.environ.get("CTRD_CTR") or os.path.join(h.TOP_BUILD, "ctr", "ctr")
-PLAN = 68
+PLAN = 70
 
 
 def main():
@@ -105,6 +105,24 @@ def run(t, d):
     t.ok(rc == 0 and out.encode() == data + b"done-reading\n",
          "start --attach: 470 KB stdin copied through, EOF closes the container's stdin",
          "rc=%d len=%d %s" % (rc, len(out), err))
+
+    sleeper = h.make_bundle(tmp, "sleeper", ["sh", "-c", "echo bye; exec sleep 600"])
+    p = c.popen("containers", "start", "--attach", ID_HELLO + "-k", sleeper,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = p.stdout.readline()
+    krc, _, kerr = c("containers", "kill", "-s", "9", ID_HELLO + "-k")
+    rc = p.wait(20)
+    rest = p.stdout.read()
+    p.stdout.close()
+    p.stderr.close()
+    t.ok(first == b"bye\n" and krc == 0 and rc == 137 and rest == b"" and c.leftovers() == [],
+         "start --attach, killed with SIGKILL by ctr kill: ctr exits 137",
+         "rc=%s krc=%s %r %s" % (rc, krc, first, kerr))
+    nobin = h.make_bundle(tmp, "nobin", ["/no/such/binary"])
+    rc, out, err = c("containers", "start", "--attach", ID_HELLO + "-x", nobin)
+    t.ok(rc == 1 and one_line(err) and "/no/such/binary" in err and c.leftovers() == [],
+         "start --attach of a missing binary: the runtime's error in one line, nothing left",
+         "rc=%d %s" % (rc, err))
 
     # -- a long-running container -----------------------------------------
     loop = h.make_bundle(tmp, "loop", ["sh", "-c", "while true; do sleep 1; done"])
