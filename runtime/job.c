@@ -324,7 +324,13 @@ job_error_text (const struct job_result *r)
   if (WIFEXITED (r->wait_status))
     return xasprintf ("exit status %d: %s", WEXITSTATUS (r->wait_status), q);
   if (WIFSIGNALED (r->wait_status))
-    return xasprintf ("signal: %s: %s", strsignal (WTERMSIG (r->wait_status)), q);
+    {
+      /* Go's text: "signal: killed" (lowercase) */
+      cleanup_free char *sig = xstrdup (strsignal (WTERMSIG (r->wait_status)));
+      if (sig[0] >= 'A' && sig[0] <= 'Z')
+        sig[0] = (char) (sig[0] - 'A' + 'a');
+      return xasprintf ("signal: %s: %s", sig, q);
+    }
   return xasprintf ("unknown status: %s", q);
 }
 
