@@ -83,8 +83,6 @@ int ctr_parse_flags (struct ctr_ctx *ctx, const char *path, const struct ctr_com
                      struct ctrd_error **err);
 void ctr_print_command_help (FILE *out, const char *path, const struct ctr_command *cmd,
                              const struct goflag *flags, size_t n);
-/* Run argv[0..argc) (without the program name and global flags). */
-int ctr_main_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err);
 /* Full entry point (global flags too), used by main() and the tests. */
 int ctr_main (int argc, char **argv, FILE *out, FILE *errf, const struct ctr_transport *t,
               void *tdata);
@@ -96,8 +94,6 @@ int ctr_events_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_erro
 int ctr_watch_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err);
 int ctr_version_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err);
 int ctr_state_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err);
-void ctr_containers_help (FILE *out);
-void ctr_checkpoints_help (FILE *out);
 
 /* Positional argument i, or "" when absent (as urfave's Args().Get). */
 const char *ctr_arg (int argc, char **argv, int i);

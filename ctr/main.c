@@ -87,7 +87,7 @@ find_command (const char *name)
   return NULL;
 }
 
-int
+static int
 ctr_main_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
 {
   const struct ctr_command *cmd = find_command (argv[0]);

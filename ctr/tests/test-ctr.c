@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "api/api.pb-c.h"
 #include "api/client.h"
+#include "ctr/attach.h"
 #include "ctr/containers.h"
 #include "ctr/ctr.h"
 #include "ctr/output.h"
@@ -869,6 +871,97 @@ test_table_writer (void **state)
   free (buf);
 }
 
+/* ---- attach: FIFO dir and bundle terminal flag ------------------------- */
+
+static void
+test_attach_fifos (void **state)
+{
+  (void) state;
+  char tmpl[] = "/tmp/test-ctr-XXXXXX";
+  assert_non_null (mkdtemp (tmpl));
+  const char *old = getenv ("TMPDIR");
+  cleanup_free char *saved = old ? xstrdup (old) : NULL;
+  setenv ("TMPDIR", tmpl, 1);
+  struct attach *a = NULL;
+  cleanup_error struct ctrd_error *err = NULL;
+  assert_int_equal (attach_prepare (false, &a, &err), 0);
+  cleanup_free char *dir = xstrdup (attach_path (a, 0));
+  *strrchr (dir, '/') = '\0';
+  assert_int_equal (strncmp (dir, tmpl, strlen (tmpl)), 0);
+  assert_int_equal (strncmp (dir + strlen (tmpl), "/ctr-", 5), 0);
+  struct stat st;
+  assert_int_equal (stat (dir, &st), 0);
+  assert_int_equal (st.st_mode & 07777, 0700); /* private */
+  const char *names[] = { "stdin", "stdout", "stderr" };
+  for (int i = 0; i < 3; i++)
+    {
+      cleanup_free char *want = xasprintf ("%s/%s", dir, names[i]);
+      assert_string_equal (attach_path (a, i), want);
+      assert_int_equal (stat (want, &st), 0);
+      assert_true (S_ISFIFO (st.st_mode));
+    }
+  attach_free (a);
+  assert_int_equal (stat (dir, &st), -1); /* removed with its FIFOs */
+  /* an unusable TMPDIR: a clear error, nothing made */
+  cleanup_free char *missing = xasprintf ("%s/missing", tmpl);
+  setenv ("TMPDIR", missing, 1);
+  assert_int_equal (attach_prepare (false, &a, &err), -1);
+  cleanup_free char *want = xasprintf ("%s/ctr-", missing);
+  assert_non_null (strstr (err->msg, want));
+  if (saved)
+    setenv ("TMPDIR", saved, 1);
+  else
+    unsetenv ("TMPDIR");
+  assert_int_equal (rmdir (tmpl), 0);
+}
+
+static void
+test_bundle_terminal (void **state)
+{
+  (void) state;
+  char dir[] = "/tmp/test-ctr-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  cleanup_free char *cfg = xasprintf ("%s/config.json", dir);
+  struct
+  {
+    const char *json;
+    int want; /* 1 true, 0 false, -1 error */
+  } cases[] = {
+    { "{\"process\":{\"terminal\":true,\"args\":[\"sh\"]}}", 1 },
+    { "{\"process\":{\"terminal\":false}}", 0 },
+    { "{\"process\":{}}", 0 },
+    { "{}", 0 },
+    { "{\"process\":", -1 },
+    { "not json", -1 },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      FILE *f = fopen (cfg, "w");
+      assert_non_null (f);
+      fputs (cases[i].json, f);
+      fclose (f);
+      bool term = false;
+      cleanup_error struct ctrd_error *err = NULL;
+      int r = attach_bundle_terminal (dir, &term, &err);
+      if (cases[i].want < 0)
+        {
+          assert_int_equal (r, -1);
+          assert_non_null (strstr (err->msg, cfg));
+        }
+      else
+        {
+          assert_int_equal (r, 0);
+          assert_int_equal (term, cases[i].want);
+        }
+    }
+  unlink (cfg);
+  bool term;
+  cleanup_error struct ctrd_error *err = NULL;
+  assert_int_equal (attach_bundle_terminal (dir, &term, &err), -1);
+  assert_non_null (strstr (err->msg, cfg));
+  assert_int_equal (rmdir (dir), 0);
+}
+
 int
 main (void)
 {
@@ -891,6 +984,8 @@ main (void)
     cmocka_unit_test_setup (test_watch, reset),
     cmocka_unit_test_setup (test_checkpoints, reset),
     cmocka_unit_test_setup (test_table_writer, reset),
+    cmocka_unit_test_setup (test_attach_fifos, reset),
+    cmocka_unit_test_setup (test_bundle_terminal, reset),
   };
   return cmocka_run_group_tests (tests, NULL, reset);
 }
