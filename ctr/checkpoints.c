@@ -186,22 +186,20 @@ static const struct ctr_command subcommands[] = {
 
 static const struct ctr_command cmd_group = { "checkpoints", "list all checkpoints", "ID", NULL };
 
+static int
+group_list (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
+{
+  return list_path (ctx, "checkpoints", &cmd_group, argc, argv, err);
+}
+
+static const struct ctr_group group = {
+  "checkpoints", "list all checkpoints", subcommands, N_SUB, group_list,
+  "   --checkpoint-dir value  directory of the checkpoints (default: <bundle>/checkpoints)\n"
+  "   --json                  print a JSON array of the checkpoints\n",
+};
+
 int
 ctr_checkpoints_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
 {
-  if (argc >= 2)
-    for (size_t i = 0; i < N_SUB; i++)
-      if (strcmp (argv[1], subcommands[i].name) == 0)
-        return subcommands[i].run (ctx, argc - 1, argv + 1, err);
-  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
-                    || strcmp (argv[1], "-help") == 0 || strcmp (argv[1], "--h") == 0))
-    {
-      ctr_print_group_help (ctx->out, "checkpoints", cmd_group.usage, subcommands, N_SUB);
-      fputs ("   --checkpoint-dir value  directory of the checkpoints (default: "
-             "<bundle>/checkpoints)\n   --json                  print a JSON array of the "
-             "checkpoints\n",
-             ctx->out);
-      return 0;
-    }
-  return list_path (ctx, "checkpoints", &cmd_group, argc, argv, err);
+  return ctr_group_dispatch (ctx, &group, argc, argv, err);
 }

@@ -263,23 +263,55 @@ ctr_print_group_help (FILE *out, const char *group, const char *usage,
            "OPTIONS (of list):\n");
 }
 
+static bool
+is_help_flag (const char *a)
+{
+  return strcmp (a, "--help") == 0 || strcmp (a, "-help") == 0 || strcmp (a, "-h") == 0
+         || strcmp (a, "--h") == 0;
+}
+
+int
+ctr_group_dispatch (struct ctr_ctx *ctx, const struct ctr_group *g, int argc, char **argv,
+                    struct ctrd_error **err)
+{
+  const char *a1 = ctr_arg (argc, argv, 1);
+  bool help = strcmp (a1, "help") == 0 || strcmp (a1, "h") == 0;
+  const char *name = help ? ctr_arg (argc, argv, 2) : a1;
+  for (size_t i = 0; *name && i < g->n_subs; i++)
+    if (strcmp (name, g->subs[i].name) == 0)
+      {
+        if (!help)
+          return g->subs[i].run (ctx, argc - 1, argv + 1, err);
+        /* "help start" = "start --help" */
+        char *v[] = { (char *) g->subs[i].name, (char *) "--help", NULL };
+        return g->subs[i].run (ctx, 2, v, err);
+      }
+  if (help || is_help_flag (a1))
+    {
+      ctr_print_group_help (ctx->out, g->name, g->usage, g->subs, g->n_subs);
+      fputs (g->list_options, ctx->out);
+      return 0;
+    }
+  /* urfave/cli runs the group's action: list, with the word as the id */
+  return g->list (ctx, argc, argv, err);
+}
+
 static const struct ctr_command cmd_group
     = { "containers", "interact with running containers", "[ID]", NULL };
+
+static int
+group_list (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
+{
+  return list_run_path (ctx, "containers", &cmd_group, argc, argv, err);
+}
+
+static const struct ctr_group group = {
+  "containers", "interact with running containers", subcommands, N_SUB, group_list,
+  "   --json  print a JSON array of the containers\n",
+};
 
 int
 ctr_containers_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
 {
-  if (argc >= 2)
-    for (size_t i = 0; i < N_SUB; i++)
-      if (strcmp (argv[1], subcommands[i].name) == 0)
-        return subcommands[i].run (ctx, argc - 1, argv + 1, err);
-  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
-                    || strcmp (argv[1], "-help") == 0 || strcmp (argv[1], "--h") == 0))
-    {
-      ctr_print_group_help (ctx->out, "containers", cmd_group.usage, subcommands, N_SUB);
-      fputs ("   --json  print a JSON array of the containers\n", ctx->out);
-      return 0;
-    }
-  /* urfave/cli runs the group's action: list, with the word as the id */
-  return list_run_path (ctx, "containers", &cmd_group, argc, argv, err);
+  return ctr_group_dispatch (ctx, &group, argc, argv, err);
 }

@@ -20,4 +20,17 @@ void containers_write_json (FILE *out, Types__StateResponse *resp);
 void ctr_print_group_help (FILE *out, const char *group, const char *usage,
                            const struct ctr_command *subs, size_t n);
 
+/* A command group (containers, checkpoints): subcommands, `help [sub]`,
+ * --help, and the default action (list) for anything else. */
+struct ctr_group
+{
+  const char *name, *usage;
+  const struct ctr_command *subs;
+  size_t n_subs;
+  int (*list) (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err);
+  const char *list_options; /* help lines of the list flags */
+};
+int ctr_group_dispatch (struct ctr_ctx *ctx, const struct ctr_group *g, int argc, char **argv,
+                        struct ctrd_error **err);
+
 #endif

@@ -212,8 +212,20 @@ test_help_everywhere (void **state)
       assert_non_null (strstr (r.out, "--checkpoint-dir value"));
       result_free (&r);
     }
+  /* "help [sub]" inside a group, as urfave/cli has it */
+  struct result r = run_ctr ("containers", "help", NULL);
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.out, "ctr containers - interact with running containers"));
+  result_free (&r);
+  r = run_ctr ("checkpoints", "help", "create", NULL);
+  assert_int_equal (r.status, 0);
+  assert_non_null (strstr (r.out, "ctr checkpoints create - "));
+  result_free (&r);
+  r = run_ctr ("help", "containers", "exec", NULL);
+  assert_non_null (strstr (r.out, "ctr containers exec - "));
+  result_free (&r);
   assert_int_equal (fk.ncalls, 0);
-  struct result r = run_ctr ("--help", NULL);
+  r = run_ctr ("--help", NULL);
   assert_non_null (strstr (r.out, "--address value"));
   assert_non_null (strstr (r.out, "(default: \"unix:///run/containerd/containerd.sock\")"));
   assert_non_null (strstr (r.out, "EXIT STATUS:"));
