@@ -7,7 +7,8 @@
  * Register between the runtime's create and start, so that a container that
  * is killed 10 ms after start still has its OOM seen (FAILURES.md 9), and
  * call oom_watch_drain() when handling its exit so the `oom` event precedes
- * the `exit` event. */
+ * the `exit` event. fn runs from the loop (or from oom_watch_drain) and must
+ * not free the watch. */
 #ifndef CTRD_RUNTIME_OOM_H
 #define CTRD_RUNTIME_OOM_H
 
