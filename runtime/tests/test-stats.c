@@ -453,6 +453,13 @@ real_cgroups_usable (void)
 }
 
 static int
+cmp_u32 (const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+  return x < y ? -1 : x > y;
+}
+
+static int
 cmp_u64 (const void *a, const void *b)
 {
   uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
@@ -594,6 +601,103 @@ out:
   assert_true (ok);
 }
 
+static int
+sh (const char *cmd)
+{
+  int st = system (cmd);
+  return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+}
+
+/* A real runc container (its cgroups made by runc): it burns cpu, touches
+ * 16 MiB, starts a second process, then says so through a FIFO in its rootfs
+ * (no waiting on time). Stats and the pid list must show it, and the pids
+ * must be what `runc ps` lists. */
+static void
+test_runc_container (void **state UNUSED)
+{
+  const char *src = getenv ("CTRD_TOP_SRCDIR");
+  if (!real_cgroups_usable () || !src || sh ("command -v runc >/dev/null 2>&1") != 0)
+    skip ();
+  char dir[] = "/tmp/ctrd-stats-runc.XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  char id[64];
+  snprintf (id, sizeof id, "ctrd-stats-test-%d", (int) getpid ());
+  cleanup_free char *bundle = path_join (dir, "bundle");
+  cleanup_free char *mk = xasprintf (
+      "%s/tests/make-bundle.sh %s sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; "
+      "dd if=/dev/zero of=/dev/null bs=16M count=1; "
+      "sleep 1000 & echo done > /tmp/fifo; wait' >/dev/null 2>&1",
+      src, bundle);
+  if (sh (mk) != 0)
+    {
+      rm_rf (dir, NULL);
+      skip ();
+    }
+  cleanup_free char *fifo = xasprintf ("%s/rootfs/tmp/fifo", bundle);
+  assert_int_equal (mkfifo (fifo, 0666), 0);
+  cleanup_free char *pidfile = path_join (dir, "pid");
+  cleanup_free char *run = xasprintf ("runc run -d --bundle %s --pid-file %s %s "
+                                      "</dev/null >/dev/null 2>&1", bundle, pidfile, id);
+  cleanup_free char *del = xasprintf ("runc delete -f %s >/dev/null 2>&1", id);
+  cleanup_free char *ps = xasprintf ("runc ps --format json %s", id);
+  bool ok = false;
+  char *text = NULL;
+  Types__CgroupStats *st = NULL;
+  uint32_t *pids = NULL;
+  size_t n = 0;
+  if (sh (run) != 0)
+    goto out;
+  if (read_file (pidfile, &text, NULL, 64, NULL) < 0)
+    goto out;
+  pid_t pid = atoi (text);
+  free (text);
+  text = NULL;
+  /* blocks until the container has done its work and opened the FIFO */
+  if (read_file (fifo, &text, NULL, 64, NULL) < 0)
+    goto out;
+  if (stats_cgroup_read (pid, &st, NULL) < 0 || stats_pids_in_cgroup (pid, &pids, &n, NULL) < 0)
+    goto out;
+  printf ("# runc container: cpu %llu ns, memory max usage %llu, pids %llu (limit %llu), "
+          "%zu memory.stat keys\n",
+          (unsigned long long) st->cpu_stats->cpu_usage->total_usage,
+          (unsigned long long) st->memory_stats->usage->max_usage,
+          (unsigned long long) st->pids_stats->current,
+          (unsigned long long) st->pids_stats->limit, st->memory_stats->n_stats);
+  assert_true (st->cpu_stats->cpu_usage->total_usage > 10000000ULL); /* > 10 ms */
+  assert_true (st->memory_stats->usage->max_usage >= (16 << 20));
+  assert_true (st->memory_stats->n_stats > 10);
+  assert_int_equal (st->pids_stats->current, 2);
+  assert_int_equal (n, 2);
+  /* the same pids as runc ps (a JSON array of integers) */
+  FILE *f = popen (ps, "r");
+  assert_non_null (f);
+  char out[256] = "";
+  size_t got = fread (out, 1, sizeof out - 1, f);
+  out[got] = 0;
+  pclose (f);
+  uint32_t rp[8];
+  size_t rn = 0;
+  for (char *p = out, *e; *p && rn < 8; p = e)
+    {
+      unsigned long v = strtoul (p, &e, 10);
+      if (e == p)
+        e = p + 1;
+      else
+        rp[rn++] = (uint32_t) v;
+    }
+  qsort (rp, rn, sizeof rp[0], cmp_u32);
+  printf ("# runc ps: %.*s; from cgroup.procs: %u %u\n", (int) strcspn (out, "\n"), out,
+          pids[0], pids[1]);
+  ok = rn == 2 && rp[0] == pids[0] && rp[1] == pids[1];
+out:
+  free (text);
+  free (pids);
+  stats_cgroup_free (st);
+  sh (del);
+  rm_rf (dir, NULL);
+  assert_true (ok);
+}
+
 int
 main (void)
 {
@@ -603,7 +707,7 @@ main (void)
     cmocka_unit_test (test_cgdirs_v1), cmocka_unit_test (test_cgdirs_v2),
     cmocka_unit_test (test_cgdirs_errors), cmocka_unit_test (test_sample_v1),
     cmocka_unit_test (test_sample_v2), cmocka_unit_test (test_absent),
-    cmocka_unit_test (test_real_v1),
+    cmocka_unit_test (test_real_v1), cmocka_unit_test (test_runc_container),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }
