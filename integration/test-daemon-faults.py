@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(25)
+t = h.Tap(28)
 d = h.Daemon()
 
 
@@ -165,6 +165,26 @@ try:
     t.ok(ev is not None and ev.status == 137 and I("nostart") not in h.runc_list_ids()
          and I("nostart") not in state_dirs(),
          "restart kills the never-started init, reports 137, leaves nothing", ev)
+
+    # ---- AddProcess given up by the client: the exec's shim is killed at
+    # once. FAKE runtime for fault injection: runc, except that exec hangs.
+    wrap2 = os.path.join(d.tmp, "fake-runc-exec-hangs")
+    ehung = os.path.join(d.tmp, "exec-hung.pid")
+    with open(wrap2, "w") as f:
+        f.write("#!/bin/sh\n# fake runtime for fault injection: runc, except that exec hangs\n"
+                "for a in \"$@\"; do [ \"$a\" = exec ] && { echo $$ > %s.tmp; mv %s.tmp %s; "
+                "exec sleep 1000; }; done\nexec runc \"$@\"\n" % (ehung, ehung, ehung))
+    os.chmod(wrap2, 0o755)
+    code, r = h.rpc_error(d.create, I("exhang"), sleeper, runtime=wrap2)
+    t.ok(code is None, "container on the exec-hanging fake runtime runs", r)
+    code, msg = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+        id=I("exhang"), pid="x1", args=["true"], cwd="/", env=["PATH=/bin"]), timeout=1)
+    hp = int(open(ehung).read()) if os.path.exists(ehung) else 0
+    t.ok(code == grpc.StatusCode.DEADLINE_EXCEEDED and hp > 0 and h.wait_pid_gone(hp, 2)
+         and h.wait_path_gone(os.path.join(d.state, I("exhang"), "x1"), 5),
+         "cancelled exec: its shim and runtime killed, its dir removed", (code, msg, hp))
+    d.stub.Signal(pb.SignalRequest(id=I("exhang"), pid="init", signal=9))
+    t.ok(d.wait_exit(I("exhang")) is not None, "container still stops normally")
 
     # ---- OOM: exactly one oom event, before the exit (FAILURES.md #9) -------
     def no_swap(cfg):

@@ -34,7 +34,9 @@ exec_launched (struct process *p, const struct ctrd_error *err, void *data)
   /* A shim that missed the deadline is still running (its runtime child
    * dies with it: parent-death signal); one that reported an error or
    * crashed is exiting by itself. Either way it is reaped by the loop. */
-  if (p->shim_is_child && !p->shim_exited && ctrd_error_code (err) == GRPC_DEADLINE_EXCEEDED)
+  int code = ctrd_error_code (err);
+  if (p->shim_is_child && !p->shim_exited
+      && (code == GRPC_DEADLINE_EXCEEDED || code == GRPC_CANCELLED))
     kill (p->shim_pid, SIGKILL);
   struct container *c = p->c;
   process_discard (p);
@@ -73,4 +75,17 @@ runtime_exec (struct container *c, const char *pid, json_object *spec, runtime_e
       return -1;
     }
   return 0;
+}
+
+void
+runtime_exec_cancel (struct container *c, const char *pid)
+{
+  struct process *p = container_find_process (c, pid);
+  if (!p || p->state != PROCESS_STARTING || p->launched != exec_launched)
+    return;
+  void *x = p->launched_data;
+  p->launched = NULL;
+  cleanup_error struct ctrd_error *err = NULL;
+  ctrd_error_grpc (&err, GRPC_CANCELLED, "context canceled");
+  exec_launched (p, err, x);
 }

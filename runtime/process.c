@@ -20,6 +20,8 @@
 #include "runtime/statefile.h"
 
 #define SYNC_ENV "CTRD_SHIM_SYNC_FD"
+/* Restoring from a checkpoint: at least 5 minutes, or 10 × --start-timeout. */
+#define RESTORE_MIN_TIMEOUT_NS (300LL * 1000 * 1000 * 1000)
 
 struct process *
 process_new (struct container *c, const char *id)
@@ -470,10 +472,18 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
       kill (p->shim_pid, SIGKILL);
       return ctrd_error_set (err, EIO, "watching shim %d", (int) p->shim_pid);
     }
-  if (rt->cfg.start_timeout_ns > 0)
+  int64_t deadline = rt->cfg.start_timeout_ns;
+  json_object *ck;
+  if (deadline > 0 && p->spec && json_object_object_get_ex (p->spec, "checkpoint", &ck)
+      && *json_object_get_string (ck))
+    {
+      /* CRIU restoring a large process takes far longer than a start
+       * (FAILURES.md #13): its own, longer deadline. */
+      deadline = deadline * 10 > RESTORE_MIN_TIMEOUT_NS ? deadline * 10 : RESTORE_MIN_TIMEOUT_NS;
+    }
+  if (deadline > 0)
     sd_event_add_time_relative (rt->cfg.loop, &p->timer_src, CLOCK_MONOTONIC,
-                                (uint64_t) (rt->cfg.start_timeout_ns / 1000), 0,
-                                process_on_start_timeout, p);
+                                (uint64_t) (deadline / 1000), 0, process_on_start_timeout, p);
   return 0;
 }
 

@@ -207,6 +207,10 @@ typedef void (*runtime_exec_fn) (struct process *p, const struct ctrd_error *err
 int runtime_exec (struct container *c, const char *pid, json_object *spec, runtime_exec_fn done,
                   void *data, struct ctrd_error **err);
 
+/* The client gave up on AddProcess while the exec's shim is starting:
+ * kill it and undo; done then runs with CANCELLED "context canceled". */
+void runtime_exec_cancel (struct container *c, const char *pid);
+
 /* Write one control message (state-and-shim.md §5) to p's `control` FIFO:
  * type 0 = close stdin, 1 = resize (a = width, b = height). */
 int process_control (struct process *p, int type, unsigned a, unsigned b,

@@ -54,10 +54,33 @@ exec_spec (struct container *c, const Types__AddProcessRequest *r, struct ctrd_e
   return o;
 }
 
+struct exec_call
+{
+  struct api_call *call;
+  struct daemon *d;
+  char *id, *pid;
+};
+
+static void
+exec_on_cancel (struct api_call *call UNUSED, void *data)
+{
+  struct exec_call *x = data;
+  if (sd_event_get_state (x->d->loop) == SD_EVENT_FINISHED)
+    return; /* daemon shutdown */
+  struct container *c = runtime_find (x->d->rt, x->id);
+  if (c)
+    runtime_exec_cancel (c, x->pid);
+}
+
 static void
 exec_done (struct process *p, const struct ctrd_error *err, void *data)
 {
-  struct api_call *call = data;
+  struct exec_call *x = data;
+  struct api_call *call = x->call;
+  api_call_on_cancel (call, NULL, NULL);
+  free (x->id);
+  free (x->pid);
+  free (x);
   if (err)
     {
       api_call_fail_error (call, err);
@@ -101,8 +124,20 @@ api_add_process_handle (struct api_call *call, const ProtobufCMessage *request, 
       api_call_fail_error (call, err);
       return;
     }
-  int rc = runtime_exec (c, r->pid, spec, exec_done, call, &err);
+  struct exec_call *x = xmalloc0 (sizeof *x);
+  x->call = call;
+  x->d = d;
+  x->id = xstrdup (r->id);
+  x->pid = xstrdup (r->pid);
+  int rc = runtime_exec (c, r->pid, spec, exec_done, x, &err);
   json_object_put (spec);
   if (rc < 0)
-    api_call_fail_error (call, err);
+    {
+      free (x->id);
+      free (x->pid);
+      free (x);
+      api_call_fail_error (call, err);
+      return;
+    }
+  api_call_on_cancel (call, exec_on_cancel, x);
 }
