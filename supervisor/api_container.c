@@ -8,7 +8,9 @@
 #include <json-c/json.h>
 
 #include "lib/util.h"
+#include "runtime/cgdirs.h"
 #include "runtime/runtime.h"
+#include "runtime/stats.h"
 
 static char *
 jstr (json_object *o, const char *key)
@@ -108,94 +110,44 @@ process_message (struct process *p)
   return m;
 }
 
-/* Directory of pid's cgroup for a v1 controller (or the v2 unified one when
- * the host has no such v1 hierarchy). NULL when unknown. */
-static char *
-cgroup_dir (pid_t pid, const char *controller)
-{
-  char path[64];
-  snprintf (path, sizeof path, "/proc/%d/cgroup", (int) pid);
-  FILE *f = fopen (path, "re");
-  if (!f)
-    return NULL;
-  char *line = NULL, *res = NULL, *unified = NULL;
-  size_t cap = 0;
-  while (!res && getline (&line, &cap, f) > 0)
-    {
-      line[strcspn (line, "\n")] = '\0';
-      char *c1 = strchr (line, ':');
-      char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
-      if (!c2)
-        continue;
-      *c2 = '\0';
-      const char *ctrls = c1 + 1, *cg = c2 + 1;
-      if (!*ctrls && strncmp (line, "0", 1) == 0)
-        {
-          free (unified);
-          unified = xasprintf ("/sys/fs/cgroup%s", cg);
-          continue;
-        }
-      cleanup_free char *list = xstrdup (ctrls);
-      char *save = NULL;
-      for (char *t = strtok_r (list, ",", &save); t; t = strtok_r (NULL, ",", &save))
-        if (strcmp (t, controller) == 0)
-          {
-            res = xasprintf ("/sys/fs/cgroup/%s%s", controller, cg);
-            break;
-          }
-    }
-  free (line);
-  fclose (f);
-  if (res)
-    {
-      free (unified);
-      return res;
-    }
-  return unified;
-}
-
 static void
 container_pids (Types__Container *m, pid_t init_pid)
 {
-  cleanup_free char *dir = cgroup_dir (init_pid, "pids");
-  if (!dir)
+  cleanup_error struct ctrd_error *err = NULL;
+  uint32_t *pids = NULL;
+  size_t n = 0;
+  /* what `runc ps` lists, read from cgroup.procs: no runtime fork */
+  if (stats_pids_in_cgroup (init_pid, &pids, &n, &err) < 0)
     return;
-  cleanup_free char *path = path_join (dir, "cgroup.procs");
-  FILE *f = fopen (path, "re");
-  if (!f)
-    return;
-  unsigned long v;
-  size_t cap = 0;
-  while (fscanf (f, "%lu", &v) == 1)
-    {
-      if (m->n_pids == cap)
-        {
-          cap = cap ? cap * 2 : 8;
-          m->pids = xrealloc (m->pids, cap * sizeof *m->pids);
-        }
-      m->pids[m->n_pids++] = (uint32_t) v;
-    }
-  fclose (f);
+  m->pids = pids;
+  m->n_pids = n;
 }
 
-/* Frozen by `<rt> pause`? (freezer v1 or cgroup.freeze v2) */
+/* Frozen by `<rt> pause`? (freezer v1, cgroup.freeze on v2) */
 static bool
 container_frozen (pid_t init_pid)
 {
-  cleanup_free char *dir = cgroup_dir (init_pid, "freezer");
-  if (!dir)
+  struct cgdirs dirs;
+  cleanup_error struct ctrd_error *err = NULL;
+  if (cgdirs_for_pid (init_pid, &dirs, &err) < 0)
     return false;
-  cleanup_free char *v1 = path_join (dir, "freezer.state");
+  bool frozen = false;
   cleanup_free char *buf = NULL;
   size_t len;
-  cleanup_error struct ctrd_error *e = NULL;
-  if (read_file (v1, &buf, &len, 64, &e) == 0)
-    return strncmp (buf, "FROZEN", 6) == 0 || strncmp (buf, "FREEZING", 8) == 0;
-  ctrd_error_free (&e);
-  cleanup_free char *v2 = path_join (dir, "cgroup.freeze");
-  if (read_file (v2, &buf, &len, 64, &e) == 0)
-    return buf[0] == '1';
-  return false;
+  if (dirs.dir[CGDIRS_FREEZER])
+    {
+      cleanup_free char *f = path_join (dirs.dir[CGDIRS_FREEZER], "freezer.state");
+      if (read_file (f, &buf, &len, 64, &err) == 0)
+        frozen = strncmp (buf, "FROZEN", 6) == 0 || strncmp (buf, "FREEZING", 8) == 0;
+    }
+  else if (dirs.dir[CGDIRS_UNIFIED])
+    {
+      cleanup_free char *f = path_join (dirs.dir[CGDIRS_UNIFIED], "cgroup.freeze");
+      if (read_file (f, &buf, &len, 64, &err) == 0)
+        frozen = buf[0] == '1';
+    }
+  cgdirs_clear (&dirs);
+  return frozen;
 }
 
 Types__Container *
