@@ -121,6 +121,21 @@ ctr_rpc_error (const char *id, struct ctrd_error **err)
   return -1;
 }
 
+/* The client's own texts for a peer that is not a gRPC server ("server
+ * answered HTTP status 404", "call reset by the server: …") do not say which
+ * server: add the address. */
+static void
+name_the_peer (struct ctr_ctx *ctx, struct ctrd_error *e)
+{
+  if (e == NULL || e->msg == NULL || ctx->address == NULL || strstr (e->msg, ctx->address))
+    return;
+  if (strncmp (e->msg, "server ", 7) != 0 && strncmp (e->msg, "call ", 5) != 0)
+    return;
+  char *m = xasprintf ("%s: %s", ctx->address, e->msg);
+  free (e->msg);
+  e->msg = m;
+}
+
 int
 ctr_rpc (struct ctr_ctx *ctx, const char *method, const char *id, const ProtobufCMessage *req,
          const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
@@ -128,7 +143,10 @@ ctr_rpc (struct ctr_ctx *ctx, const char *method, const char *id, const Protobuf
 {
   *resp = NULL;
   if (ctx->transport->call (ctx, method, req, resp_desc, resp, err) < 0)
-    return ctr_rpc_error (id, err);
+    {
+      name_the_peer (ctx, *err);
+      return ctr_rpc_error (id, err);
+    }
   return 0;
 }
 
@@ -139,6 +157,9 @@ ctr_stream_open (struct ctr_ctx *ctx, const char *method, const char *id,
 {
   *stream = NULL;
   if (ctx->transport->stream_open (ctx, method, req, msg_desc, stream, err) < 0)
-    return ctr_rpc_error (id, err);
+    {
+      name_the_peer (ctx, *err);
+      return ctr_rpc_error (id, err);
+    }
   return 0;
 }

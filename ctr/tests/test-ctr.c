@@ -168,6 +168,13 @@ test_not_found (void **state)
   assert_int_equal (r.status, 1);
   assert_string_equal (r.err, "ctr: containerd: process not found for container\n");
   result_free (&r);
+  /* a peer that is not a gRPC server: the client's text gets the address */
+  fk.fail_code = GRPC_UNIMPLEMENTED;
+  fk.fail_msg = "server answered HTTP status 404";
+  r = run_ctr ("--address", "tcp://127.0.0.1:80", "version", NULL);
+  assert_int_equal (r.status, 1);
+  assert_string_equal (r.err, "ctr: tcp://127.0.0.1:80: server answered HTTP status 404\n");
+  result_free (&r);
 }
 
 /* ---- containers --------------------------------------------------------- */
