@@ -215,24 +215,23 @@ update_process (struct ctr_ctx *ctx, const char *id, const char *pid, bool close
     protobuf_c_message_free_unpacked (resp, NULL);
 }
 
-/* Copy what is readable from fd to out_fd; returns false at EOF. */
+/* Copy one buffer from fd to out_fd; returns false at EOF. One read per
+ * poll round, so a container that writes without pause cannot starve
+ * ctr's stdin (a typed ^C) or the exit event. */
 static bool
 copy_out (int fd, int out_fd)
 {
   char buf[65536];
-  for (;;)
+  ssize_t n = read (fd, buf, sizeof buf);
+  if (n > 0)
     {
-      ssize_t n = read (fd, buf, sizeof buf);
-      if (n > 0)
-        {
-          /* a closed ctr stdout only loses the copy, never the exit status */
-          write_all (out_fd, buf, (size_t) n);
-          continue;
-        }
-      if (n == 0)
-        return false;
-      return errno == EAGAIN || errno == EINTR;
+      /* a closed ctr stdout only loses the copy, never the exit status */
+      write_all (out_fd, buf, (size_t) n);
+      return true;
     }
+  if (n == 0)
+    return false;
+  return errno == EAGAIN || errno == EINTR;
 }
 
 struct wait_state
