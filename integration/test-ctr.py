@@ -11,6 +11,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import daemon_harness as h  # noqa: E402
 
 # CTRD_CTR: another ctr build (e.g. with sanitizers) against this daemon
 CTR = os.environ.get("CTRD_CTR") or os.path.join(h.TOP_BUILD, "ctr", "ctr")
-PLAN = 72
+PLAN = 74
 
 
 def main():
@@ -87,6 +88,27 @@ def run(t, d):
          "daemon not running: one line naming the socket and how to start the daemon", err)
     rc, out, err = c("containers", addr="tcp://127.0.0.1:1")
     t.ok(rc == 1 and one_line(err) and "tcp://127.0.0.1:1" in err, "tcp refused: one line", err)
+    # --conn-timeout: a unix socket whose backlog is full makes connect() wait
+    path = os.path.join(tmp, "full.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(path)
+    srv.listen(0)
+    fillers = []
+    for _ in range(4):
+        f = socket.socket(socket.AF_UNIX)
+        f.setblocking(False)
+        try:
+            f.connect(path)
+        except OSError:
+            pass
+        fillers.append(f)
+    t0 = time.monotonic()
+    rc, out, err = c("--conn-timeout", "300ms", "version", addr="unix://" + path)
+    took = time.monotonic() - t0
+    t.ok(rc == 1 and one_line(err) and "timed out" in err and 0.25 < took < 5,
+         "--conn-timeout 300ms bounds the connect (%.2fs)" % took, err)
+    for f in fillers + [srv]:
+        f.close()
     rc, out, err = c("version", addr="/run/x.sock")
     t.ok(rc == 1 and err == "ctr: bad bind address format /run/x.sock, expected proto://address\n",
          "bad --address format", err)
@@ -123,6 +145,15 @@ def run(t, d):
     t.ok(rc == 1 and one_line(err) and "/no/such/binary" in err and c.leftovers() == [],
          "start --attach of a missing binary: the runtime's error in one line, nothing left",
          "rc=%d %s" % (rc, err))
+
+    # --runtime and --runtime-args reach the daemon (crun here)
+    if shutil.which("crun"):
+        rc, out, err = c("containers", "start", "--attach", "-r", "crun", "--runtime-args",
+                         "--cgroup-manager=cgroupfs", "--no-pivot", ID_HELLO + "-crun", hello)
+        t.ok(rc == 3 and out == "out-42\n", "start --attach -r crun --runtime-args --no-pivot",
+             "rc=%d %r %s" % (rc, out, err))
+    else:
+        t.skip("start -r crun", "crun not installed")
 
     # -- a long-running container -----------------------------------------
     loop = h.make_bundle(tmp, "loop", ["sh", "-c", "while true; do sleep 1; done"])
