@@ -160,6 +160,16 @@ attach_path (const struct attach *a, int which)
 }
 
 void
+attach_unlink (struct attach *a)
+{
+  if (a->dir && rm_rf (a->dir, NULL) == 0)
+    {
+      free (a->dir);
+      a->dir = NULL;
+    }
+}
+
+void
 attach_free (struct attach *a)
 {
   if (a == NULL)

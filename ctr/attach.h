@@ -22,6 +22,10 @@ const char *attach_path (const struct attach *a, int which);
  * with *err. */
 int attach_wait (struct ctr_ctx *ctx, struct attach *a, void *stream, const char *id,
                  const char *pid, struct ctrd_error **err);
+/* Remove the FIFOs and their dir now (our fds stay open). Once the shim has
+ * opened its ends (the creating RPC returned), nothing needs the names:
+ * then not even a SIGKILLed ctr leaves the dir behind. */
+void attach_unlink (struct attach *a);
 /* Restore the terminal, close the FIFOs and remove the temp dir. */
 void attach_free (struct attach *a);
 

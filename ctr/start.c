@@ -30,7 +30,10 @@ run_attached (struct ctr_ctx *ctx, struct attach *a, const char *method, const c
   if (resp)
     protobuf_c_message_free_unpacked (resp, NULL);
   if (r == 0)
-    r = attach_wait (ctx, a, stream, id, pid, err);
+    {
+      attach_unlink (a);
+      r = attach_wait (ctx, a, stream, id, pid, err);
+    }
   ctx->transport->stream_free (ctx, stream);
   return r;
 }

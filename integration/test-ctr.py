@@ -24,7 +24,7 @@ import daemon_harness as h  # noqa: E402
 
 # CTRD_CTR: another ctr build (e.g. with sanitizers) against this daemon
 CTR = os.environ.get("CTRD_CTR") or os.path.join(h.TOP_BUILD, "ctr", "ctr")
-PLAN = 74
+PLAN = 75
 
 
 def main():
@@ -358,6 +358,17 @@ def run(t, d):
          and "e1" in procs,
          "SIGTERM to attached ctr: exit 143, FIFOs removed, the process keeps running",
          "rc=%s first=%r %s" % (rc, first, out))
+
+    p = c.popen("containers", "exec", "--id", ID_S4, "--pid", "e9", "--attach", "sh", "-c",
+                "echo started; sleep 600", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = p.stdout.readline()
+    p.kill()
+    p.wait(10)
+    p.stdout.close()
+    p.stderr.close()
+    t.ok(first == b"started\n" and c.leftovers() == [],
+         "SIGKILL to attached ctr: no FIFO dir left (removed once the shim had opened them)",
+         c.leftovers())
 
     # -- the terminal path under a pty ---------------------------------------
     tty = h.make_bundle(tmp, "tty", ["sh"], terminal=True)
