@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(28)
+t = h.Tap(31)
 d = h.Daemon()
 
 
@@ -185,6 +185,46 @@ try:
          "cancelled exec: its shim and runtime killed, its dir removed", (code, msg, hp))
     d.stub.Signal(pb.SignalRequest(id=I("exhang"), pid="init", signal=9))
     t.ok(d.wait_exit(I("exhang")) is not None, "container still stops normally")
+
+    # ---- init gone while an exec lives on (no PID namespace; FAKE runtime
+    # for fault injection: runc whose `kill` and `delete` do nothing, so the
+    # exec survives the init): exec into the stopped container is refused,
+    # and the exec's exit is still reported before the init's.
+    wrap3 = os.path.join(d.tmp, "fake-runc-no-kill")
+    with open(wrap3, "w") as f:
+        f.write("#!/bin/sh\n# fake runtime for fault injection: kill and delete are no-ops\n"
+                "for a in \"$@\"; do case \"$a\" in kill|delete) exit 0;; esac; done\n"
+                "exec runc \"$@\"\n")
+    os.chmod(wrap3, 0o755)
+
+    def no_pidns(cfg):
+        cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "pid"]
+    nopid = h.make_bundle(d.tmp, "nopid", ["sh", "-c", "read x"], edit=no_pidns)
+    inp = os.path.join(d.tmp, "nopid.in")
+    os.mkfifo(inp)
+    wfd = os.open(inp, os.O_RDWR)
+    code, r = h.rpc_error(d.create, I("stopped"), nopid, runtime=wrap3, stdin=inp)
+    code2, r2 = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+        id=I("stopped"), pid="lives", args=["sleep", "100000"], cwd="/", env=["PATH=/bin"]))
+    t.ok(code is None and code2 is None, "container without PID namespace + a long exec", (r, r2))
+    os.write(wfd, b"go\n")  # the init reads a line and exits 0
+    os.close(wfd)
+    init_pid = r.container.processes[0].systemPid if code is None else 0
+    h.wait_pid_gone(init_pid, 10)
+    # the daemon learns the init's status from exitStatus; wait for that file
+    h.wait_path(os.path.join(d.state, I("stopped"), "init", "exitStatus"), True, 10)
+    d.stub.State(pb.StateRequest())
+    code, msg = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+        id=I("stopped"), pid="late", args=["true"], cwd="/", env=["PATH=/bin"]))
+    t.ok(code == grpc.StatusCode.FAILED_PRECONDITION, "exec into a stopped container → "
+         "FAILED_PRECONDITION", (code, msg))
+    d.stub.Signal(pb.SignalRequest(id=I("stopped"), pid="lives", signal=9))
+    ev = d.wait_exit(I("stopped"))
+    evx = d.wait_exit(I("stopped"), "lives", timeout=1)
+    t.ok(ev is not None and ev.status == 0 and evx is not None and evx.status == 137
+         and d.events.index(evx) < d.events.index(ev),
+         "exec exit (137) reported before the init exit (0)", (evx, ev))
+    subprocess.call(["runc", "delete", "-f", I("stopped")])
 
     # ---- OOM: exactly one oom event, before the exit (FAILURES.md #9) -------
     def no_swap(cfg):
