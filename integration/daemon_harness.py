@@ -364,6 +364,10 @@ def settle(d, cid):
     then a State round trip so the daemon has seen their exit FIFOs close."""
     for p in shim_pids(d.state, cid):
         wait_pid_gone(p, 20)
+    # then the daemon may still delete the runtime's state (a shim that
+    # died mid-cleanup, or one adopted after a restart) before the id and
+    # its directory are released
+    wait_path_gone(os.path.join(d.state, cid), 20)
     if d.stub is not None:
         d.stub.State(pb.StateRequest())
 

@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(31)
+t = h.Tap(34)
 d = h.Daemon()
 
 
@@ -226,6 +226,36 @@ try:
          "exec exit (137) reported before the init exit (0)", (evx, ev))
     subprocess.call(["runc", "delete", "-f", I("stopped")])
 
+    # ---- shim killed during its cleanup, after the exit was reported: the
+    # daemon deletes the runtime's state itself before the id is reused.
+    # FAKE runtime for fault injection: runc whose plain `delete` (the
+    # shim's) hangs; `delete -f` (the daemon's) is real.
+    wrap4 = os.path.join(d.tmp, "fake-runc-delete-hangs")
+    dhung = os.path.join(d.tmp, "delete-hung.pid")
+    with open(wrap4, "w") as f:
+        f.write("#!/bin/sh\n# fake runtime for fault injection: the shim's delete hangs\n"
+                "case \" $* \" in *\" delete -f \"*) exec runc \"$@\";; *\" delete \"*) "
+                "echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 1000;; esac\n"
+                "exec runc \"$@\"\n" % (dhung, dhung, dhung))
+    os.chmod(wrap4, 0o755)
+    quick = h.make_bundle(d.tmp, "quick", ["sh", "-c", "exit 5"])
+    code, r = h.rpc_error(d.create, I("kd"), quick, runtime=wrap4)
+    ev = d.wait_exit(I("kd"))
+    hung_ok = h.wait_path(dhung, True, 10)
+    t.ok(code is None and ev is not None and ev.status == 5 and hung_ok,
+         "exit reported while the shim's runtime delete still runs", (r, ev))
+    fut = d.stub.CreateContainer.future(pb.CreateContainerRequest(
+        id=I("kd"), bundlePath=sleeper), timeout=60)
+    os.kill(h.shim_pids(d.state, I("kd"))[0], signal.SIGKILL)
+    code, r = h.rpc_error(fut.result)
+    t.ok(code is None and r.container.id == I("kd"),
+         "shim killed mid-cleanup: runtime state deleted, the waiting create of the same id "
+         "succeeds", (code, r))
+    d.stub.Signal(pb.SignalRequest(id=I("kd"), pid="init", signal=9))
+    ev = d.wait_event(lambda e: e.type == "exit" and e.id == I("kd") and e.status == 137)
+    h.settle(d, I("kd"))
+    t.ok(ev is not None and I("kd") not in h.runc_list_ids(), "and it stops normally", ev)
+
     # ---- OOM: exactly one oom event, before the exit (FAILURES.md #9) -------
     def no_swap(cfg):
         cfg["linux"]["resources"]["memory"]["swap"] = 32 << 20
@@ -257,7 +287,8 @@ try:
         print("# " + str(e).replace("\n", "\n# "))
     t.ok(started, "daemon starts over a corrupt state.json, a process dir without pid and a "
          "corrupt events.log")
-    h.settle(d, I("bg"))  # may still be held while its shim finishes
+    for cid in state_dirs():  # held while their shims finish, then removed
+        h.settle(d, cid)
     t.ok(state_dirs() == [], "unloadable container dirs removed", state_dirs())
     code, st = h.rpc_error(d.stub.State, pb.StateRequest())
     t.ok(code is None and len(st.containers) == 0, "State is empty", st)

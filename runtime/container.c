@@ -369,12 +369,48 @@ container_drain_finish (struct container *c)
     }
 }
 
+static void
+drain_delete_done (const struct job_result *r, void *data)
+{
+  struct container *c = data;
+  c->job = NULL;
+  if (!job_succeeded (r) && !strstr (r->err, "does not exist") && !strstr (r->out, "does not exist"))
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
+    }
+  container_drain_finish (c);
+}
+
+void
+container_drain_settle (struct container *c)
+{
+  struct process *p = c->init;
+  if (c->job)
+    return;
+  /* Our shim: wait until it is reaped too, to know how it ended. */
+  if (p && p->shim_is_child && !p->shim_exited)
+    return;
+  /* A shim killed during its cleanup (or one we cannot tell about) may
+   * have left the runtime's state behind: delete it before the id is
+   * free again. */
+  if (!p || !p->shim_is_child || p->shim_killed)
+    {
+      const char *sub[] = { "delete", "-f", c->id, NULL };
+      cleanup_error struct ctrd_error *err = NULL;
+      if (container_runtime_job (c, sub, NULL, 0, drain_delete_done, c, &c->job, &err) == 0)
+        return;
+      log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+    }
+  container_drain_finish (c);
+}
+
 void
 container_on_shim_done (struct process *p)
 {
   struct container *c = p->c;
   if (c->state == CONTAINER_DRAINING && p == c->init)
-    container_drain_finish (c);
+    container_drain_settle (c);
 }
 
 void
@@ -492,8 +528,11 @@ runtime_container_create_cancel (struct runtime *rt, const char *id)
 void
 container_on_shim_exit (struct process *p)
 {
-  if (p->c->state == CONTAINER_ABORTING)
-    container_abort_step (p->c);
+  struct container *c = p->c;
+  if (c->state == CONTAINER_ABORTING)
+    container_abort_step (c);
+  else if (c->state == CONTAINER_DRAINING && p == c->init && !p->shim_running)
+    container_drain_settle (c); /* its exit FIFO already hung up */
 }
 
 static void

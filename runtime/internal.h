@@ -47,6 +47,9 @@ void container_on_shim_done (struct process *p);
 /* DRAINING → gone: rm -rf, free, run the waiting creates. */
 void container_drain_finish (struct container *c);
 void container_drain_add (struct container *c);
+/* The init's shim is gone (HUP, and reaped if ours): delete the runtime's
+ * state if that shim may not have, then container_drain_finish. */
+void container_drain_settle (struct container *c);
 /* Arm c->oom for the init's memory cgroup (failures are logged). */
 void container_watch_oom (struct container *c);
 

@@ -276,6 +276,7 @@ process_on_shim_exit (sd_event_source *s, const siginfo_t *si, void *data)
       return 0;
     }
   p->shim_exited = true;
+  p->shim_killed = si->si_code != CLD_EXITED;
   p->shim_src = sd_event_source_disable_unref (p->shim_src);
   log_msg (LOG_LVL_DEBUG, p->c->id, "shim of %s exited (code %d status %d)", p->id,
            si->si_code, si->si_status);

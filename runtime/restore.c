@@ -187,7 +187,7 @@ restore_reported (struct runtime *rt, struct container *c)
     }
   (void) rt;
   container_drain_add (c);
-  container_drain_finish (c);
+  container_drain_settle (c);
 }
 
 static void

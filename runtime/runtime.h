@@ -103,6 +103,7 @@ struct process
   sd_event_source *shim_src;  /* child source (our shims) */
   int status;                 /* exit status once EXITED */
   bool shim_died;             /* shim ended without writing exitStatus */
+  bool shim_killed;           /* our shim was reaped killed by a signal */
   /* while STARTING */
   int sync_fd;
   sd_event_source *sync_src, *timer_src;
