@@ -3,8 +3,8 @@
   create→running median of N vs bare `runc create` + `runc start` (same run,
   same bundle); C concurrent CreateContainer calls (wall time, errors);
   process death → `exit` event at a subscriber (median); daemon RSS with R
-  running containers.
-Usage: daemon-bench.py [N=20] [C=50] [R=100]
+  running containers; E instant and E missing-binary execs (fds flat?).
+Usage: daemon-bench.py [N=20] [C=50] [R=100] [E=200]
 """
 import os
 import signal
@@ -21,6 +21,7 @@ from daemon_harness import pb  # noqa: E402
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 C = int(sys.argv[2]) if len(sys.argv) > 2 else 50
 R = int(sys.argv[3]) if len(sys.argv) > 3 else 100
+E = int(sys.argv[4]) if len(sys.argv) > 4 else 200
 
 
 def ms(v):
@@ -116,7 +117,31 @@ try:
     for _ in range(20):
         d.stub.State(pb.StateRequest())
     print("State RPC with %d containers: mean %s" % (R, ms((time.monotonic() - t0) / 20)))
-    for i in range(R):
+    for i in range(1, R):
         kill_and_wait(h.uid("r%d" % i))
+
+    # 5. many instant and missing-binary execs into one container
+    cid = h.uid("r0")
+    fds0 = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+    bad = 0
+    t0 = time.monotonic()
+    for i in range(E):
+        code, _ = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+            id=cid, pid="t%d" % i, args=["true"], cwd="/", env=["PATH=/bin"]), timeout=30)
+        bad += code is not None
+    for i in range(E):
+        bad += d.wait_exit(cid, "t%d" % i, timeout=30) is None
+    t1 = time.monotonic()
+    for i in range(E):
+        code, msg = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+            id=cid, pid="m%d" % i, args=["/missing"], cwd="/", env=["PATH=/bin"]), timeout=30)
+        bad += code is None or "/missing" not in msg
+    t2 = time.monotonic()
+    fds1 = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+    print("%d instant execs (start+exit event): %s each; %d missing-binary execs: %s each; "
+          "wrong results %d; daemon fds %d -> %d; RSS %d KiB" % (
+              E, ms((t1 - t0) / E), E, ms((t2 - t1) / E), bad, fds0, fds1, rss_kib(d.proc.pid)),
+          flush=True)
+    kill_and_wait(cid)
 finally:
     d.cleanup()
