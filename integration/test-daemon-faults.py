@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(34)
+t = h.Tap(36)
 d = h.Daemon()
 
 
@@ -255,6 +255,32 @@ try:
     ev = d.wait_event(lambda e: e.type == "exit" and e.id == I("kd") and e.status == 137)
     h.settle(d, I("kd"))
     t.ok(ev is not None and I("kd") not in h.runc_list_ids(), "and it stops normally", ev)
+
+    # ---- the daemon dies after reporting an exit, while the shim still
+    # cleans up (same fake runtime): the next daemon does not report it
+    # again, and releases the id once that shim is gone.
+    os.unlink(dhung)
+    before = time.time()
+    code, r = h.rpc_error(d.create, I("kd2"), quick, runtime=wrap4)
+    ev = d.wait_exit(I("kd2"))
+    t.ok(code is None and ev is not None and ev.status == 5 and h.wait_path(dhung, True, 10),
+         "exit reported, shim still cleaning up", (r, ev))
+    d.stop(signal.SIGKILL)
+    d.start()
+    d.events = []
+    d.start_events(timestamp=timestamp_pb2.Timestamp(seconds=int(before) - 1))
+    code, st = h.rpc_error(d.stub.State, pb.StateRequest(id=I("kd2")))
+    shim = h.shim_pids(d.state, I("kd2"))
+    os.kill(shim[0], signal.SIGKILL)
+    h.settle(d, I("kd2"))
+    # a barrier event after everything the restart could have emitted
+    d.create(I("barrier"), quick)
+    d.wait_exit(I("barrier"))
+    exits = [e for e in d.events if e.type == "exit" and e.id == I("kd2")]
+    t.ok(code == grpc.StatusCode.NOT_FOUND and len(exits) == 1
+         and I("kd2") not in h.runc_list_ids() and I("kd2") not in state_dirs(),
+         "restart mid-cleanup: exit reported once (replayed, not repeated), id released",
+         (code, exits))
 
     # ---- OOM: exactly one oom event, before the exit (FAILURES.md #9) -------
     def no_swap(cfg):
