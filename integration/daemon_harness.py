@@ -152,13 +152,20 @@ class Daemon:
                 os.dup2(listen_fd, 3)
                 os.environ["LISTEN_FDS"] = "1"
                 os.environ["LISTEN_PID"] = str(os.getpid())
+            # the child's environment must be the C environ (preexec adds to it)
+            saved = dict(os.environ)
             os.environ.update(env)
             env = None
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=out, start_new_session=True,
-                                         preexec_fn=preexec, close_fds=listen_fd is None)
         try:
+            try:
+                with open(self.log, "ab") as out:
+                    self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                                                 stdout=out, stderr=out, start_new_session=True,
+                                                 preexec_fn=preexec, close_fds=listen_fd is None)
+            finally:
+                if listen_fd is not None:
+                    os.environ.clear()
+                    os.environ.update(saved)
             while True:
                 msg = s.recv(4096).decode(errors="replace")
                 if "READY=1" in msg.split("\n"):
