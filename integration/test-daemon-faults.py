@@ -129,7 +129,9 @@ try:
 
     # ---- signal 0 and a process that is gone --------------------------------
     code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("bg"), pid="init", signal=0))
-    t.ok(code == grpc.StatusCode.INVALID_ARGUMENT, "signal 0 rejected", (code, r))
+    code2, r2 = h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("bg"), pid="init", signal=99))
+    t.ok(code is None and code2 == grpc.StatusCode.INVALID_ARGUMENT,
+         "signal 0 checks existence; 99 is rejected", (code, r, code2, r2))
 
     # ---- kill bg: holder exec's exit precedes init's ------------------------
     code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("bg"), pid="init", signal=9))

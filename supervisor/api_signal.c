@@ -23,7 +23,9 @@ api_signal_handle (struct api_call *call, const ProtobufCMessage *request, void 
       api_call_fail (call, GRPC_NOT_FOUND, "containerd: process not found for container");
       return;
     }
-  if (r->signal == 0 || r->signal >= 65)
+  /* 0 only checks that the process exists, as kill(2) (the original
+   * passed any number through) */
+  if (r->signal >= 65)
     {
       api_call_fail (call, GRPC_INVALID_ARGUMENT, "invalid signal %u", r->signal);
       return;
