@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(62)
+t = h.Tap(63)
 d = h.Daemon(args=["--start-timeout", "3s"])
 
 
@@ -234,6 +234,22 @@ try:
     ev = d.wait_exit(I("sleeper"), "e2")
     t.ok(ev is not None and ev.status == 0, "tty exec exits 0", ev)
     t.ok(b"/dev/pts/" in got2(), "tty exec runs on a pty")
+
+    # ---- resize a tty exec through UpdateProcess ----------------------------
+    in4, out4 = fifo("e4.in"), fifo("e4.out")
+    got4 = reader(out4)
+    wfd4 = os.open(in4, os.O_RDWR)
+    code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+        id=I("sleeper"), pid="e4", terminal=True, args=["sh", "-c", "read x; stty size"],
+        cwd="/", env=["PATH=/bin"], stdin=in4, stdout=out4))
+    code2, r2 = h.rpc_error(d.stub.UpdateProcess, pb.UpdateProcessRequest(
+        id=I("sleeper"), pid="e4", width=100, height=40))
+    os.write(wfd4, b"go\n")  # the resize was applied before this line is read
+    ev = d.wait_exit(I("sleeper"), "e4")
+    os.close(wfd4)
+    out = got4()
+    t.ok(code is None and code2 is None and ev is not None and b"40 100" in out,
+         "UpdateProcess resize reaches the pty (stty size → 40 100)", (code, code2, ev, out))
 
     # ---- close stdin --------------------------------------------------------
     in3, out3 = fifo("e3.in"), fifo("e3.out")
