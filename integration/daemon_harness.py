@@ -209,10 +209,12 @@ class Daemon:
             cdir = os.path.join(self.state, cid)
             if not os.path.isdir(cdir):
                 continue
-            rt = "runc"
+            rt, rargs = "runc", []
             try:
                 with open(os.path.join(cdir, "state.json")) as f:
-                    rt = json.load(f).get("runtime") or "runc"
+                    st = json.load(f)
+                rt = st.get("runtime") or "runc"
+                rargs = st.get("runtimeArgs") or []
             except (OSError, ValueError):
                 pass
             for p in os.listdir(cdir):
@@ -221,7 +223,7 @@ class Daemon:
                         os.kill(int(f.read()), signal.SIGKILL)
                 except (OSError, ValueError):
                     pass
-            subprocess.call([rt, "delete", "-f", cid], stdout=subprocess.DEVNULL,
+            subprocess.call([rt] + rargs + ["delete", "-f", cid], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
         if self.tmpfs:
             subprocess.call(["umount", self.state])

@@ -8,7 +8,7 @@ import subprocess
 import daemon_harness as h
 from daemon_harness import pb
 
-t = h.Tap(11)
+t = h.Tap(13)
 
 
 def run(*args):
@@ -59,6 +59,34 @@ try:
         t.ok(code is None and r.machine.cpus > 0, "serves on a socket passed by fd://", (code, r))
         d.stop(signal.SIGINT)
         t.ok(d.proc.returncode == 0, "SIGINT → exit 0", d.proc.returncode)
+    finally:
+        d.cleanup()
+
+    # --runtime-args reach every runtime call (shim's create/delete, daemon's start)
+    d = h.Daemon()
+    try:
+        root = os.path.join(d.tmp, "runc-root")
+        d.args = ["--runtime-args", "--root=" + root]
+        d.start()
+        d.start_events()
+        b = h.make_bundle(d.tmp, "ra", ["sh", "-c", "read x"])
+        inp = os.path.join(d.tmp, "ra.in")
+        os.mkfifo(inp)
+        wfd = os.open(inp, os.O_RDWR)
+        cid = h.uid("ra")
+        code, r = h.rpc_error(d.create, cid, b, stdin=inp)
+        listed = subprocess.run(["runc", "--root", root, "list", "-q"], capture_output=True,
+                                text=True).stdout.split()
+        t.ok(code is None and cid in listed and cid not in h.runc_list_ids(),
+             "--runtime-args --root: the container lives under that runc root", (code, listed))
+        os.write(wfd, b"x\n")
+        os.close(wfd)
+        ev = d.wait_exit(cid)
+        h.settle(d, cid)
+        listed = subprocess.run(["runc", "--root", root, "list", "-q"], capture_output=True,
+                                text=True).stdout.split()
+        t.ok(ev is not None and ev.status == 0 and cid not in listed,
+             "and is deleted there at its exit", (ev, listed))
     finally:
         d.cleanup()
 
