@@ -1,5 +1,6 @@
 #include "api/grpc-wire.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,25 @@ grpc_wire_percent_encode_max (const char *msg, size_t max)
       p += 3;
     }
   *p = '\0';
+  /* An HTTP/2 header value may not begin or end with a space (RFC 9113
+   * §8.2.1; nghttp2 clients drop such a trailer), yet messages such as
+   * "containerd: unknown container status " do: encode those spaces. */
+  size_t n = (size_t) (p - out);
+  bool lead = n > 0 && out[0] == ' ', trail = n > 1 && out[n - 1] == ' ';
+  if (lead || trail)
+    {
+      char *fixed = xmalloc (n + 5);
+      size_t o = 0;
+      if (lead)
+        o += (size_t) sprintf (fixed, "%%20");
+      memcpy (fixed + o, out + lead, n - lead - trail);
+      o += n - lead - trail;
+      if (trail)
+        o += (size_t) sprintf (fixed + o, "%%20");
+      fixed[o] = '\0';
+      free (out);
+      out = fixed;
+    }
   return out;
 }
 

@@ -219,7 +219,9 @@ update_process (struct ctr_ctx *ctx, const char *id, const char *pid, bool close
                &resp, &e)
           < 0
       /* a lost connection is reported once, by the wait loop */
-      && ctrd_error_code (e) != GRPC_UNAVAILABLE)
+      && ctrd_error_code (e) != GRPC_UNAVAILABLE
+      /* the process already exited: nothing left to close or resize */
+      && ctrd_error_code (e) != GRPC_NOT_FOUND)
     warn (close_stdin ? "close stdin" : "resize", &e);
   if (resp)
     protobuf_c_message_free_unpacked (resp, NULL);

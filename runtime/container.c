@@ -9,6 +9,7 @@
 
 #include "lib/id.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/internal.h"
 #include "runtime/job.h"
@@ -212,6 +213,14 @@ container_runtime_job (struct container *c, const char *const *sub, const char *
   return 0;
 }
 
+static void
+container_timing (struct container *c, enum runtime_timing what)
+{
+  const struct runtime_config *cfg = &c->rt->cfg;
+  if (cfg->timing && c->exit_ns > 0)
+    cfg->timing (cfg->emit_data, what, time_now_mono_ns () - c->exit_ns);
+}
+
 /* ---- stopping: every exit reported once, init last ---- */
 
 static void
@@ -258,7 +267,9 @@ container_maybe_finish (struct container *c)
    * this one loop iteration, so a client reacting to the event finds the
    * id free (or, while the shim still deletes the runtime's state, held
    * for its CreateContainer, which then waits: DRAINING). */
+  c->exit_ns = c->init && c->init->exited_ns ? c->init->exited_ns : time_now_mono_ns ();
   runtime_emit (rt, "exit", id, "init", (uint32_t) status);
+  container_timing (c, RUNTIME_TIMING_EXIT);
   runtime_table_remove (rt, c);
   if (c->init && c->init->shim_running)
     {
@@ -272,6 +283,7 @@ container_maybe_finish (struct container *c)
   cleanup_error struct ctrd_error *err = NULL;
   if (rm_rf (c->dir, &err) < 0)
     log_msg (LOG_LVL_ERROR, id, "%s", err->msg);
+  container_timing (c, RUNTIME_TIMING_DELETE);
   container_free (c);
 }
 
@@ -345,6 +357,7 @@ container_drain_finish (struct container *c)
   cleanup_error struct ctrd_error *err = NULL;
   if (rm_rf (c->dir, &err) < 0)
     log_msg (LOG_LVL_ERROR, c->id, "%s", err->msg);
+  container_timing (c, RUNTIME_TIMING_DELETE);
   struct pending_create *pend = c->pending;
   c->pending = NULL;
   container_free (c);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/internal.h"
 #include "runtime/job.h"
@@ -143,6 +144,7 @@ static void
 process_set_status (struct process *p, int status)
 {
   p->status = status;
+  p->exited_ns = time_now_mono_ns ();
   p->state = PROCESS_EXITED;
   container_on_process_exit (p);
 }

@@ -50,6 +50,14 @@ struct job_result;
 typedef void (*runtime_emit_fn) (void *data, const char *type, const char *id, const char *pid,
                                  uint32_t status);
 
+/* Durations for the daemon's metrics (daemon.md §9). */
+enum runtime_timing
+{
+  RUNTIME_TIMING_EXIT,   /* init exit noticed → its exit event emitted */
+  RUNTIME_TIMING_DELETE, /* init exit noticed → the container's state removed */
+};
+typedef void (*runtime_timing_fn) (void *data, enum runtime_timing what, int64_t ns);
+
 struct runtime_config
 {
   sd_event *loop;
@@ -60,6 +68,7 @@ struct runtime_config
   int64_t start_timeout_ns;    /* --start-timeout */
   runtime_emit_fn emit;        /* events: start-container, exit, ... */
   void *emit_data;
+  runtime_timing_fn timing;    /* optional; called with emit_data */
 };
 
 enum container_state
@@ -102,6 +111,7 @@ struct process
   bool shim_exited;
   sd_event_source *shim_src;  /* child source (our shims) */
   int status;                 /* exit status once EXITED */
+  int64_t exited_ns;          /* CLOCK_MONOTONIC when the status became known */
   bool shim_died;             /* shim ended without writing exitStatus */
   bool shim_killed;           /* our shim was reaped killed by a signal */
   /* while STARTING */
@@ -138,6 +148,7 @@ struct container
   struct job *job;            /* start / delete job in flight */
   bool init_exited_early;     /* init exited while STARTING */
   bool need_delete;           /* STOPPING: run `<rt> delete -f` first */
+  int64_t exit_ns;            /* init exit known (CLOCK_MONOTONIC), for metrics */
   /* DRAINING: exit reported, id held until init's shim finished cleaning
    * up; creates of the same id wait in pending (runtime-private). */
   struct container *drain_next;

@@ -8,11 +8,13 @@
 
 #include "api/api.pb-c.h"
 #include "api/server.h"
+#include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
 #include "specs/spec.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
+#include "supervisor/metrics.h"
 
 static json_object *
 copy_key (json_object *from, const char *key)
@@ -59,6 +61,7 @@ struct exec_call
   struct api_call *call;
   struct daemon *d;
   char *id, *pid;
+  int64_t t0;
 };
 
 static void
@@ -78,6 +81,8 @@ exec_done (struct process *p, const struct ctrd_error *err, void *data)
   struct exec_call *x = data;
   struct api_call *call = x->call;
   api_call_on_cancel (call, NULL, NULL);
+  if (!err)
+    metrics_timer_record (x->d->metrics, METRICS_EXEC, time_now_mono_ns () - x->t0);
   free (x->id);
   free (x->pid);
   free (x);
@@ -129,6 +134,8 @@ api_add_process_handle (struct api_call *call, const ProtobufCMessage *request, 
   x->d = d;
   x->id = xstrdup (r->id);
   x->pid = xstrdup (r->pid);
+  x->t0 = time_now_mono_ns ();
+  metrics_counter_add (d->metrics, METRICS_TASKS, 1);
   int rc = runtime_exec (c, r->pid, spec, exec_done, x, &err);
   json_object_put (spec);
   if (rc < 0)

@@ -5,11 +5,13 @@
 #include "api/api.pb-c.h"
 #include "api/server.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
 #include "supervisor/api_container.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
+#include "supervisor/metrics.h"
 
 static char **
 strv_from (char **v, size_t n)
@@ -25,6 +27,7 @@ struct create_ctx
   struct api_call *call;
   struct daemon *d;
   char *id;
+  int64_t t0; /* request arrival, for container-start-time */
 };
 
 /* The client gave up while the shim starts: kill it, undo (daemon.md §4). */
@@ -44,6 +47,8 @@ create_done (struct container *c, const struct ctrd_error *err, void *data)
   struct create_ctx *x = data;
   struct api_call *call = x->call;
   api_call_on_cancel (call, NULL, NULL);
+  if (!err)
+    metrics_timer_record (x->d->metrics, METRICS_START, time_now_mono_ns () - x->t0);
   free (x->id);
   free (x);
   if (err)
@@ -82,6 +87,8 @@ api_create_handle (struct api_call *call, const ProtobufCMessage *request, void 
   x->call = call;
   x->d = d;
   x->id = xstrdup (r->id);
+  x->t0 = time_now_mono_ns ();
+  metrics_counter_add (d->metrics, METRICS_TASKS, 1);
   if (runtime_container_create (d->rt, &cc, create_done, x, &err) < 0)
     {
       free (x->id);
@@ -91,4 +98,5 @@ api_create_handle (struct api_call *call, const ProtobufCMessage *request, void 
       return;
     }
   api_call_on_cancel (call, create_on_cancel, x);
+  metrics_timer_record (d->metrics, METRICS_CREATE, time_now_mono_ns () - x->t0);
 }

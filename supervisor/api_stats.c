@@ -8,6 +8,7 @@
 #include "runtime/stats.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
+#include "supervisor/metrics.h"
 
 void
 api_stats_handle (struct api_call *call, const ProtobufCMessage *request, void *userdata)
@@ -27,6 +28,8 @@ api_stats_handle (struct api_call *call, const ProtobufCMessage *request, void *
     }
   /* api.md: the time just before collection */
   int64_t now = time_now_real_ns ();
+  int64_t t0 = time_now_mono_ns ();
+  metrics_counter_add (d->metrics, METRICS_TASKS, 1);
   Types__CgroupStats *cs = NULL;
   cleanup_error struct ctrd_error *err = NULL;
   if (stats_cgroup_read (c->init->pid, &cs, &err) < 0)
@@ -43,4 +46,5 @@ api_stats_handle (struct api_call *call, const ProtobufCMessage *request, void *
   resp.legacytimestamp = ts.seconds > 0 ? (uint64_t) ts.seconds : 0;
   api_call_reply (call, &resp.base);
   stats_cgroup_free (cs);
+  metrics_timer_record (d->metrics, METRICS_STATS, time_now_mono_ns () - t0);
 }

@@ -10,6 +10,7 @@
 struct api_server;
 struct daemon_options;
 struct event_bus;
+struct metrics;
 struct runtime;
 
 struct daemon
@@ -21,6 +22,7 @@ struct daemon
   struct api_server *server; /* gRPC (api/server.h) */
   uint32_t machine_cpus;      /* daemon.md §10, read at start-up */
   uint64_t machine_memory_mib;
+  struct metrics *metrics;   /* NULL unless --debug with --metrics-interval > 0 */
 };
 
 #endif

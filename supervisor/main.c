@@ -24,6 +24,8 @@
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
 #include "supervisor/events.h"
+#include "supervisor/journal.h"
+#include "supervisor/metrics.h"
 #include "supervisor/options.h"
 
 static void
@@ -31,6 +33,24 @@ daemon_emit (void *data, const char *type, const char *id, const char *pid, uint
 {
   struct daemon *d = data;
   event_bus_publish (d->bus, type, id, pid, status);
+}
+
+static void
+daemon_timing (void *data, enum runtime_timing what, int64_t ns)
+{
+  struct daemon *d = data;
+  metrics_timer_record (d->metrics, what == RUNTIME_TIMING_EXIT ? METRICS_EXIT : METRICS_DELETE,
+                        ns);
+}
+
+/* Counters the daemon owns, read when the metrics are written. */
+static void
+daemon_metrics_refresh (struct metrics *m, void *data)
+{
+  struct daemon *d = data;
+  metrics_counter_set (m, METRICS_CONTAINERS, (int64_t) runtime_count (d->rt));
+  metrics_counter_set (m, METRICS_EVENT_SUBSCRIBERS, (int64_t) event_bus_subscriber_count (d->bus));
+  metrics_counter_set (m, METRICS_EPOLL_FDS, metrics_epoll_fd_count (sd_event_get_fd (d->loop)));
 }
 
 static int
@@ -194,8 +214,22 @@ daemon_run (struct daemon *d, const struct daemon_options *o, struct ctrd_error 
     .start_timeout_ns = o->start_timeout_ns,
     .emit = daemon_emit,
     .emit_data = d,
+    .timing = daemon_timing,
   };
   d->rt = runtime_new (&cfg);
+  /* daemon.md §9: only with --debug and --metrics-interval > 0 */
+  if (o->debug && o->metrics_interval_ns > 0)
+    {
+      struct metrics_config mc = {
+        .loop = d->loop,
+        .interval_ns = o->metrics_interval_ns,
+        .graphite = o->graphite_address,
+        .refresh = daemon_metrics_refresh,
+        .data = d,
+      };
+      if (metrics_new (&mc, &d->metrics, err) < 0)
+        return -1;
+    }
   if (api_server_new (d->loop, &d->server, err) < 0)
     return -1;
   daemon_register (d);
@@ -225,6 +259,7 @@ main (int argc, char **argv)
       return pr > 0 ? 0 : 1;
     }
   log_set_level (daemon_options_log_level (&o));
+  journal_log_setup ();
   if (o.pprof_address && *o.pprof_address)
     log_warn ("--pprof-address is accepted for compatibility and ignored");
   struct daemon d = { .opts = &o };
@@ -235,6 +270,7 @@ main (int argc, char **argv)
   /* Shims and containers keep running: the model is freed, not the state. */
   api_server_free (d.server);
   runtime_free (d.rt);
+  metrics_free (d.metrics);
   event_bus_free (d.bus);
   sd_event_unref (d.loop);
   daemon_options_free (&o);

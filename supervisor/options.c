@@ -27,8 +27,7 @@ options_table (struct goflag *f, struct daemon_options *o, bool *version)
     { "state-dir", NULL, GOFLAG_STRING, &o->state_dir, "runtime state directory",
       "\"" DEFAULT_STATE_DIR "\"", false },
     { "metrics-interval", NULL, GOFLAG_DURATION, &o->metrics_interval_ns,
-      "interval for printing metrics with --debug; 0 disables them (ctrd: metrics are not "
-      "implemented, accepted and ignored)",
+      "interval for printing metrics to stdout with --debug; 0 disables them",
       "5m0s", false },
     { "listen", "l", GOFLAG_STRING, &o->listen,
       "address the gRPC API listens on: unix://<path>, tcp://<host:port> or fd://[<n>|*]",
@@ -46,7 +45,7 @@ options_table (struct goflag *f, struct daemon_options *o, bool *version)
     { "retain-count", NULL, GOFLAG_INT, &o->retain_count,
       "number of events kept in events.log for replay; <= 0 keeps all", "500", false },
     { "graphite-address", NULL, GOFLAG_STRING, &o->graphite_address,
-      "graphite host:port to send metrics to (ctrd: not implemented, accepted and ignored)",
+      "graphite host:port to push metrics to every 10s instead of stdout (with --debug)",
       NULL, false },
     { "help", "h", GOFLAG_BOOL, NULL, "show help", NULL, false },
     { "version", "v", GOFLAG_BOOL, version, "print the version", NULL, false },
@@ -167,12 +166,6 @@ daemon_options_parse (int argc, char **argv, struct daemon_options *o)
 
   if (o->pprof_address[0] != '\0')
     log_warn ("--pprof-address %s ignored: ctrd has no pprof server", o->pprof_address);
-  if (o->graphite_address[0] != '\0')
-    log_warn ("--graphite-address %s ignored: metrics are not implemented in ctrd",
-              o->graphite_address);
-  if (o->debug && o->metrics_interval_ns > 0)
-    log_warn ("metrics (--debug with --metrics-interval > 0) are not implemented in ctrd; "
-              "none will be printed");
   return 0;
 }
 

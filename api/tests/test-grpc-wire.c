@@ -58,6 +58,19 @@ test_percent (void **state)
   d = grpc_wire_percent_decode ("%zz%4");
   assert_string_equal (d, "%zz%4");
   free (d);
+  /* no header value may start or end with a space */
+  e = grpc_wire_percent_encode ("containerd: unknown container status ");
+  assert_string_equal (e, "containerd: unknown container status%20");
+  d = grpc_wire_percent_decode (e);
+  assert_string_equal (d, "containerd: unknown container status ");
+  free (e);
+  free (d);
+  e = grpc_wire_percent_encode (" x ");
+  assert_string_equal (e, "%20x%20");
+  free (e);
+  e = grpc_wire_percent_encode (" ");
+  assert_string_equal (e, "%20");
+  free (e);
 }
 
 static void
