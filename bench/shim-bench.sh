@@ -3,7 +3,8 @@
 #   - PSS and private dirty memory per shim with N containers running
 #     (from /proc/PID/smaps_rollup);
 #   - time from shim start to the sync line "ok <pid>" (pid file written) vs
-#     `runc create` alone on the same bundle, median of N;
+#     `runc create` alone on the same bundle, interleaved, median of N
+#     (shim-start.py);
 #   - time from SIGKILL of the container to the shim's exit (the daemon's
 #     exit-FIFO HUP; includes the shim's `runc delete`), median of N.
 #
@@ -37,7 +38,6 @@ now_ns() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -A cpid shimpid
-startlat=()
 for i in $(seq 1 "$n"); do
   id=shimbench-$$-$i
   d=$tmp/state/$id/init
@@ -52,16 +52,13 @@ for i in $(seq 1 "$n"); do
   # open a FIFO non-blocking) and a client reader of stdout/stderr
   exec {ex}<>"$d/exit" {ct}<>"$d/control" {o}<>"$tmp/io/$id-out" {e}<>"$tmp/io/$id-err" {sf}<>"$d/sync"
   ids+=("$id")
-  t0=$(now_ns)
   (cd "$d" && CTRD_SHIM_SYNC_FD=$sf exec "$shim" "$id" "$bundle" runc </dev/null >/dev/null 2>&1) &
   spid=$!
   read -r -u "$sf" word pid
-  t1=$(now_ns)
   [ "$word" = ok ] || { echo "shim-bench: start of $id failed: $word $pid" >&2; exit 1; }
   pids+=("$spid")
   shimpid[$id]=$spid
   cpid[$id]=$pid
-  startlat+=($(( (t1 - t0) / 1000 )))
   runc start "$id"
 done
 
@@ -78,20 +75,9 @@ echo "PSS per shim: mean $((pss_sum / n)) KiB, max $pss_max KiB"
 echo "Private_Dirty per shim: mean $((pd_sum / n)) KiB"
 echo "RSS per shim: mean $((rss_sum / n)) KiB"
 
-echo "start (shim spawn -> sync 'ok <pid>'): median $(printf '%s\n' "${startlat[@]}" | median) us"
-
-# runc create alone, same bundle
-rclat=()
-for i in $(seq 1 "$n"); do
-  id=shimbench-rc-$$-$i
-  ids+=("$id")
-  t0=$(now_ns)
-  runc create --bundle "$bundle" --pid-file "$tmp/rc-$i.pid" "$id" </dev/null >/dev/null 2>&1
-  t1=$(now_ns)
-  rclat+=($(( (t1 - t0) / 1000 )))
-  runc delete -f "$id" >/dev/null 2>&1
-done
-echo "runc create alone: median $(printf '%s\n' "${rclat[@]}" | median) us"
+# start latency against runc create alone, interleaved (python: no bash
+# subshell or PATH lookup in either measurement)
+python3 "$here/bench/shim-start.py" "$shim" "$bundle" "$n"
 
 # exit: SIGKILL the container, wait for the shim to exit (= exit FIFO HUP)
 exitlat=()

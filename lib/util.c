@@ -187,6 +187,42 @@ read_all (int fd, void *buf, size_t len)
   return (ssize_t) done;
 }
 
+char *
+find_executable (const char *name)
+{
+  if (name == NULL || name[0] == '\0')
+    {
+      errno = ENOENT;
+      return NULL;
+    }
+  if (strchr (name, '/') != NULL)
+    return xstrdup (name);
+  const char *path = getenv ("PATH");
+  if (path == NULL)
+    path = "/bin:/usr/bin";
+  int err = ENOENT;
+  for (const char *p = path;; p++)
+    {
+      const char *end = strchrnul (p, ':');
+      /* An empty element means the current directory, as for execvp. */
+      char *cand = end == p ? xasprintf ("./%s", name)
+                            : xasprintf ("%.*s/%s", (int) (end - p), p, name);
+      struct stat st;
+      if (stat (cand, &st) == 0 && S_ISREG (st.st_mode))
+        {
+          if (access (cand, X_OK) == 0)
+            return cand;
+          err = EACCES;
+        }
+      free (cand);
+      if (*end == '\0')
+        break;
+      p = end;
+    }
+  errno = err;
+  return NULL;
+}
+
 int
 read_file_at (int dirfd, const char *path, char **out, size_t *len, size_t max,
               struct ctrd_error **err)

@@ -60,6 +60,13 @@ ssize_t write_all (int fd, const void *buf, size_t len);
 /* Read until EOF or len bytes (retrying EINTR); returns bytes read or -1. */
 ssize_t read_all (int fd, void *buf, size_t len);
 
+/* The file execvp would run for name: name itself when it contains a '/',
+ * else the first executable regular file of that name in $PATH (glibc's
+ * default path when PATH is unset). Resolved in the parent, so that a child
+ * between fork and exec makes one execve and no failing ones. NULL with errno
+ * (ENOENT, EACCES) when there is none. */
+char *find_executable (const char *name);
+
 /* Read a whole file (at most max bytes, else EFBIG) NUL-terminated into *out.
  * dirfd may be AT_FDCWD. */
 int read_file_at (int dirfd, const char *path, char **out, size_t *len, size_t max,

@@ -17,7 +17,7 @@
 /* Child side of spawn_process: runs between fork and exec, so only
  * async-signal-safe calls; an error is written as an errno to errpipe. */
 static void __attribute__ ((noreturn))
-spawn_child (char *const argv[], const struct spawn_opts *o, int errpipe)
+spawn_child (const char *file, char *const argv[], const struct spawn_opts *o, int errpipe)
 {
   sigset_t none;
   int e = 0;
@@ -60,7 +60,7 @@ spawn_child (char *const argv[], const struct spawn_opts *o, int errpipe)
     goto fail;
   if (o->env_name && setenv (o->env_name, o->env_value, 1) < 0)
     goto fail;
-  execvp (argv[0], argv);
+  execv (file, argv);
 fail:
   e = errno;
   (void) !write (errpipe, &e, sizeof e);
@@ -71,6 +71,11 @@ int
 spawn_process (char *const argv[], const struct spawn_opts *o, pid_t *pid,
                struct ctrd_error **err)
 {
+  /* Looked up here, not by execvp in the child: no failing execve per
+   * PATH element between fork and exec. */
+  cleanup_free char *file = find_executable (argv[0]);
+  if (file == NULL)
+    return ctrd_error_set (err, errno, "exec %s", argv[0]);
   int p[2];
   if (pipe2 (p, O_CLOEXEC) < 0)
     return ctrd_error_set (err, errno, "pipe");
@@ -85,7 +90,7 @@ spawn_process (char *const argv[], const struct spawn_opts *o, pid_t *pid,
   if (child == 0)
     {
       close (p[0]);
-      spawn_child (argv, o, p[1]);
+      spawn_child (file, argv, o, p[1]);
     }
   close (p[1]);
   /* Blocks only until exec (the pipe is close-on-exec): not on the child's work. */

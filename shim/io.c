@@ -11,7 +11,9 @@
  * - A stdio path that is not a FIFO (/dev/null, a regular file) is handed to
  *   the container directly: nothing to relay, nothing to lose.
  * - Relays are edge-triggered epoll watches on both ends: splice() between
- *   pipes, a 4 KiB buffer only when one side is the pty master. */
+ *   pipes while the reader keeps up, a 4 KiB buffer when one side is the
+ *   pty master or while output waits in the FIFO for a slow or absent
+ *   reader (relay_pump says why). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -88,8 +90,6 @@ relay_start (struct shim *s, struct relay *r, const char *name, int in, int out,
   if (fstat (in, &a) < 0 || fstat (out, &b) < 0)
     return ctrd_error_set (err, errno, "relay %s: fstat", name);
   r->splice = S_ISFIFO (a.st_mode) && S_ISFIFO (b.st_mode);
-  if (!r->splice)
-    r->buf = xmalloc (RELAY_BUF);
   if (fd_set_nonblock (in, true) < 0 || fd_set_nonblock (out, true) < 0)
     return ctrd_error_set (err, errno, "relay %s: set O_NONBLOCK", name);
   if (shim_watch_add (s, &r->win, EPOLLIN | EPOLLET) < 0)
@@ -103,6 +103,16 @@ relay_start (struct shim *s, struct relay *r, const char *name, int in, int out,
   return 0;
 }
 
+/* Bytes queued in out, a pipe or FIFO (FIONREAD works on either end). */
+static int
+relay_backlog (struct relay *r)
+{
+  int n = 0;
+  if (ioctl (r->wout.fd, FIONREAD, &n) < 0)
+    return 0;
+  return n;
+}
+
 static void
 relay_pump (struct shim *s, struct relay *r)
 {
@@ -110,7 +120,16 @@ relay_pump (struct shim *s, struct relay *r)
   while (!r->done)
     {
       ssize_t n;
-      if (r->splice)
+      /* splice moves the source's pipe buffers as they are: each takes a
+       * slot of out's ring (16 by default) however few bytes it holds, and
+       * nothing merges into it. With a reader that keeps up that costs
+       * nothing; with none (ctr without --attach, a reader not yet open) a
+       * container writing 1000 bytes at a time would fill the FIFO at 16 KB
+       * and block where the original (a copy, whose writes merge into
+       * pages) buffers 64 KiB. So: splice only into an empty out, and copy
+       * while data waits there; a partly written buffer is always finished
+       * first, so the order of the bytes is kept. */
+      if (r->splice && r->buf_off == r->buf_len && relay_backlog (r) == 0)
         {
           n = splice (r->win.fd, NULL, r->wout.fd, NULL, SPLICE_CHUNK,
                       SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
@@ -131,6 +150,8 @@ relay_pump (struct shim *s, struct relay *r)
             }
           break;
         }
+      if (r->buf == NULL)
+        r->buf = xmalloc (RELAY_BUF);
       if (r->buf_off == r->buf_len)
         {
           r->buf_off = r->buf_len = 0;

@@ -98,12 +98,25 @@ shim_on_io_progress (struct shim *s)
     s->last_progress_ns = time_now_mono_ns ();
 }
 
+/* Warnings that would delay the start (shim-log.json is O_SYNC: a write
+ * costs a disk flush) are written once the daemon has its answer. */
+static void
+log_deferred (struct shim *s)
+{
+  if (s->oom_errno != 0)
+    shim_log (s, "warn", "set oom_score_adj -1000: %s", strerror (s->oom_errno));
+  s->oom_errno = 0;
+}
+
 /* One line, once; the daemon treats EOF without a line as a shim crash. */
 static void
 sync_write (struct shim *s, const char *fmt, ...)
 {
   if (s->sync_fd < 0)
-    return;
+    {
+      log_deferred (s);
+      return;
+    }
   char line[1024];
   va_list ap;
   va_start (ap, fmt);
@@ -120,6 +133,7 @@ sync_write (struct shim *s, const char *fmt, ...)
   write_all (s->sync_fd, line, (size_t) n);
   close (s->sync_fd);
   s->sync_fd = -1;
+  log_deferred (s);
 }
 
 static void
@@ -439,7 +453,7 @@ setup_oom (struct shim *s)
   else
     s->oom_orig[0] = '\0';
   if (pwrite (fd, "-1000", 5, 0) < 0)
-    shim_log (s, "warn", "set oom_score_adj -1000: %s", strerror (errno));
+    s->oom_errno = errno; /* logged after the start sync */
   close (fd);
 }
 
@@ -516,6 +530,7 @@ shim_run (struct shim *s)
 static void
 shim_free (struct shim *s)
 {
+  log_deferred (s);
   shim_io_close_all (s);
   int *fds[] = { &s->wsig.fd, &s->wtimer.fd, &s->wcontrol.fd, &s->devnull, &s->epfd, &s->exit_fd,
                  &s->log_fd };

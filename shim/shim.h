@@ -47,11 +47,12 @@ struct watch {
 };
 
 /* One direction of stdio: data from in to out. splice() between two pipes
- * (no copy through user space); a 4 KiB buffer when one side is a tty. */
+ * while out is drained (no copy through user space); a 4 KiB buffer when
+ * one side is a tty, or while out's reader lags (see relay_pump). */
 struct relay {
   struct watch win, wout;
   const char *name;
-  char *buf;           /* NULL in splice mode */
+  char *buf;           /* allocated on first copy */
   size_t buf_len, buf_off;
   bool splice;
   bool done;           /* in reached EOF/EIO, or out failed: fds closed */
@@ -78,6 +79,7 @@ struct shim {
   int devnull;
   int epfd;
   char oom_orig[16]; /* oom_score_adj to restore in children */
+  int oom_errno;     /* setting -1000 failed: logged once the start is synced */
 
   struct watch wsig, wtimer, wcontrol;
   enum shim_phase phase;

@@ -114,8 +114,8 @@ shim_argv_simple (struct shim *s, const char *word1, const char *word2, const ch
 
 /* In the child between fork and exec: only async-signal-safe calls. */
 static void __attribute__ ((noreturn))
-child_exec (struct shim *s, char **argv, const int fds[3], const char *cwd, int errfd,
-            pid_t parent)
+child_exec (struct shim *s, const char *file, char **argv, const int fds[3], const char *cwd,
+            int errfd, pid_t parent)
 {
   int e;
   if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
@@ -150,7 +150,7 @@ child_exec (struct shim *s, char **argv, const int fds[3], const char *cwd, int 
           close (fd);
         }
     }
-  execvp (argv[0], argv);
+  execv (file, argv);
 fail:
   e = errno;
   if (write (errfd, &e, sizeof e) < 0)
@@ -163,6 +163,9 @@ pid_t
 shim_spawn (struct shim *s, char **argv, const int fds[3], const char *cwd,
             struct ctrd_error **err)
 {
+  cleanup_free char *file = find_executable (argv[0]);
+  if (file == NULL)
+    return ctrd_error_set (err, errno, "exec `%s`", argv[0]);
   int ep[2];
   if (pipe2 (ep, O_CLOEXEC) < 0)
     return ctrd_error_set (err, errno, "pipe");
@@ -176,7 +179,7 @@ shim_spawn (struct shim *s, char **argv, const int fds[3], const char *cwd,
       return ctrd_error_set (err, e, "fork");
     }
   if (pid == 0)
-    child_exec (s, argv, fds, cwd, ep[1], parent);
+    child_exec (s, file, argv, fds, cwd, ep[1], parent);
   close (ep[1]);
   /* EOF as soon as the exec succeeded (close-on-exec); an errno otherwise. */
   int e = 0;

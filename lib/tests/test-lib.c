@@ -257,6 +257,47 @@ test_log_sink_proc (void **state UNUSED)
   log_set_sink_proc (NULL);
 }
 
+static void
+test_find_executable (void **state)
+{
+  (void) state;
+  char dir[] = "/tmp/ctrd-findexe-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  char *exe = xasprintf ("%s/b/tool", dir), *plain = xasprintf ("%s/a/tool", dir);
+  char *sub = xasprintf ("%s/a", dir), *sub2 = xasprintf ("%s/b", dir);
+  assert_int_equal (mkdir (sub, 0755), 0);
+  assert_int_equal (mkdir (sub2, 0755), 0);
+  assert_int_equal (write_file (plain, "x", 1, 0644, NULL), 0); /* not executable */
+  assert_int_equal (write_file (exe, "x", 1, 0755, NULL), 0);
+  char *old = getenv ("PATH") ? xstrdup (getenv ("PATH")) : NULL;
+  char *path = xasprintf ("/nonexistent:%s:%s", sub, sub2);
+  setenv ("PATH", path, 1);
+  char *r = find_executable ("tool");
+  assert_non_null (r);
+  assert_string_equal (r, exe); /* skips the non-executable one */
+  free (r);
+  errno = 0;
+  assert_null (find_executable ("no-such-tool-here"));
+  assert_int_equal (errno, ENOENT);
+  setenv ("PATH", sub, 1);
+  errno = 0;
+  assert_null (find_executable ("tool")); /* root: access(X_OK) needs an x bit */
+  assert_int_equal (errno, EACCES);
+  r = find_executable ("./relative/x"); /* a slash: used as given */
+  assert_string_equal (r, "./relative/x");
+  free (r);
+  assert_null (find_executable (""));
+  if (old)
+    setenv ("PATH", old, 1);
+  free (old);
+  free (path);
+  rm_rf (dir, NULL);
+  free (exe);
+  free (plain);
+  free (sub);
+  free (sub2);
+}
+
 int
 main (void)
 {
@@ -265,7 +306,7 @@ main (void)
     cmocka_unit_test (test_error_codes), cmocka_unit_test (test_rfc3339),
     cmocka_unit_test (test_duration),   cmocka_unit_test (test_files),
     cmocka_unit_test (test_parse_ints), cmocka_unit_test (test_strv),
-    cmocka_unit_test (test_log_sink_proc),
+    cmocka_unit_test (test_log_sink_proc), cmocka_unit_test (test_find_executable),
   };
   return cmocka_run_group_tests_name ("lib", tests, NULL, NULL);
 }

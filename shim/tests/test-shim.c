@@ -114,6 +114,23 @@ t_output (const char *bundle)
   h_ok (ok && p->out[1].len == 100000 && p->out[2].data && strcmp (p->out[2].data, "end\n") == 0,
         "reader opened after the exit still gets all 100000+4 bytes (got %zu)", p->out[1].len);
   h_proc_free (p);
+
+  /* The same in small writes, each relayed before the next arrives: spliced
+   * one by one, every 1000 bytes would take a slot of the FIFO's 16 and the
+   * container would block at about 80 KB with nobody reading. The shim
+   * holds 64 KiB in the FIFO as the original did, so 120 KB fit. */
+  const char *c[] = { "sh", "-c",
+                      "i=0; while [ $i -lt 120 ]; do head -c 1000 /dev/zero; usleep 1000; "
+                      "i=$((i+1)); done",
+                      NULL };
+  p = start_init (bundle, "trickle", c);
+  ok = h_wait_file (p->dir, "exitStatus", 20000) == 0;
+  ok = ok && h_proc_wait (p, 20000) == 0;
+  h_ok (ok && p->out[1].len == 120000 && file_is (p, "exitStatus", "0"),
+        "120 writes of 1000 bytes with no reader: the container exits, a late reader gets "
+        "all 120000 (got %zu)",
+        p->out[1].len);
+  h_proc_free (p);
 }
 
 static void
@@ -379,7 +396,7 @@ main (int argc, char **argv)
       return 0;
     }
   h_init (argc, argv);
-  h_plan (20);
+  h_plan (21);
   cleanup_free char *bundle = h_bundle ("plain", false, NULL);
   if (bundle == NULL)
     {
