@@ -208,7 +208,7 @@ container_runtime_job (struct container *c, const char *const *sub, const char *
                        void *data, struct job **out, struct ctrd_error **err)
 {
   cleanup_strv char **argv = runtime_argv (c->runtime_bin, c->runtime_args, sub);
-  if (job_run (c->rt->cfg.loop, argv, stdin_data, stdin_len, 0, done, data, out, err) < 0)
+  if (job_run (c->rt->cfg.loop, argv, stdin_data, stdin_len, 0, 0, done, data, out, err) < 0)
     return -1;
   return 0;
 }

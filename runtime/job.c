@@ -208,7 +208,7 @@ job_on_timeout (sd_event_source *s UNUSED, uint64_t usec UNUSED, void *data)
 
 int
 job_run (sd_event *loop, char *const argv[], const char *stdin_data, size_t stdin_len,
-         int64_t timeout_ns, job_done_fn done, void *data, struct job **out,
+         int64_t timeout_ns, unsigned flags, job_done_fn done, void *data, struct job **out,
          struct ctrd_error **err)
 {
   int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, ip[2] = { -1, -1 };
@@ -224,7 +224,7 @@ job_run (sd_event *loop, char *const argv[], const char *stdin_data, size_t stdi
         }
       return ctrd_error_set (err, e, "pipe");
     }
-  struct spawn_opts so = { .pdeathsig = true, .stdin_fd = ip[0], .stdout_fd = op[1],
+  struct spawn_opts so = { .pdeathsig = !(flags & JOB_OUTLIVE_DAEMON), .stdin_fd = ip[0], .stdout_fd = op[1],
                            .stderr_fd = ep[1], .pass_fd = -1 };
   pid_t pid;
   int r = spawn_process (argv, &so, &pid, err);

@@ -4,8 +4,12 @@
  * A job runs one binary with stdout and stderr captured separately (and
  * optional stdin data), completes from the loop when the child exits (sd-event
  * child source, pidfd based), and is bounded by a timeout. Nothing waits: the
- * caller gets a callback. Jobs' children get SIGKILL when the daemon dies
- * (parent-death signal); shims do not (they must outlive the daemon). */
+ * caller gets a callback. A job's child gets SIGKILL when the daemon dies
+ * (parent-death signal) unless it runs with JOB_OUTLIVE_DAEMON: operations
+ * that must not stop half-way (pause, resume, update, checkpoint: a runtime
+ * or CRIU killed mid-freeze can leave the container frozen) finish on their
+ * own and the next daemon reads the result from the cgroups. Shims have no
+ * parent-death signal either (they must outlive the daemon). */
 #ifndef CTRD_RUNTIME_JOB_H
 #define CTRD_RUNTIME_JOB_H
 
@@ -29,7 +33,7 @@ struct spawn_opts
   const char *env_value; /* ... to this value */
 };
 
-/* fork + exec (PATH lookup) with a clean signal mask. Returns 0 and *pid once
+/* fork + exec (PATH lookup in the parent) with a clean signal mask. Returns 0 and *pid once
  * exec succeeded; an exec failure is reported here (ENOENT → "<argv0> not
  * installed on system" is left to callers: err->status carries errno). */
 int spawn_process (char *const argv[], const struct spawn_opts *o, pid_t *pid,
@@ -49,10 +53,16 @@ struct job;
 /* Called once from the loop; the job is freed after it returns. */
 typedef void (*job_done_fn) (const struct job_result *r, void *data);
 
-/* Start argv as a job. stdin_data may be NULL. timeout_ns ≤ 0: none. */
+enum job_flags
+{
+  JOB_OUTLIVE_DAEMON = 1 << 0, /* no parent-death signal */
+};
+
+/* Start argv as a job. stdin_data may be NULL. timeout_ns ≤ 0: none.
+ * flags: enum job_flags. */
 int job_run (sd_event *loop, char *const argv[], const char *stdin_data, size_t stdin_len,
-             int64_t timeout_ns, job_done_fn done, void *data, struct job **out,
-             struct ctrd_error **err);
+             int64_t timeout_ns, unsigned flags, job_done_fn done, void *data,
+             struct job **out, struct ctrd_error **err);
 /* Kill (SIGKILL) and forget a job: its callback never runs. NULL is fine. */
 void job_cancel (struct job *j);
 

@@ -127,7 +127,9 @@ ops_run (struct container *c, enum ops_kind kind, const char *const *sub, const 
    * killing CRIU mid-dump can leave the tasks frozen: no bound there. */
   int64_t timeout = kind == OPS_CHECKPOINT ? 0 : OPS_QUICK_TIMEOUT_NS;
   cleanup_strv char **argv = runtime_argv (c->runtime_bin, c->runtime_args, sub);
-  if (job_run (c->rt->cfg.loop, argv, stdin_data, stdin_len, timeout, ops_job_done, op, NULL, err)
+  /* The daemon's death does not stop it half-way (job.h). */
+  if (job_run (c->rt->cfg.loop, argv, stdin_data, stdin_len, timeout, JOB_OUTLIVE_DAEMON,
+               ops_job_done, op, NULL, err)
       < 0)
     {
       free (op->id);
