@@ -1,6 +1,7 @@
 /* runtime/stats + cgdirs: parsers against sample cgroup trees (v1, v2),
  * absent controllers, real v1 cgroups with a process whose cpu, memory and
- * pids move, and the time one stats read takes. */
+ * pids move, the time one stats read takes, and a real runc container read
+ * both by ctrd and, independently, through libcgroup. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libcgroup.h>
 
 #include "lib/util.h"
 #include "runtime/stats.h"
@@ -548,6 +550,27 @@ test_real_v1 (void **state UNUSED)
   assert_true (sum >= u1->total_usage - u1->total_usage / 100);
   assert_true (s1->cpu_stats->system_usage > s0->cpu_stats->system_usage);
 
+  /* The same process in its cgroup of the real cgroup2 hierarchy (empty of
+   * controllers on a hybrid host, but cpu.stat is always kept): read as a
+   * pure v2 host would be, the 300 ms show up there too. */
+  if (cg.dirs.dir[CGDIRS_UNIFIED])
+    {
+      struct cgdirs v2 = { 0 };
+      v2.dir[CGDIRS_UNIFIED] = cg.dirs.dir[CGDIRS_UNIFIED];
+      Types__CgroupStats *sv = NULL;
+      assert_int_equal (stats_cgroup_read_dirs (&v2, NULL, &sv, NULL), 0);
+      const Types__CpuUsage *uv = sv->cpu_stats->cpu_usage;
+      printf ("# real cgroup2 %s: cpu total %llu ns, user %llu ns, kernel %llu ns\n",
+              v2.dir[CGDIRS_UNIFIED], (unsigned long long) uv->total_usage,
+              (unsigned long long) uv->usage_in_usermode,
+              (unsigned long long) uv->usage_in_kernelmode);
+      assert_true (uv->total_usage >= 250000000ULL);
+      assert_true (uv->usage_in_usermode + uv->usage_in_kernelmode >= 200000000ULL);
+      stats_cgroup_free (sv);
+    }
+  else
+    printf ("# no writable cgroup2 hierarchy: v2 read of a real cgroup not tried\n");
+
   kid_do (&k, 'm'); /* 64 MiB touched */
   assert_int_equal (stats_cgroup_read (k.pid, &s2, NULL), 0);
   printf ("# memory usage %llu -> %llu bytes, rss %llu\n",
@@ -606,6 +629,108 @@ sh (const char *cmd)
 {
   int st = system (cmd);
   return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+}
+
+/* libcgroup as an independent oracle for a real container: where its
+ * cgroups are (libcgroup's own /proc/<pid>/cgroup and mount table) and what
+ * files hold that do not move while the container sleeps. The daemon reads
+ * the files itself (openat on directory fds, ~100 us a call, and sample
+ * trees for v2 in the tests above, which libcgroup cannot read: it only
+ * knows mounted hierarchies). */
+static bool
+libcgroup_agrees (pid_t pid, const Types__CgroupStats *st)
+{
+  bool ok = true;
+  int r = cgroup_init ();
+  if (r != 0)
+    {
+      printf ("# libcgroup: cgroup_init: %s\n", cgroup_strerror (r));
+      return false;
+    }
+  struct cgdirs dirs = { 0 };
+  if (cgdirs_for_pid (pid, &dirs, NULL) < 0)
+    return false;
+  static const struct
+  {
+    const char *name;
+    enum cgdirs_controller c;
+  } ctl[] = { { "memory", CGDIRS_MEMORY }, { "cpuacct", CGDIRS_CPUACCT }, { "pids", CGDIRS_PIDS } };
+  for (size_t i = 0; i < ARRAY_SIZE (ctl); i++)
+    {
+      char *path = NULL, *mnt = NULL;
+      if (cgroup_get_current_controller_path (pid, ctl[i].name, &path) != 0
+          || cgroup_get_subsys_mount_point (ctl[i].name, &mnt) != 0)
+        ok = false;
+      else
+        {
+          cleanup_free char *want = xasprintf ("%s%s", mnt, path);
+          if (!dirs.dir[ctl[i].c] || strcmp (dirs.dir[ctl[i].c], want) != 0)
+            {
+              printf ("# %s: ctrd %s, libcgroup %s\n", ctl[i].name,
+                      dirs.dir[ctl[i].c] ? dirs.dir[ctl[i].c] : "(none)", want);
+              ok = false;
+            }
+        }
+      if (ok && strcmp (ctl[i].name, "memory") == 0)
+        {
+          /* every memory.stat key, with the same value for the limit */
+          void *h = NULL;
+          struct cgroup_stat cs;
+          size_t n = 0;
+          for (int e = cgroup_read_stats_begin ("memory", path, &h, &cs); e == 0;
+               e = cgroup_read_stats_next (&h, &cs))
+            {
+              n++;
+              bool found = false;
+              for (size_t k = 0; k < st->memory_stats->n_stats; k++)
+                if (strcmp (st->memory_stats->stats[k]->key, cs.name) == 0)
+                  {
+                    found = true;
+                    if (strcmp (cs.name, "hierarchical_memory_limit") == 0
+                        && st->memory_stats->stats[k]->value != strtoull (cs.value, NULL, 10))
+                      ok = false;
+                  }
+              if (!found)
+                {
+                  printf ("# memory.stat key %s missing from ctrd's stats\n", cs.name);
+                  ok = false;
+                }
+            }
+          cgroup_read_stats_end (&h);
+          if (n != st->memory_stats->n_stats)
+            {
+              printf ("# memory.stat: %zu keys by libcgroup, %zu by ctrd\n", n,
+                      st->memory_stats->n_stats);
+              ok = false;
+            }
+        }
+      if (ok)
+        {
+          /* single values that a sleeping container does not change */
+          static const char *const file[] = { "memory.max_usage_in_bytes", "cpuacct.usage",
+                                              "pids.current" };
+          uint64_t mine[] = { st->memory_stats->usage->max_usage,
+                              st->cpu_stats->cpu_usage->total_usage, st->pids_stats->current };
+          char buf[128];
+          void *h = NULL;
+          if (cgroup_read_value_begin (ctl[i].name, path, (char *) file[i], &h, buf,
+                                       sizeof buf)
+              != 0)
+            ok = false;
+          else
+            {
+              uint64_t v = strtoull (buf, NULL, 10);
+              printf ("# %s: ctrd %llu, libcgroup %llu\n", file[i], (unsigned long long) mine[i],
+                      (unsigned long long) v);
+              ok = ok && v == mine[i];
+              cgroup_read_value_end (&h);
+            }
+        }
+      free (path);
+      free (mnt);
+    }
+  cgdirs_clear (&dirs);
+  return ok;
 }
 
 /* A real runc container (its cgroups made by runc): it burns cpu, touches
@@ -689,6 +814,7 @@ test_runc_container (void **state UNUSED)
   printf ("# runc ps: %.*s; from cgroup.procs: %u %u\n", (int) strcspn (out, "\n"), out,
           pids[0], pids[1]);
   ok = rn == 2 && rp[0] == pids[0] && rp[1] == pids[1];
+  ok = libcgroup_agrees (pid, st) && ok;
 out:
   free (text);
   free (pids);
