@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(39)
+t = h.Tap(40)
 d = h.Daemon()
 
 
