@@ -28,6 +28,13 @@ void pending_free (struct pending_create *pc);
  * (a restart must not report it again). */
 #define EXIT_REPORTED_FILE "exitReported"
 
+/* Event source priorities (sd-event: lower runs first among pending ones).
+ * An OOM notification before the exit it causes (oom.c), and an exit before
+ * any API request that is pending at the same time: a request sent after a
+ * process's exit became observable sees the process exited, never a stale
+ * "running" (the API server's sources run at SD_EVENT_PRIORITY_NORMAL). */
+#define RUNTIME_PRIORITY_EXIT (SD_EVENT_PRIORITY_IMPORTANT / 2)
+
 
 /* container.c */
 void runtime_table_add (struct runtime *rt, struct container *c);

@@ -198,7 +198,10 @@ process_handle_shim_gone (struct process *p)
         log_warn ("%s", err->msg);
       if (sd_event_add_io (p->c->rt->cfg.loop, &p->pidfd_src, p->pidfd, EPOLLIN,
                            process_on_pid_gone, p) >= 0)
-        return;
+        {
+          sd_event_source_set_priority (p->pidfd_src, RUNTIME_PRIORITY_EXIT);
+          return;
+        }
     }
   log_msg (LOG_LVL_ERROR, p->c->id, "process %s: shim died and no exit status is known", p->id);
   if (statefile_write_ull (p->dir, "exitStatus", 255, &err) < 0)
@@ -258,11 +261,14 @@ process_watch_exit (struct process *p, struct ctrd_error **err)
   if (sd_event_add_io (p->c->rt->cfg.loop, &p->exit_src, p->exit_fd, EPOLLHUP,
                        process_on_exit_hup, p) < 0)
     return ctrd_error_set (err, EIO, "watching %s/exit", p->dir);
+  sd_event_source_set_priority (p->exit_src, RUNTIME_PRIORITY_EXIT);
   /* Best effort: without it the exit is seen at the HUP. */
   if (sd_event_add_inotify (p->c->rt->cfg.loop, &p->status_src, p->dir,
                             IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR, process_on_dir_event, p)
       < 0)
     log_msg (LOG_LVL_WARN, p->c->id, "process %s: cannot watch %s", p->id, p->dir);
+  else
+    sd_event_source_set_priority (p->status_src, RUNTIME_PRIORITY_EXIT);
   return 0;
 }
 
