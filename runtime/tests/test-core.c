@@ -233,11 +233,15 @@ test_jobs (void **state UNUSED)
   assert_true (w.timed_out);
   assert_false (w.ok);
   /* a grandchild keeping stdout open must not delay completion (FAILURES #1) */
-  char *a4[] = { "sh", "-c", "sleep 100 & echo bg", NULL };
+  char *a4[] = { "sh", "-c", "sleep 100 & echo $!", NULL };
   int64_t t0 = (int64_t) time (NULL);
   run_job (a4, NULL, 0, &w);
   assert_true (w.ok);
   assert_true ((int64_t) time (NULL) - t0 < 5);
+  /* the test leaves nothing behind: the grandchild said its pid */
+  pid_t bg = (pid_t) atoi (w.out);
+  assert_true (bg > 1);
+  kill (bg, SIGKILL);
   /* missing binary: reported by job_run itself */
   sd_event *loop;
   assert_int_equal (sd_event_new (&loop), 0);
