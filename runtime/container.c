@@ -14,6 +14,7 @@
 #include "runtime/internal.h"
 #include "runtime/job.h"
 #include "runtime/oom.h"
+#include "runtime/stats.h"
 #include "runtime/statefile.h"
 #include "specs/spec.h"
 
@@ -142,6 +143,7 @@ container_free (struct container *c)
     }
   job_cancel (c->job);
   oom_watch_free (c->oom);
+  stats_cache_free (c->stats);
   while (c->pending)
     {
       struct pending_create *pc = c->pending;

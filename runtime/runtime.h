@@ -154,6 +154,7 @@ struct container
   struct container *drain_next;
   struct pending_create *pending;
   struct oom_watch *oom;      /* memory cgroup OOM notifications, or NULL */
+  struct stats_cache *stats;  /* cgroup dirs for Stats, made on the first call */
   /* ops (runtime/ops.h): the pause/resume/update/checkpoint job in flight */
   struct ops_op *ops_op;
 };

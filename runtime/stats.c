@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -21,7 +22,64 @@ struct rd
 {
   char *buf;
   size_t cap;
+  int ctl;        /* enum cgdirs_controller of the files being read */
+  bool neg_cache; /* consult and feed the absent-file cache */
 };
+
+/* Files found absent, per v1 hierarchy. In cgroup v1 every non-root cgroup
+ * of a hierarchy has the same files (those of its controllers), so a file
+ * one container lacks, all lack: CFQ's blkio files with BFQ in use, BFQ's
+ * debug files, a kernel's retired kmem files. Skipping them spares a path
+ * lookup each (14 of the ~54 opens of a Stats call here). Entries expire,
+ * so a module loaded later (bfq) is seen within ABSENT_TTL. Not for v2,
+ * where a cgroup's files depend on its parent's subtree_control. Only the
+ * daemon's cached reads use it (stats_cgroup_read_cached); tests that read
+ * sample trees through stats_cgroup_read_dirs do not. */
+#define ABSENT_MAX 48
+#define ABSENT_TTL_NS (60LL * 1000000000LL)
+static struct
+{
+  int ctl;
+  char name[64];
+  int64_t until;
+} absent[ABSENT_MAX];
+static size_t n_absent;
+
+static int64_t
+mono_ns (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (int64_t) t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static bool
+absent_known (int ctl, const char *name, int64_t now)
+{
+  for (size_t i = 0; i < n_absent; i++)
+    if (absent[i].ctl == ctl && absent[i].until > now && strcmp (absent[i].name, name) == 0)
+      return true;
+  return false;
+}
+
+static void
+absent_note (int ctl, const char *name, int64_t now)
+{
+  size_t slot = n_absent;
+  for (size_t i = 0; i < n_absent; i++)
+    if (absent[i].until <= now || (absent[i].ctl == ctl && strcmp (absent[i].name, name) == 0))
+      {
+        slot = i;
+        break;
+      }
+  if (slot == ABSENT_MAX || strlen (name) >= sizeof absent[0].name)
+    return;
+  if (slot == n_absent)
+    n_absent++;
+  absent[slot].ctl = ctl;
+  snprintf (absent[slot].name, sizeof absent[slot].name, "%s", name);
+  absent[slot].until = now + ABSENT_TTL_NS;
+}
 
 /* Read dfd/name into r->buf (NUL-terminated); length or -1 with errno. */
 static ssize_t
@@ -32,9 +90,20 @@ rd_file (struct rd *r, int dfd, const char *name)
       errno = ENOENT;
       return -1;
     }
+  bool neg = r->neg_cache && r->ctl != CGDIRS_UNIFIED;
+  int64_t now = neg ? mono_ns () : 0;
+  if (neg && absent_known (r->ctl, name, now))
+    {
+      errno = ENOENT;
+      return -1;
+    }
   int fd = openat (dfd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return -1;
+    {
+      if (neg && errno == ENOENT)
+        absent_note (r->ctl, name, now);
+      return -1;
+    }
   size_t n = 0;
   for (;;)
     {
@@ -545,40 +614,62 @@ closep (int *fd)
     close (*fd);
 }
 
-int
-stats_cgroup_read_dirs (const struct cgdirs *dirs, const char *hugepages_dir,
-                        Types__CgroupStats **out, struct ctrd_error **err UNUSED)
+static int
+read_dirs (const struct cgdirs *dirs, const char *hugepages_dir, bool neg_cache,
+           Types__CgroupStats **out)
 {
-  struct rd r = { xmalloc (8192), 8192 };
+  struct rd r = { xmalloc (8192), 8192, 0, neg_cache };
   Types__CgroupStats *s = stats_new ();
   int fd[CGDIRS_N];
   for (int c = 0; c < CGDIRS_N; c++)
-    fd[c] = c == CGDIRS_DEVICES || c == CGDIRS_FREEZER ? -1 : open_dir (dirs->dir[c]);
+    fd[c] = -1;
+  /* The v1 directories that are read; the unified one only where a v1
+   * controller is missing (a hybrid host has all of them in v1). */
+  static const int v1[] = { CGDIRS_CPU, CGDIRS_CPUACCT, CGDIRS_MEMORY,
+                            CGDIRS_BLKIO, CGDIRS_HUGETLB, CGDIRS_PIDS };
+  bool need_v2 = false;
+  for (size_t i = 0; i < ARRAY_SIZE (v1); i++)
+    {
+      fd[v1[i]] = open_dir (dirs->dir[v1[i]]);
+      need_v2 |= fd[v1[i]] < 0;
+    }
+  if (need_v2)
+    fd[CGDIRS_UNIFIED] = open_dir (dirs->dir[CGDIRS_UNIFIED]);
   int v2 = fd[CGDIRS_UNIFIED];
 
   Types__CpuStats *cpu = s->cpu_stats;
   if (fd[CGDIRS_CPUACCT] >= 0 || fd[CGDIRS_CPU] >= 0)
-    cpu_v1 (&r, fd[CGDIRS_CPUACCT], fd[CGDIRS_CPU], cpu->cpu_usage, cpu->throttling_data);
+    {
+      r.ctl = CGDIRS_CPUACCT; /* cpuacct.* and cpu.* names do not collide */
+      cpu_v1 (&r, fd[CGDIRS_CPUACCT], fd[CGDIRS_CPU], cpu->cpu_usage, cpu->throttling_data);
+    }
   else if (v2 >= 0)
-    cpu_v2 (&r, v2, cpu->cpu_usage, cpu->throttling_data);
+    {
+      r.ctl = CGDIRS_UNIFIED;
+      cpu_v2 (&r, v2, cpu->cpu_usage, cpu->throttling_data);
+    }
   cpu->system_usage = stats_system_usage ();
 
+  r.ctl = fd[CGDIRS_MEMORY] >= 0 ? CGDIRS_MEMORY : CGDIRS_UNIFIED;
   if (fd[CGDIRS_MEMORY] >= 0)
     mem_v1 (&r, fd[CGDIRS_MEMORY], s->memory_stats);
   else if (v2 >= 0)
     mem_v2 (&r, v2, s->memory_stats);
 
+  r.ctl = fd[CGDIRS_BLKIO] >= 0 ? CGDIRS_BLKIO : CGDIRS_UNIFIED;
   if (fd[CGDIRS_BLKIO] >= 0)
     blk_v1 (&r, fd[CGDIRS_BLKIO], s->blkio_stats);
   else if (v2 >= 0)
     blk_v2 (&r, v2, s->blkio_stats);
 
+  r.ctl = fd[CGDIRS_HUGETLB] >= 0 ? CGDIRS_HUGETLB : CGDIRS_UNIFIED;
   if (fd[CGDIRS_HUGETLB] >= 0)
     huge (&r, fd[CGDIRS_HUGETLB], false, hugepages_dir, s);
   else if (v2 >= 0)
     huge (&r, v2, true, hugepages_dir, s);
 
   int pfd = fd[CGDIRS_PIDS] >= 0 ? fd[CGDIRS_PIDS] : v2;
+  r.ctl = fd[CGDIRS_PIDS] >= 0 ? CGDIRS_PIDS : CGDIRS_UNIFIED;
   if (pfd >= 0 && rd_file (&r, pfd, "pids.current") >= 0)
     {
       s->pids_stats->current = num (r.buf);
@@ -591,6 +682,50 @@ stats_cgroup_read_dirs (const struct cgdirs *dirs, const char *hugepages_dir,
   free (r.buf);
   *out = s;
   return 0;
+}
+
+int
+stats_cgroup_read_dirs (const struct cgdirs *dirs, const char *hugepages_dir,
+                        Types__CgroupStats **out, struct ctrd_error **err UNUSED)
+{
+  return read_dirs (dirs, hugepages_dir, false, out);
+}
+
+struct stats_cache
+{
+  pid_t pid; /* whose directories dirs holds; 0: none yet */
+  struct cgdirs dirs;
+};
+
+struct stats_cache *
+stats_cache_new (void)
+{
+  return xmalloc0 (sizeof (struct stats_cache));
+}
+
+void
+stats_cache_free (struct stats_cache *c)
+{
+  if (!c)
+    return;
+  cgdirs_clear (&c->dirs);
+  free (c);
+}
+
+int
+stats_cgroup_read_cached (struct stats_cache *c, pid_t pid, Types__CgroupStats **out,
+                          struct ctrd_error **err)
+{
+  if (c->pid != pid)
+    {
+      struct cgdirs d;
+      if (cgdirs_for_pid (pid, &d, err) < 0)
+        return -1;
+      cgdirs_clear (&c->dirs);
+      c->dirs = d;
+      c->pid = pid;
+    }
+  return read_dirs (&c->dirs, NULL, true, out);
 }
 
 int

@@ -28,6 +28,15 @@ int stats_cgroup_read (pid_t pid, Types__CgroupStats **out, struct ctrd_error **
 int stats_cgroup_read_dirs (const struct cgdirs *dirs, const char *hugepages_dir,
                             Types__CgroupStats **out, struct ctrd_error **err);
 
+/* The daemon's per-container reads: the cgroup directories of pid are
+ * found once (again when pid changes, e.g. after a restore), and v1 files
+ * found absent are not looked up again for a minute (stats.c). */
+struct stats_cache;
+struct stats_cache *stats_cache_new (void);
+void stats_cache_free (struct stats_cache *c); /* NULL is fine */
+int stats_cgroup_read_cached (struct stats_cache *c, pid_t pid, Types__CgroupStats **out,
+                              struct ctrd_error **err);
+
 void stats_cgroup_free (Types__CgroupStats *s);
 
 /* Host CPU time in ns: the first `cpu` line of /proc/stat, fields 2-8 summed,

@@ -1,6 +1,7 @@
 /* Stats (api.md): the init process's cgroup statistics, read straight from
  * the cgroup files (runtime/stats.h) in the loop — no `runc events --stats`
- * fork per call (FAILURES.md #10); a call costs tens of microseconds. */
+ * fork per call (FAILURES.md #10). The container keeps its cgroup
+ * directories between calls (runtime/stats.h). */
 #include "api/api.pb-c.h"
 #include "api/server.h"
 #include "lib/timeutil.h"
@@ -32,7 +33,9 @@ api_stats_handle (struct api_call *call, const ProtobufCMessage *request, void *
   metrics_counter_add (d->metrics, METRICS_TASKS, 1);
   Types__CgroupStats *cs = NULL;
   cleanup_error struct ctrd_error *err = NULL;
-  if (stats_cgroup_read (c->init->pid, &cs, &err) < 0)
+  if (!c->stats)
+    c->stats = stats_cache_new ();
+  if (stats_cgroup_read_cached (c->stats, c->init->pid, &cs, &err) < 0)
     {
       api_call_fail_error (call, err);
       return;

@@ -602,6 +602,33 @@ test_real_v1 (void **state UNUSED)
                || (pids[1] == (uint32_t) k.pid && pids[0] == (uint32_t) grandchild));
   free (pids);
 
+  /* The daemon's cached reads give what an uncached read gives, on the
+   * first call and on later ones (directories kept, absent files skipped),
+   * and follow the pid when it changes (here: to the test itself, in
+   * another cgroup). */
+  {
+    struct stats_cache *cache = stats_cache_new ();
+    Types__CgroupStats *c1 = NULL, *c2 = NULL, *c3 = NULL;
+    assert_int_equal (stats_cgroup_read_cached (cache, k.pid, &c1, NULL), 0);
+    assert_int_equal (stats_cgroup_read_cached (cache, k.pid, &c2, NULL), 0);
+    for (Types__CgroupStats **c = (Types__CgroupStats *[]){ c1, c2, NULL }; *c; c++)
+      {
+        assert_int_equal ((*c)->pids_stats->current, 2);
+        assert_int_equal ((*c)->pids_stats->limit, 100);
+        assert_int_equal ((*c)->memory_stats->usage->limit, 268435456);
+        assert_int_equal ((*c)->memory_stats->n_stats, s3->memory_stats->n_stats);
+        assert_int_equal ((*c)->n_hugetlb_stats, s3->n_hugetlb_stats);
+        assert_true ((*c)->cpu_stats->cpu_usage->total_usage
+                     >= s1->cpu_stats->cpu_usage->total_usage);
+      }
+    assert_int_equal (stats_cgroup_read_cached (cache, getpid (), &c3, NULL), 0);
+    assert_int_not_equal (c3->memory_stats->usage->limit, 268435456);
+    stats_cgroup_free (c1);
+    stats_cgroup_free (c2);
+    stats_cgroup_free (c3);
+    stats_cache_free (cache);
+  }
+
   bench (k.pid);
 
   stats_cgroup_free (s0);
