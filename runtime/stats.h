@@ -30,7 +30,8 @@ int stats_cgroup_read_dirs (const struct cgdirs *dirs, const char *hugepages_dir
 
 /* The daemon's per-container reads: the cgroup directories of pid are
  * found once (again when pid changes, e.g. after a restore), and v1 files
- * found absent are not looked up again for a minute (stats.c). */
+ * found absent are not looked up again for a minute (stats.c). That cache
+ * is process-wide and unlocked: call from one thread (the daemon's loop). */
 struct stats_cache;
 struct stats_cache *stats_cache_new (void);
 void stats_cache_free (struct stats_cache *c); /* NULL is fine */
