@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/stats.h"
 
@@ -44,14 +44,6 @@ static struct
   int64_t until;
 } absent[ABSENT_MAX];
 static size_t n_absent;
-
-static int64_t
-mono_ns (void)
-{
-  struct timespec t;
-  clock_gettime (CLOCK_MONOTONIC, &t);
-  return (int64_t) t.tv_sec * 1000000000LL + t.tv_nsec;
-}
 
 static bool
 absent_known (int ctl, const char *name, int64_t now)
@@ -91,7 +83,7 @@ rd_file (struct rd *r, int dfd, const char *name)
       return -1;
     }
   bool neg = r->neg_cache && r->ctl != CGDIRS_UNIFIED;
-  int64_t now = neg ? mono_ns () : 0;
+  int64_t now = neg ? time_now_mono_ns () : 0;
   if (neg && absent_known (r->ctl, name, now))
     {
       errno = ENOENT;

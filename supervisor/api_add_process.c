@@ -12,6 +12,7 @@
 #include "lib/util.h"
 #include "runtime/runtime.h"
 #include "specs/spec.h"
+#include "supervisor/api_container.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
 #include "supervisor/metrics.h"
@@ -116,12 +117,9 @@ api_add_process_handle (struct api_call *call, const ProtobufCMessage *request, 
       api_call_fail (call, GRPC_INVALID_ARGUMENT, "process args cannot be empty");
       return;
     }
-  struct container *c = runtime_find (d->rt, r->id);
+  struct container *c = api_find_container (call, d->rt, r->id);
   if (!c)
-    {
-      api_call_fail (call, GRPC_NOT_FOUND, "containerd: container not found");
-      return;
-    }
+    return;
   cleanup_error struct ctrd_error *err = NULL;
   json_object *spec = exec_spec (c, r, &err);
   if (!spec)

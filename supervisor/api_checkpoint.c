@@ -7,6 +7,7 @@
 #include "lib/util.h"
 #include "runtime/ops.h"
 #include "runtime/runtime.h"
+#include "supervisor/api_container.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
 
@@ -29,12 +30,9 @@ api_checkpoint_create_handle (struct api_call *call, const ProtobufCMessage *req
 {
   struct daemon *d = userdata;
   const Types__CreateCheckpointRequest *r = (const Types__CreateCheckpointRequest *) request;
-  struct container *c = runtime_find (d->rt, r->id);
+  struct container *c = api_find_container (call, d->rt, r->id);
   if (!c)
-    {
-      api_call_fail (call, GRPC_NOT_FOUND, "containerd: container not found");
-      return;
-    }
+    return;
   /* The original crashed on an absent `checkpoint`. */
   if (!r->checkpoint)
     {
@@ -70,12 +68,9 @@ api_checkpoint_delete_handle (struct api_call *call, const ProtobufCMessage *req
       api_call_fail (call, GRPC_INVALID_ARGUMENT, "checkpoint name cannot be empty");
       return;
     }
-  struct container *c = runtime_find (d->rt, r->id);
+  struct container *c = api_find_container (call, d->rt, r->id);
   if (!c)
-    {
-      api_call_fail (call, GRPC_NOT_FOUND, "containerd: container not found");
-      return;
-    }
+    return;
   cleanup_free char *parent = ops_checkpoint_parent (c, r->checkpointdir);
   cleanup_error struct ctrd_error *err = NULL;
   if (ops_checkpoint_delete (parent, r->name, &err) < 0)

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "api/server.h"
 #include "lib/util.h"
 #include "runtime/cgdirs.h"
 #include "runtime/runtime.h"
@@ -193,4 +194,22 @@ api_container_message (struct container *c, bool with_pids)
   if (with_pids && running)
     container_pids (m, c->init->pid);
   return m;
+}
+
+struct container *
+api_find_container (struct api_call *call, struct runtime *rt, const char *id)
+{
+  struct container *c = runtime_find (rt, id);
+  if (!c)
+    api_call_fail (call, GRPC_NOT_FOUND, "containerd: container not found");
+  return c;
+}
+
+struct process *
+api_find_process (struct api_call *call, struct container *c, const char *pid)
+{
+  struct process *p = container_find_process (c, pid);
+  if (!p)
+    api_call_fail (call, GRPC_NOT_FOUND, "containerd: process not found for container");
+  return p;
 }

@@ -7,7 +7,17 @@
 
 #include "api/api.pb-c.h"
 
+struct api_call;
 struct container;
+struct process;
+struct runtime;
+
+/* The container a request names, or NULL once the call has been failed with
+ * NOT_FOUND and the original's text "containerd: container not found"
+ * (clients match it). */
+struct container *api_find_container (struct api_call *call, struct runtime *rt, const char *id);
+/* Likewise a process of c ("containerd: process not found for container"). */
+struct process *api_find_process (struct api_call *call, struct container *c, const char *pid);
 
 /* Every string and array is malloc'd: free the result with
  * protobuf_c_message_free_unpacked (&m->base, NULL). with_pids: fill `pids`

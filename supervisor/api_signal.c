@@ -3,6 +3,7 @@
 #include "api/api.pb-c.h"
 #include "api/server.h"
 #include "runtime/runtime.h"
+#include "supervisor/api_container.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
 
@@ -11,18 +12,12 @@ api_signal_handle (struct api_call *call, const ProtobufCMessage *request, void 
 {
   struct daemon *d = userdata;
   const Types__SignalRequest *r = (const Types__SignalRequest *) request;
-  struct container *c = runtime_find (d->rt, r->id);
+  struct container *c = api_find_container (call, d->rt, r->id);
   if (!c)
-    {
-      api_call_fail (call, GRPC_NOT_FOUND, "containerd: container not found");
-      return;
-    }
-  struct process *p = container_find_process (c, r->pid);
+    return;
+  struct process *p = api_find_process (call, c, r->pid);
   if (!p)
-    {
-      api_call_fail (call, GRPC_NOT_FOUND, "containerd: process not found for container");
-      return;
-    }
+    return;
   /* 0 only checks that the process exists, as kill(2) (the original
    * passed any number through) */
   if (r->signal >= 65)

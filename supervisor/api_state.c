@@ -49,12 +49,9 @@ api_state_handle (struct api_call *call, const ProtobufCMessage *request, void *
   resp.machine = &machine;
   if (r->id && *r->id)
     {
-      struct container *c = runtime_find (d->rt, r->id);
+      struct container *c = api_find_container (call, d->rt, r->id);
       if (!c)
-        {
-          api_call_fail (call, GRPC_NOT_FOUND, "containerd: container not found");
-          return;
-        }
+        return;
       resp.containers = xmalloc (sizeof *resp.containers);
       resp.containers[resp.n_containers++] = api_container_message (c, true);
     }

@@ -7,6 +7,7 @@
 #include "lib/timeutil.h"
 #include "runtime/runtime.h"
 #include "runtime/stats.h"
+#include "supervisor/api_container.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
 #include "supervisor/metrics.h"
@@ -16,12 +17,9 @@ api_stats_handle (struct api_call *call, const ProtobufCMessage *request, void *
 {
   struct daemon *d = userdata;
   const Types__StatsRequest *r = (const Types__StatsRequest *) request;
-  struct container *c = runtime_find (d->rt, r->id);
+  struct container *c = api_find_container (call, d->rt, r->id);
   if (!c)
-    {
-      api_call_fail (call, GRPC_NOT_FOUND, "containerd: container not found");
-      return;
-    }
+    return;
   if (!c->init || c->init->state != PROCESS_RUNNING || c->init->pid <= 0)
     {
       api_call_fail (call, GRPC_FAILED_PRECONDITION, "container %s is not running", c->id);

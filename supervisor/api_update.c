@@ -8,6 +8,7 @@
 #include "api/server.h"
 #include "runtime/ops.h"
 #include "runtime/runtime.h"
+#include "supervisor/api_container.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
 
@@ -56,12 +57,9 @@ api_update_handle (struct api_call *call, const ProtobufCMessage *request, void 
 {
   struct daemon *d = userdata;
   const Types__UpdateContainerRequest *r = (const Types__UpdateContainerRequest *) request;
-  struct container *c = runtime_find (d->rt, r->id);
+  struct container *c = api_find_container (call, d->rt, r->id);
   if (!c)
-    {
-      api_call_fail (call, GRPC_NOT_FOUND, "containerd: container not found");
-      return;
-    }
+    return;
   cleanup_error struct ctrd_error *err = NULL;
   if (r->status && *r->status)
     {

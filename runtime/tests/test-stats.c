@@ -618,6 +618,11 @@ test_real_v1 (void **state UNUSED)
         assert_int_equal ((*c)->memory_stats->usage->limit, 268435456);
         assert_int_equal ((*c)->memory_stats->n_stats, s3->memory_stats->n_stats);
         assert_int_equal ((*c)->n_hugetlb_stats, s3->n_hugetlb_stats);
+        /* blkio: what the absent-file cache skips on this host (CFQ's files) */
+        assert_int_equal ((*c)->blkio_stats->n_io_service_bytes_recursive,
+                          s3->blkio_stats->n_io_service_bytes_recursive);
+        assert_int_equal ((*c)->blkio_stats->n_io_serviced_recursive,
+                          s3->blkio_stats->n_io_serviced_recursive);
         assert_true ((*c)->cpu_stats->cpu_usage->total_usage
                      >= s1->cpu_stats->cpu_usage->total_usage);
       }
