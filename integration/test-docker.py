@@ -1,0 +1,675 @@
+"""Docker 17.x on ctrd: the real dockerd and docker CLI (../shared/docker-17.10
+or $CTRD_DOCKER_DIR) driving the built containerd and containerd-shim with
+real runc. TAP output.
+
+Nothing is shared with the host: one temp dir X holds ctrd's state dir and
+socket, the runc root (Docker's own runtime args: daemon.json runtime
+"xrunc" with --root=X/runc, since Docker sends its runtime and args in every
+create), Docker's data root, exec root, pidfile and socket; dockerd runs in
+its own network namespace with no bridge. The image is a busybox rootfs made
+from busybox-static and `docker import`ed. Waiting is done on docker wait,
+docker events, READY=1 over NOTIFY_SOCKET and process exits; a bounded poll
+with a deadline only where nothing signals the condition (a tmux pane's
+contents, the runc root emptying after the shims' runtime delete).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+TOP_SRC = os.environ.get("CTRD_TOP_SRCDIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), ".."))
+TOP_BUILD = os.environ.get("CTRD_TOP_BUILDDIR") or os.getcwd()
+DOCKER_DIR = os.environ.get("CTRD_DOCKER_DIR") or os.path.join(TOP_SRC, "..", "shared", "docker-17.10")
+DAEMON = os.path.join(TOP_BUILD, "supervisor", "containerd")
+SHIM = os.path.join(TOP_BUILD, "shim", "containerd-shim")
+IMAGE = "ctrd-busybox"
+PLAN = 48
+
+
+def skip_all(reason):
+    print("1..0 # SKIP " + reason, flush=True)
+    sys.exit(0)
+
+
+class Tap:
+    """TAP printer: plan up front, one line per check, exit status at the end."""
+
+    def __init__(self, plan):
+        self.plan, self.n, self.failed = plan, 0, 0
+        print("1..%d" % plan, flush=True)
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n, name), flush=True)
+        if not cond and diag is not None:
+            for line in str(diag).splitlines():
+                print("# " + line, flush=True)
+        return cond
+
+    def skip(self, name, reason):
+        self.n += 1
+        print("ok %d - %s # SKIP %s" % (self.n, name, reason), flush=True)
+
+    def note(self, msg):
+        for line in str(msg).splitlines():
+            print("# " + line, flush=True)
+
+    def done(self):
+        while self.n < self.plan:
+            self.ok(False, "not reached")
+        sys.exit(1 if self.failed else 0)
+
+
+for f in ("docker", "dockerd"):
+    if not os.access(os.path.join(DOCKER_DIR, f), os.X_OK):
+        skip_all("no Docker 17.10 (%s/%s missing; set CTRD_DOCKER_DIR)" % (DOCKER_DIR, f))
+if os.getuid() != 0:
+    skip_all("needs root")
+for tool in ("runc", "unshare", "tmux"):
+    if not shutil.which(tool):
+        skip_all(tool + " not installed")
+if not os.path.isfile("/bin/busybox"):
+    skip_all("/bin/busybox missing (busybox-static)")
+if not os.path.isfile("/sys/fs/cgroup/freezer/freezer.state") and \
+        not os.path.isdir("/sys/fs/cgroup/freezer"):
+    skip_all("no cgroup v1 hierarchy (Docker 17.10 needs one)")
+for b in (DAEMON, SHIM):
+    if not os.access(b, os.X_OK):
+        skip_all(b + " not built")
+
+DOCKER_DIR = os.path.abspath(DOCKER_DIR)
+RUNC = shutil.which("runc")
+X = tempfile.mkdtemp(prefix="ctrd-docker-", dir="/tmp")
+BIN = os.path.join(X, "bin")
+RUNC_ROOT = os.path.join(X, "runc")
+CTRD_SOCK = os.path.join(X, "ctrd.sock")
+DOCKER_SOCK = os.path.join(X, "docker.sock")
+for p in (BIN, RUNC_ROOT, os.path.join(X, "state")):
+    os.makedirs(p)
+os.symlink(RUNC, os.path.join(BIN, "docker-runc"))
+for p in ("/opt/ctrd-criu/sbin", "/opt/ctrd-criu/bin"):
+    if os.path.exists(os.path.join(p, "criu")):
+        os.symlink(os.path.join(p, "criu"), os.path.join(BIN, "criu"))
+        break
+ENV = dict(os.environ, PATH=BIN + ":" + DOCKER_DIR + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+           DOCKER_HOST="unix://" + DOCKER_SOCK, DOCKER_CONFIG=os.path.join(X, "cli"))
+ENV.pop("NOTIFY_SOCKET", None)
+with open(os.path.join(X, "daemon.json"), "w") as f:
+    json.dump({"runtimes": {"xrunc": {"path": "docker-runc", "runtimeArgs": ["--root=" + RUNC_ROOT]}},
+               "default-runtime": "xrunc"}, f)
+
+t = Tap(PLAN)
+procs = {}          # "containerd" / "dockerd" -> Popen
+busy = []           # host CPU load
+
+
+def log(name):
+    return os.path.join(X, name + ".log")
+
+
+def tail(path, n=30):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+def spawn_ready(name, cmd, timeout=60):
+    """Start a daemon with NOTIFY_SOCKET and wait for its READY=1 (both
+    ctrd's containerd and dockerd send it). Returns (ok, diag)."""
+    path = os.path.join(X, name + ".notify")
+    if os.path.exists(path):
+        os.unlink(path)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    s.settimeout(timeout)
+    env = dict(ENV, NOTIFY_SOCKET=path)
+    with open(log(name), "ab") as out:
+        procs[name] = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                       start_new_session=True)
+    try:
+        while True:
+            if "READY=1" in s.recv(4096).decode(errors="replace").split("\n"):
+                return True, ""
+    except socket.timeout:
+        return False, "%s did not report READY=1 in %ds:\n%s" % (name, timeout, tail(log(name)))
+    finally:
+        s.close()
+        os.unlink(path)
+
+
+def start_containerd():
+    return spawn_ready("containerd", [
+        DAEMON, "-l", "unix://" + CTRD_SOCK, "--metrics-interval=0", "--start-timeout", "2m",
+        "--state-dir", os.path.join(X, "state"), "--shim", SHIM, "--runtime", "docker-runc"])
+
+
+def start_dockerd():
+    return spawn_ready("dockerd", [
+        "unshare", "-n", os.path.join(DOCKER_DIR, "dockerd"), "--data-root", os.path.join(X, "root"),
+        "--exec-root", os.path.join(X, "exec"), "--pidfile", os.path.join(X, "dockerd.pid"),
+        "-H", "unix://" + DOCKER_SOCK, "--config-file", os.path.join(X, "daemon.json"),
+        "--containerd", CTRD_SOCK, "--storage-driver", "vfs", "--iptables=false",
+        "--ip-forward=false", "--ip-masq=false", "--bridge=none", "--userland-proxy=false",
+        "--live-restore", "--experimental"])
+
+
+def stop_daemon(name, sig=signal.SIGTERM, timeout=30):
+    """Signal a daemon by pid and reap it; SIGKILL when it does not go."""
+    p = procs.pop(name, None)
+    if p is None or p.poll() is not None:
+        return None
+    p.send_signal(sig)
+    try:
+        return p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
+
+
+def dk(*args, stdin=None, timeout=120):
+    """Run the docker CLI: (exit status, stdout, stderr)."""
+    try:
+        r = subprocess.run([os.path.join(DOCKER_DIR, "docker")] + list(args), env=ENV,
+                           input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return -1, (e.stdout or b"").decode(errors="replace"), "timed out after %ds" % timeout
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def dk_out(*args, **kw):
+    r, out, err = dk(*args, **kw)
+    return out.strip() if r == 0 else None
+
+
+def run_d(*args):
+    """docker run -d ...: the full container id, or None (error in the diag)."""
+    r, out, err = dk("run", "-d", *args)
+    return out.strip() if r == 0 else None
+
+
+def inspect(cid, fmt):
+    return dk_out("inspect", "-f", fmt, cid)
+
+
+def cg(ctrl, cid, name):
+    """A file of the container's cgroup (Docker's cgroupfs parent /docker)."""
+    try:
+        with open(os.path.join("/sys/fs/cgroup", ctrl, "docker", cid, name)) as f:
+            return f.read().strip()
+    except OSError as e:
+        return "(%s)" % e
+
+
+def wait_for(cond, timeout=20, step=0.05):
+    """Bounded poll, for conditions nothing signals."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)
+
+
+def make_image():
+    """busybox-static with one symlink per applet, plus the dirs Docker mounts
+    over, as a tar; docker import."""
+    tarpath = os.path.join(X, "rootfs.tar")
+    applets = subprocess.run(["/bin/busybox", "--list-full"], stdout=subprocess.PIPE,
+                             check=True).stdout.decode().split()
+    with tarfile.open(tarpath, "w") as tar:
+        def add_dir(name, mode=0o755):
+            ti = tarfile.TarInfo(name)
+            ti.type, ti.mode = tarfile.DIRTYPE, mode
+            tar.addfile(ti)
+        for dname in ("bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev",
+                      "root"):
+            add_dir(dname)
+        add_dir("tmp", 0o1777)
+        tar.add("/bin/busybox", arcname="bin/busybox")
+        for a in applets:
+            if a == "bin/busybox":
+                continue
+            ti = tarfile.TarInfo(a)
+            ti.type, ti.mode = tarfile.SYMTYPE, 0o777
+            ti.linkname = "/bin/busybox"
+            tar.addfile(ti)
+        for fname, data in (("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
+                            ("etc/group", "root:x:0:\n")):
+            b = data.encode()
+            ti = tarfile.TarInfo(fname)
+            ti.size, ti.mode = len(b), 0o644
+            import io
+            tar.addfile(ti, io.BytesIO(b))
+    return dk("import", tarpath, IMAGE)
+
+
+class Tmux:
+    """A private tmux server for the interactive checks."""
+
+    def __init__(self):
+        self.sock = os.path.join(X, "tmux.sock")
+
+    def cmd(self, *args):
+        return subprocess.run(["tmux", "-S", self.sock] + list(args), env=dict(ENV, TERM="xterm"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def new(self, name, command, w=80, h=24):
+        # remain-on-exit keeps a dead pane so its exit status can be read
+        return self.cmd("new-session", "-d", "-s", name, "-x", str(w), "-y", str(h), command)
+
+    def capture(self, name):
+        return self.cmd("capture-pane", "-p", "-J", "-t", name).stdout.decode(errors="replace")
+
+    def send(self, name, text):
+        self.cmd("send-keys", "-t", name, "-l", text)
+        self.cmd("send-keys", "-t", name, "Enter")
+
+    def expect(self, name, pattern, timeout=20):
+        rx = re.compile(pattern)
+        return wait_for(lambda: rx.search(self.capture(name)), timeout, 0.05)
+
+    def resize(self, name, w, h):
+        return self.cmd("resize-window", "-t", name, "-x", str(w), "-y", str(h))
+
+    def kill_server(self):
+        self.cmd("kill-server")
+
+
+def stty_size(tm, name, tag):
+    """Ask the shell in the pane for its terminal size; the answer carries a
+    tag the typed command line does not (the tag is built by the shell)."""
+    tm.send(name, "echo %s-$((1+1)): $(stty size)" % tag)
+    m = tm.expect(name, r"%s-2: (\d+) (\d+)" % tag)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def interactive(tm, name, command, t_name):
+    """Drive command (docker run -it / exec -it with sh) under tmux: size seen
+    inside, resize-window seen inside, exit status of the shell back."""
+    status = os.path.join(X, name + ".status")
+    tm.new(name, "%s; echo $? > %s; sleep 3600" % (command, status))
+    # the shell's prompt: the client has attached and sent its first resize
+    tm.expect(name, r"(?m)^/ # ", 30)
+    s1 = stty_size(tm, name, "A")
+    t.ok(s1 == (24, 80), t_name + ": the pty has tmux's size (24 80)", "%s\n%s" % (s1, tm.capture(name)))
+    tm.resize(name, 100, 30)
+    s2 = stty_size(tm, name, "B")
+    t.ok(s2 == (30, 100), t_name + ": resize-window reaches the container's pty (30 100)",
+         "%s\n%s" % (s2, tm.capture(name)))
+    tm.send(name, "exit 7")
+    got = wait_for(lambda: os.path.exists(status) and open(status).read().strip(), 30)
+    t.ok(got == "7", t_name + ": the shell's exit status 7 comes back", "%r\n%s" % (got, tm.capture(name)))
+    tm.cmd("kill-session", "-t", name)
+
+
+def runc_list():
+    """Container state dirs left in the private runc root."""
+    try:
+        return sorted(os.listdir(RUNC_ROOT))
+    except OSError:
+        return []
+
+
+def mentions_x():
+    """Pids of processes whose command line mentions X (not this one)."""
+    res = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit() or int(p) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                if X.encode() in f.read():
+                    res.append(int(p))
+        except OSError:
+            pass
+    return res
+
+
+def events(since, until, *filters):
+    """docker events between two times (both in the past: the command ends)."""
+    args = ["events", "--since", since, "--until", until, "--format", "{{.ID}} {{.Status}}"]
+    for f in filters:
+        args += ["--filter", f]
+    r, out, err = dk(*args, timeout=60)
+    return [tuple(line.split(" ", 1)) for line in out.splitlines() if " " in line]
+
+
+def wait_events(since, want, timeout, *filters):
+    """Stream docker events (--until a deadline) from since until every id of
+    want has been seen want[id] times; returns {id: count}."""
+    args = [os.path.join(DOCKER_DIR, "docker"), "events", "--since", since,
+            "--until", "%.3f" % (time.time() + timeout), "--format", "{{.ID}}"]
+    for f in filters:
+        args += ["--filter", f]
+    seen = {}
+    p = subprocess.Popen(args, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        for line in p.stdout:
+            cid = line.decode().strip()
+            seen[cid] = seen.get(cid, 0) + 1
+            if all(seen.get(c, 0) >= n for c, n in want.items()):
+                break
+    finally:
+        p.kill()
+        p.wait()
+    return seen
+
+
+def now():
+    return "%.9f" % time.time()
+
+
+def cleanup():
+    for p in busy:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if "dockerd" in procs and procs["dockerd"].poll() is None:
+        ids = (dk_out("ps", "-aq", "--no-trunc", timeout=30) or "").split()
+        for cid in ids:
+            dk("rm", "-f", cid, timeout=60)
+    Tmux().kill_server()
+    stop_daemon("dockerd")
+    stop_daemon("containerd")
+    for cid in runc_list():
+        subprocess.run([RUNC, "--root", RUNC_ROOT, "delete", "-f", cid],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for pid in mentions_x():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    wait_for(lambda: not mentions_x(), 10)
+    # mounts under X, deepest (latest) first
+    with open("/proc/self/mountinfo") as f:
+        mps = [line.split()[4] for line in f]
+    for mp in reversed(mps):
+        mp = mp.encode().decode("unicode_escape")
+        if mp == X or mp.startswith(X + "/"):
+            if subprocess.run(["umount", mp], stderr=subprocess.DEVNULL).returncode:
+                subprocess.run(["umount", "-l", mp], stderr=subprocess.DEVNULL)
+    # the cgroup dirs of the test's containers, then the /docker parents if empty
+    for ctrl in os.listdir("/sys/fs/cgroup"):
+        parent = os.path.join("/sys/fs/cgroup", ctrl, "docker")
+        if not os.path.isdir(parent):
+            continue
+        for c in os.listdir(parent):
+            if c in made and os.path.isdir(os.path.join(parent, c)):
+                try:
+                    os.rmdir(os.path.join(parent, c))
+                except OSError:
+                    pass
+        try:
+            os.rmdir(parent)
+        except OSError:
+            pass
+    shutil.rmtree(X, ignore_errors=True)
+
+
+made = set()         # full ids of every container the test created
+
+
+def track(cid):
+    if cid:
+        made.add(cid)
+    return cid
+
+
+try:
+    ok, diag = start_containerd()
+    t.ok(ok, "ctrd's containerd starts on a private socket and state dir (READY=1)", diag)
+    ok, diag = start_dockerd()
+    t.ok(ok, "dockerd 17.10 starts against it (--containerd, READY=1)", diag)
+    r, out, err = dk("version", "--format", "{{.Server.Version}}")
+    t.ok(r == 0 and out.strip().startswith("17."), "docker version reports the server", out + err)
+    r, out, err = make_image()
+    t.ok(r == 0, "docker import of a busybox rootfs", out + err)
+
+    # ---- run, exit codes, -d, exec -------------------------------------
+    r, out, err = dk("run", "--name", "ex3", IMAGE, "sh", "-c", "exit 3")
+    track(inspect("ex3", "{{.Id}}"))
+    t.ok(r == 3, "docker run: exit status 3 comes back", "%d %s" % (r, err))
+    r, out, err = dk("run", "--rm", IMAGE, "echo", "hello from ctrd")
+    t.ok(r == 0 and out == "hello from ctrd\n", "docker run --rm: output and status 0", "%d %r %s" % (r, out, err))
+    c1 = track(run_d("--name", "c1", IMAGE, "sleep", "1000"))
+    pid = inspect("c1", "{{.State.Pid}}") if c1 else None
+    t.ok(c1 and inspect("c1", "{{.State.Running}}") == "true" and pid and int(pid) > 0
+         and os.path.exists("/proc/%s" % pid), "docker run -d: running, its pid is alive", pid)
+    r, out, err = dk("exec", "c1", "sh", "-c", "echo in; exit 0")
+    t.ok(r == 0 and out == "in\n", "docker exec: output, status 0", "%d %r %s" % (r, out, err))
+    r, out, err = dk("exec", "c1", "sh", "-c", "exit 5")
+    t.ok(r == 5, "docker exec: exit status 5 comes back", "%d %s" % (r, err))
+    r, out, err = dk("run", "-i", "--rm", IMAGE, "cat", stdin=b"hi\nthere\n")
+    t.ok(r == 0 and out == "hi\nthere\n", "docker run -i: stdin reaches the container, EOF ends it",
+         "%d %r %s" % (r, out, err))
+
+    # ---- logs, top, stats ---------------------------------------------
+    lg = track(run_d("--name", "lg", IMAGE, "sh", "-c", "echo to-out; echo to-err >&2; exit 2"))
+    r, out, err = dk("wait", "lg")
+    t.ok(out.strip() == "2", "docker wait: 2", out + err)
+    r, out, err = dk("logs", "lg")
+    t.ok(r == 0 and "to-out" in out and "to-err" in err, "docker logs: stdout and stderr",
+         "%r %r" % (out, err))
+    r, out, err = dk("top", "c1")
+    t.ok(r == 0 and re.search(r"sleep 1000", out) and pid in out, "docker top: the container's process",
+         out + err)
+    r, out, err = dk("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", "c1")
+    m = re.match(r"c1 ([\d.]+)([KMG]i?B) / .* (\d+)$", out.strip())
+    t.ok(r == 0 and m and float(m.group(1)) > 0 and m.group(3) == "1",
+         "docker stats --no-stream: memory usage and 1 pid", out + err)
+
+    # ---- pause/unpause, update -----------------------------------------
+    r, out, err = dk("pause", "c1")
+    st = cg("freezer", c1, "freezer.state")
+    t.ok(r == 0 and st == "FROZEN" and inspect("c1", "{{.State.Paused}}") == "true",
+         "docker pause: freezer.state FROZEN, Paused", "%d %s %s" % (r, st, err))
+    r, out, err = dk("unpause", "c1")
+    st = cg("freezer", c1, "freezer.state")
+    t.ok(r == 0 and st == "THAWED" and inspect("c1", "{{.State.Paused}}") == "false",
+         "docker unpause: freezer.state THAWED", "%d %s %s" % (r, st, err))
+    r, out, err = dk("update", "--cpu-shares", "512", "--memory", "64m", "--memory-swap", "128m", "c1")
+    v = (cg("cpu", c1, "cpu.shares"), cg("memory", c1, "memory.limit_in_bytes"))
+    t.ok(r == 0 and v == ("512", str(64 << 20)),
+         "docker update: cpu.shares 512 and memory.limit_in_bytes 64 MiB in the cgroup", "%d %s %s" % (r, v, err))
+
+    # ---- kill/wait, stop/start, restart ---------------------------------
+    dk("kill", "c1")
+    r, out, err = dk("wait", "c1")
+    t.ok(out.strip() == "137" and inspect("c1", "{{.State.ExitCode}}") == "137",
+         "docker kill + wait: 137", out + err)
+    r, out, err = dk("start", "c1")
+    pid2 = inspect("c1", "{{.State.Pid}}")
+    t.ok(r == 0 and inspect("c1", "{{.State.Running}}") == "true" and pid2 != pid,
+         "docker start after the exit: running again, new pid", "%d %s %s" % (r, pid2, err))
+    r, out, err = dk("stop", "-t", "1", "c1")
+    t.ok(r == 0 and inspect("c1", "{{.State.Running}}") == "false"
+         and inspect("c1", "{{.State.ExitCode}}") == "137",
+         "docker stop: SIGTERM ignored by pid 1, SIGKILL after 1 s, stopped", err)
+    dk("start", "c1")
+    pid3 = inspect("c1", "{{.State.Pid}}")
+    r, out, err = dk("restart", "-t", "0", "c1")
+    pid4 = inspect("c1", "{{.State.Pid}}")
+    t.ok(r == 0 and inspect("c1", "{{.State.Running}}") == "true" and pid4 not in (pid3, "0", None),
+         "docker restart: running, new pid", "%d %s %s %s" % (r, pid3, pid4, err))
+    t0 = now()
+    rp = track(run_d("--name", "rp", "--restart", "on-failure:2", IMAGE, "sh", "-c", "exit 1"))
+    ev = wait_events(t0, {rp: 3}, 60, "container=rp", "event=die")
+    rc = inspect("rp", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}")
+    t.ok(ev.get(rp) == 3 and rc == "2 exited 1", "--restart on-failure:2: restarted twice, then exited 1",
+         "%s %s" % (ev, rc))
+
+    # ---- OOM ------------------------------------------------------------
+    r, out, err = dk("run", "--name", "oom", "--memory", "16m", "--memory-swap", "16m", IMAGE,
+                     "sh", "-c", "x=0123456789; while :; do x=$x$x; done")
+    track(inspect("oom", "{{.Id}}"))
+    o = inspect("oom", "{{.State.OOMKilled}} {{.State.ExitCode}}")
+    t.ok(o == "true 137", "OOM: a process past --memory 16m is killed, OOMKilled=true, 137",
+         "%d %s %s" % (r, o, err))
+
+    # ---- events -----------------------------------------------------------
+    t0 = now()
+    ev1 = track(run_d("--name", "ev1", IMAGE, "sh", "-c", "exit 0"))
+    dk("wait", "ev1")
+    dk("rm", "ev1")
+    ev = [s for i, s in events(t0, now(), "container=ev1")]
+    want = ["create", "start", "die", "destroy"]
+    t.ok([s for s in ev if s in want] == want, "docker events: create, start, die, destroy in order", ev)
+
+    # ---- interactive, under tmux ----------------------------------------
+    tm = Tmux()
+    denv = "env DOCKER_HOST=%s PATH=%s " % (ENV["DOCKER_HOST"], ENV["PATH"])
+    interactive(tm, "runit", denv + "docker run -it --rm --name runit %s sh" % IMAGE, "docker run -it")
+    interactive(tm, "execit", denv + "docker exec -it c1 sh", "docker exec -it")
+
+    # ---- live-restore: dockerd SIGKILLed and restarted -----------------
+    lr = track(run_d("--name", "lr", IMAGE, "sh", "-c",
+                     "trap 'exit 4' USR1; while :; do sleep 0.1; done"))
+    lrpid = inspect("lr", "{{.State.Pid}}")
+    rc = stop_daemon("dockerd", signal.SIGKILL)
+    ok, diag = start_dockerd()
+    t.ok(ok and rc == -signal.SIGKILL, "dockerd SIGKILLed and started again", diag)
+    t.ok(inspect("lr", "{{.State.Running}} {{.State.Pid}}") == "true " + str(lrpid)
+         and os.path.exists("/proc/%s" % lrpid),
+         "live-restore: the container runs on with the same pid", inspect("lr", "{{json .State}}"))
+    r, out, err = dk("exec", "lr", "echo", "after-restore")
+    t.ok(r == 0 and out == "after-restore\n", "live-restore: docker exec works", "%d %r %s" % (r, out, err))
+    dk("exec", "lr", "kill", "-USR1", "1")
+    r, out, err = dk("wait", "lr")
+    t.ok(out.strip() == "4" and inspect("lr", "{{.State.Status}} {{.State.ExitCode}}") == "exited 4",
+         "live-restore: the later exit (4) is seen by docker wait and inspect", out + err)
+
+    # ---- containerd SIGKILLed and restarted ------------------------------
+    ck = track(run_d("--name", "ck", IMAGE, "sleep", "1000"))
+    ckpid = inspect("ck", "{{.State.Pid}}")
+    rc = stop_daemon("containerd", signal.SIGKILL)
+    alive = os.path.exists("/proc/%s" % ckpid)
+    ok, diag = start_containerd()
+    t.ok(ok and rc == -signal.SIGKILL and alive,
+         "containerd SIGKILLed (the container lives on) and started again", diag)
+    # libcontainerd reconnects on its own schedule (grpc back-off): bounded
+    res = wait_for(lambda: dk("exec", "ck", "echo", "back")[1] == "back\n", 60, 0.5)
+    t.ok(res, "docker exec works again once dockerd has reconnected", tail(log("dockerd")))
+    t.ok(inspect("ck", "{{.State.Running}} {{.State.Pid}}") == "true " + str(ckpid),
+         "docker still sees the container, same pid", inspect("ck", "{{json .State}}"))
+    dk("kill", "ck")
+    r, out, err = dk("wait", "ck")
+    t.ok(out.strip() == "137", "and sees its exit after the restart (137)", out + err)
+
+    # ---- checkpoint / restore --------------------------------------------
+    criu = shutil.which("criu", path=ENV["PATH"])
+    why = None
+    if not criu:
+        why = "no criu on PATH or in /opt/ctrd-criu"
+    else:
+        cc = subprocess.run([criu, "check"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if cc.returncode:
+            why = "criu check fails here: " + cc.stdout.decode(errors="replace").strip().splitlines()[-1]
+    if why:
+        for name in ("docker checkpoint create", "docker checkpoint ls", "docker start --checkpoint"):
+            t.skip(name, why)
+    else:
+        cp = track(run_d("--name", "cp", IMAGE, "sh", "-c", "i=0; while :; do i=$((i+1)); sleep 0.1; done"))
+        r, out, err = dk("checkpoint", "create", "cp", "cp1")
+        t.ok(r == 0 and inspect("cp", "{{.State.Running}}") == "false",
+             "docker checkpoint create: dumped, the container stopped", out + err)
+        r, out, err = dk("checkpoint", "ls", "cp")
+        t.ok(r == 0 and "cp1" in out, "docker checkpoint ls lists it", out + err)
+        r, out, err = dk("start", "--checkpoint", "cp1", "cp")
+        r2, out2, err2 = dk("exec", "cp", "echo", "restored")
+        t.ok(r == 0 and inspect("cp", "{{.State.Running}}") == "true" and out2 == "restored\n",
+             "docker start --checkpoint: running again, exec works", out + err + out2 + err2)
+        dk("rm", "-f", "cp")
+
+    # ---- churn under CPU load --------------------------------------------
+    dk("rm", "-f", "c1", "lr", "ck", "rp", "lg", "ex3", "oom")
+    t.ok(wait_for(lambda: not runc_list(), 20),
+         "runc root empty before the churn", runc_list())
+    for _ in range(3):
+        busy.append(subprocess.Popen(["sh", "-c", "while :; do :; done"]))
+    t_churn = time.monotonic()
+
+    before = set(runc_list())
+    fails, churned = [], set()
+    for i in range(50):
+        cid = track(run_d(IMAGE, "sleep", "1000"))
+        if not cid:
+            fails.append(i)
+            continue
+        churned.add(cid)
+        r, out, err = dk("rm", "-f", cid)
+        if r:
+            fails.append(i)
+    wait_for(lambda: not set(runc_list()) - before, 20)
+    left = sorted(set(runc_list()) - before)
+    t.note("50 x run -d + rm -f: %d failed, %d left runc state" % (len(fails), len(left)))
+    t.ok(not fails, "churn: 50 x run -d + rm -f, every command succeeds", fails)
+    t.ok(not left, "churn: 50 x run -d + rm -f leave no runc state", left)
+
+    ss = track(run_d("--name", "ss", IMAGE, "sleep", "1000"))
+    sfail = []
+    for i in range(20):
+        r, out, err = dk("stop", "-t", "0", "ss")
+        if r:
+            sfail.append("stop %d: %s" % (i, err.strip()))
+        r, out, err = dk("start", "ss")
+        if r or inspect("ss", "{{.State.Running}}") != "true":
+            sfail.append("start %d: %s" % (i, err.strip()))
+    t.note("20 x stop + start: %d failed" % len(sfail))
+    t.ok(not sfail, "churn: 20 x stop + start, every start succeeds", "\n".join(sfail))
+    dk("rm", "-f", "ss")
+
+    # 10 containers restarted by Docker's restart manager: 4 dies each
+    t0 = now()
+    rps, rpfail = [], []
+    for i in range(10):
+        cid = track(run_d("--label", "ctrd-churn=rp", "--restart", "on-failure:3", IMAGE, "sh", "-c", "exit 1"))
+        if cid:
+            rps.append(cid)
+        else:
+            rpfail.append(i)
+    dies = wait_events(t0, {c: 4 for c in rps}, 90, "label=ctrd-churn=rp", "event=die")
+    bad = []
+    for c in rps:
+        s = inspect(c, "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}")
+        if s != "3 exited 1" or dies.get(c) != 4:
+            bad.append("%s: %s, %s dies; %s" % (c[:12], s, dies.get(c), inspect(c, "{{.State.Error}}")))
+    t.note("10 x on-failure:3: %d of 10 did not reach RestartCount 3" % len(bad))
+    t.ok(not rpfail and not bad, "churn: 10 x --restart on-failure:3 each restarted 3 times, then exited 1",
+         "\n".join(bad + ["run %d failed" % i for i in rpfail]))
+    for c in rps:
+        dk("rm", "-f", c)
+    for p in busy:
+        p.kill()
+        p.wait()
+    busy.clear()
+    t.note("churn took %.1f s" % (time.monotonic() - t_churn))
+    t.ok(wait_for(lambda: not runc_list(), 20), "churn: the runc root is empty at the end", runc_list())
+except Exception as e:  # noqa: BLE001 (a harness failure is a failed check)
+    import traceback
+    t.ok(False, "harness: %s" % e, traceback.format_exc() + tail(log("containerd")) + tail(log("dockerd")))
+finally:
+    try:
+        clog, dlog = tail(log("containerd"), 15), tail(log("dockerd"), 15)
+        cleanup()
+        if t.n < PLAN:
+            t.note("containerd log:\n" + clog + "\ndockerd log:\n" + dlog)
+        while t.n < PLAN - 1:
+            t.ok(False, "not reached")
+        t.ok(not mentions_x() and not os.path.exists(X), "cleanup: no process mentions the temp dir, it is gone",
+             mentions_x())
+    except Exception as e:  # noqa: BLE001
+        t.ok(False, "cleanup: %s" % e)
+t.done()
