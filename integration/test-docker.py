@@ -12,6 +12,7 @@ docker events, READY=1 over NOTIFY_SOCKET and process exits; a bounded poll
 with a deadline only where nothing signals the condition (a tmux pane's
 contents, the runc root emptying after the shims' runtime delete).
 """
+import io
 import json
 import os
 import re
@@ -109,6 +110,9 @@ with open(os.path.join(X, "daemon.json"), "w") as f:
                "default-runtime": "xrunc"}, f)
 
 t = Tap(PLAN)
+# make's interrupt or a CI timeout: clean up all the same (finally below)
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_sig, lambda n, f: sys.exit(128 + n))
 procs = {}          # "containerd" / "dockerd" -> Popen
 busy = []           # host CPU load
 
@@ -118,9 +122,11 @@ def log(name):
 
 
 def tail(path, n=30):
+    """The end of a daemon log, without dockerd's per-container warning that
+    IPv4 forwarding is off (--ip-forward=false is on purpose)."""
     try:
         with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
+            return "".join([x for x in f.readlines() if "IPv4 forwarding" not in x][-n:])
     except OSError:
         return ""
 
@@ -251,7 +257,6 @@ def make_image():
             b = data.encode()
             ti = tarfile.TarInfo(fname)
             ti.size, ti.mode = len(b), 0o644
-            import io
             tar.addfile(ti, io.BytesIO(b))
     return dk("import", tarpath, IMAGE)
 
@@ -323,6 +328,14 @@ def runc_list():
         return []
 
 
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "(gone)"
+
+
 def mentions_x():
     """Pids of processes whose command line mentions X (not this one)."""
     res = []
@@ -387,6 +400,9 @@ def cleanup():
     for cid in runc_list():
         subprocess.run([RUNC, "--root", RUNC_ROOT, "delete", "-f", cid],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # shims go once their container has; what is left after that is a stray
+    wait_for(lambda: not mentions_x(), 10)
+    strays = ["%d %s" % (pid, cmdline(pid)) for pid in mentions_x()]
     for pid in mentions_x():
         try:
             os.kill(pid, signal.SIGKILL)
@@ -417,6 +433,7 @@ def cleanup():
         except OSError:
             pass
     shutil.rmtree(X, ignore_errors=True)
+    return strays
 
 
 made = set()         # full ids of every container the test created
@@ -663,13 +680,14 @@ except Exception as e:  # noqa: BLE001 (a harness failure is a failed check)
 finally:
     try:
         clog, dlog = tail(log("containerd"), 15), tail(log("dockerd"), 15)
-        cleanup()
-        if t.n < PLAN:
+        strays = cleanup()
+        if t.failed:
             t.note("containerd log:\n" + clog + "\ndockerd log:\n" + dlog)
         while t.n < PLAN - 1:
             t.ok(False, "not reached")
-        t.ok(not mentions_x() and not os.path.exists(X), "cleanup: no process mentions the temp dir, it is gone",
-             mentions_x())
+        t.ok(not strays and not mentions_x() and not os.path.exists(X),
+             "cleanup: no process mentions the temp dir once the daemons are stopped, it is gone",
+             "\n".join(strays + [cmdline(p) for p in mentions_x()]))
     except Exception as e:  # noqa: BLE001
         t.ok(False, "cleanup: %s" % e)
 t.done()
