@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(63)
+t = h.Tap(66)
 d = h.Daemon(args=["--start-timeout", "3s"])
 
 
@@ -290,6 +290,33 @@ try:
         h.settle(d, I("crun1"))
         t.ok(ev is not None and ev.status == 4 and I("crun1") not in h.runc_list_ids("crun"),
              "crun container's exit status, no crun state left", ev)
+
+    # ---- the exit contract (docs/state-directory.md §exit contract): once a
+    # client has init's exit event it may remove the bundle at once (Docker's
+    # libcontainerd does) and create the same id again right away; no runtime
+    # state may stay behind. The container writes more than one pipe holds
+    # (less than two, so it can exit) and its stdout is read only after the
+    # bundle is gone, so the shim's cleanup (`runc delete`) starts after the
+    # removal every time: the old shim ran it from the bundle dir, the chdir
+    # failed and runc's state leaked. ---------------------------------------
+    cid = I("contract")
+    bad = []
+    for i in range(4):
+        b = h.make_bundle(d.tmp, "contract", ["sh", "-c", "head -c 100000 /dev/zero; exit 3"])
+        out = fifo("contract-%d" % i)
+        d.events = []
+        code, r = h.rpc_error(d.create, cid, b, stdout=out)
+        ev = d.wait_exit(cid) if code is None else None
+        subprocess.check_call(["rm", "-rf", b])
+        got = reader(out)()
+        if code is not None or ev is None or ev.status != 3 or len(got) != 100000:
+            bad.append((i, code, r if code else None, ev, len(got)))
+    h.settle(d, cid)
+    t.ok(bad == [], "4 x create, exit, bundle removed at the exit event, same id again: "
+         "every create succeeds with its exit status and output", bad)
+    t.ok(cid not in h.runc_list_ids(), "no runc state left after the bundle was removed",
+         h.runc_list_ids())
+    t.ok("delete failed" not in d.read_log(), "no shim's runtime delete failed", d.read_log())
 
     # ---- restart: adopt a running container, report an exit that happened
     # while the daemon was down exactly once ---------------------------------

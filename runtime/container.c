@@ -9,6 +9,7 @@
 
 #include "lib/id.h"
 #include "lib/log.h"
+#include "lib/shim-proto.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/internal.h"
@@ -210,7 +211,9 @@ container_runtime_job (struct container *c, const char *const *sub, const char *
                        void *data, struct job **out, struct ctrd_error **err)
 {
   cleanup_strv char **argv = runtime_argv (c->runtime_bin, c->runtime_args, sub);
-  if (job_run (c->rt->cfg.loop, argv, stdin_data, stdin_len, 0, 0, done, data, out, err) < 0)
+  /* Never the bundle: a client may remove it once it has the exit event. */
+  if (job_run (c->rt->cfg.loop, c->rt->cfg.state_dir, argv, stdin_data, stdin_len, 0, 0, done,
+               data, out, err) < 0)
     return -1;
   return 0;
 }
@@ -273,7 +276,10 @@ container_maybe_finish (struct container *c)
   runtime_emit (rt, "exit", id, "init", (uint32_t) status);
   container_timing (c, RUNTIME_TIMING_EXIT);
   runtime_table_remove (rt, c);
-  if (c->init && c->init->shim_running)
+  /* Our shim hung up but is not reaped yet: its exit code says whether
+   * its `<rt> delete` worked, so the id is held until then too. */
+  struct process *ip = c->init;
+  if (ip && (ip->shim_running || (ip->shim_is_child && !ip->shim_exited && !ip->shim_died)))
     {
       cleanup_error struct ctrd_error *err = NULL;
       cleanup_free char *marker = path_join (c->dir, EXIT_REPORTED_FILE);
@@ -406,10 +412,18 @@ container_drain_settle (struct container *c)
   /* Our shim: wait until it is reaped too, to know how it ended. */
   if (p && p->shim_is_child && !p->shim_exited)
     return;
-  /* A shim killed during its cleanup (or one we cannot tell about) may
-   * have left the runtime's state behind: delete it before the id is
-   * free again. */
-  if (!p || !p->shim_is_child || p->shim_killed)
+  /* A shim killed during its cleanup, one whose `<rt> delete` failed
+   * (exit code 2), or one we cannot tell about may have left the runtime's
+   * state behind: delete it before the id is free again. */
+  bool failed = p && p->shim_is_child && !p->shim_killed && p->shim_code == SHIM_EXIT_DELETE_FAILED;
+  if (failed)
+    {
+      cleanup_free char *log = path_join (p->dir, "log.json");
+      cleanup_free char *msg = runtime_log_first_error (log);
+      log_msg (LOG_LVL_WARN, c->id, "%s delete failed in the shim (%s); running %s delete -f",
+               c->runtime_bin, msg ? msg : "no message in log.json", c->runtime_bin);
+    }
+  if (!p || !p->shim_is_child || p->shim_killed || failed)
     {
       const char *sub[] = { "delete", "-f", c->id, NULL };
       cleanup_error struct ctrd_error *err = NULL;
@@ -452,7 +466,8 @@ container_on_process_exit (struct process *p)
   c->state = CONTAINER_STOPPING;
   /* The shim ran `<rt> delete` itself before exiting; only a shim that died
    * leaves the runtime's state behind. */
-  c->need_delete = p->shim_died;
+  c->need_delete = p->shim_died || (p->shim_is_child && p->shim_exited
+                                     && p->shim_code == SHIM_EXIT_DELETE_FAILED);
   container_maybe_finish (c);
 }
 

@@ -62,6 +62,8 @@ void container_watch_oom (struct container *c);
 
 /* process.c */
 void process_free (struct process *p);
+/* The first "level":"error" msg of a runtime log (log.json), or NULL. */
+char *runtime_log_first_error (const char *path);
 /* Start monitoring an already running process (restore): exit FIFO opened
  * and registered; returns -1 when the FIFO cannot be watched. */
 int process_watch_exit (struct process *p, struct ctrd_error **err);

@@ -207,7 +207,8 @@ job_on_timeout (sd_event_source *s UNUSED, uint64_t usec UNUSED, void *data)
 }
 
 int
-job_run (sd_event *loop, char *const argv[], const char *stdin_data, size_t stdin_len,
+job_run (sd_event *loop, const char *cwd, char *const argv[], const char *stdin_data,
+         size_t stdin_len,
          int64_t timeout_ns, unsigned flags, job_done_fn done, void *data, struct job **out,
          struct ctrd_error **err)
 {
@@ -225,7 +226,7 @@ job_run (sd_event *loop, char *const argv[], const char *stdin_data, size_t stdi
       return ctrd_error_set (err, e, "pipe");
     }
   struct spawn_opts so = { .pdeathsig = !(flags & JOB_OUTLIVE_DAEMON), .stdin_fd = ip[0], .stdout_fd = op[1],
-                           .stderr_fd = ep[1], .pass_fd = -1 };
+                           .stderr_fd = ep[1], .pass_fd = -1, .cwd = cwd };
   pid_t pid;
   int r = spawn_process (argv, &so, &pid, err);
   close (op[1]);

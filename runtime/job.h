@@ -58,9 +58,10 @@ enum job_flags
   JOB_OUTLIVE_DAEMON = 1 << 0, /* no parent-death signal */
 };
 
-/* Start argv as a job. stdin_data may be NULL. timeout_ns ≤ 0: none.
- * flags: enum job_flags. */
-int job_run (sd_event *loop, char *const argv[], const char *stdin_data, size_t stdin_len,
+/* Start argv as a job in directory cwd (NULL: the daemon's own). stdin_data
+ * may be NULL. timeout_ns ≤ 0: none. flags: enum job_flags. */
+int job_run (sd_event *loop, const char *cwd, char *const argv[], const char *stdin_data,
+             size_t stdin_len,
              int64_t timeout_ns, unsigned flags, job_done_fn done, void *data,
              struct job **out, struct ctrd_error **err);
 /* Kill (SIGKILL) and forget a job: its callback never runs. NULL is fine. */

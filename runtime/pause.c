@@ -128,7 +128,7 @@ ops_run (struct container *c, enum ops_kind kind, const char *const *sub, const 
   int64_t timeout = kind == OPS_CHECKPOINT ? 0 : OPS_QUICK_TIMEOUT_NS;
   cleanup_strv char **argv = runtime_argv (c->runtime_bin, c->runtime_args, sub);
   /* The daemon's death does not stop it half-way (job.h). */
-  if (job_run (c->rt->cfg.loop, argv, stdin_data, stdin_len, timeout, JOB_OUTLIVE_DAEMON,
+  if (job_run (c->rt->cfg.loop, c->rt->cfg.state_dir, argv, stdin_data, stdin_len, timeout, JOB_OUTLIVE_DAEMON,
                ops_job_done, op, NULL, err)
       < 0)
     {

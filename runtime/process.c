@@ -285,6 +285,7 @@ process_on_shim_exit (sd_event_source *s, const siginfo_t *si, void *data)
     }
   p->shim_exited = true;
   p->shim_killed = si->si_code != CLD_EXITED;
+  p->shim_code = p->shim_killed ? -1 : si->si_status;
   p->shim_src = sd_event_source_disable_unref (p->shim_src);
   log_msg (LOG_LVL_DEBUG, p->c->id, "shim of %s exited (code %d status %d)", p->id,
            si->si_code, si->si_status);
@@ -293,8 +294,8 @@ process_on_shim_exit (sd_event_source *s, const siginfo_t *si, void *data)
 }
 
 /* First "level":"error" msg in a file of concatenated JSON objects. */
-static char *
-first_error_msg (const char *path)
+char *
+runtime_log_first_error (const char *path)
 {
   cleanup_free char *buf = NULL;
   size_t len;
@@ -379,10 +380,10 @@ process_sync_line (struct process *p, const char *line)
       /* EOF without a line: the shim crashed; its logs may say why (§6). */
       cleanup_free char *sl = path_join (p->dir, "shim-log.json");
       cleanup_free char *rl = path_join (p->dir, "log.json");
-      cleanup_free char *m = first_error_msg (sl);
+      cleanup_free char *m = runtime_log_first_error (sl);
       if (m)
         ctrd_error_grpc (&err, 2, "shim error: %s", m);
-      else if ((m = first_error_msg (rl)))
+      else if ((m = runtime_log_first_error (rl)))
         ctrd_error_grpc (&err, 2, "oci runtime error: %s", m);
       else
         ctrd_error_grpc (&err, 2, "containerd: container not started");

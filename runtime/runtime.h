@@ -114,6 +114,7 @@ struct process
   int64_t exited_ns;          /* CLOCK_MONOTONIC when the status became known */
   bool shim_died;             /* shim ended without writing exitStatus */
   bool shim_killed;           /* our shim was reaped killed by a signal */
+  int shim_code;              /* our shim's exit code once reaped (lib/shim-proto.h) */
   /* while STARTING */
   int sync_fd;
   sd_event_source *sync_src, *timer_src;

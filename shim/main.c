@@ -265,7 +265,7 @@ begin_cleanup (struct shim *s, int st)
     {
       cleanup_strv char **argv = shim_argv_simple (s, "kill", "--all", "SIGKILL");
       int fds[3] = { s->devnull, s->devnull, s->devnull };
-      s->kill_pid = shim_spawn (s, argv, fds, s->bundle, &err);
+      s->kill_pid = shim_spawn (s, argv, fds, s->cwd, &err);
       if (s->kill_pid < 0)
         {
           shim_log (s, "warn", "%s", err->msg);
@@ -310,9 +310,15 @@ reap (struct shim *s)
         {
           s->delete_pid = 0;
           if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
-            shim_log (s, "warn", "%s delete %s: exit status %d", s->runtime, s->id,
-                      wait_status_code (st));
-          finish (s, 0);
+            {
+              /* The daemon reads the exit code and deletes (-f) itself
+               * before the id is free again (its message: log.json). */
+              shim_log (s, "warn", "%s delete %s: exit status %d", s->runtime, s->id,
+                        wait_status_code (st));
+              finish (s, SHIM_EXIT_DELETE_FAILED);
+            }
+          else
+            finish (s, 0);
         }
     }
 }
@@ -345,11 +351,14 @@ step (struct shim *s)
   cleanup_strv char **argv = shim_argv_simple (s, "delete", NULL, NULL);
   int fds[3] = { s->devnull, s->devnull, s->devnull };
   s->phase = PHASE_DELETING;
-  s->delete_pid = shim_spawn (s, argv, fds, s->bundle, &err);
+  /* From the process dir: the client may have removed the bundle as soon
+   * as it saw the exit (FAILURES of issue 10: a chdir into the removed
+   * bundle kept runc from running at all). */
+  s->delete_pid = shim_spawn (s, argv, fds, s->cwd, &err);
   if (s->delete_pid < 0)
     {
       shim_log (s, "warn", "%s", err->msg);
-      finish (s, 0);
+      finish (s, SHIM_EXIT_DELETE_FAILED);
     }
 }
 
@@ -512,7 +521,9 @@ shim_start (struct shim *s, struct ctrd_error **err)
   if (shim_config_load (s, err) < 0 || shim_io_setup (s, err) < 0)
     return -1;
   cleanup_strv char **argv = shim_argv_start (s);
-  s->runtime_pid = shim_spawn (s, argv, s->child_fds, s->bundle, err);
+  /* create/restore in the bundle (as the original: a relative root.path);
+   * exec in the process dir (the bundle may be gone by then). */
+  s->runtime_pid = shim_spawn (s, argv, s->child_fds, s->cfg.exec ? s->cwd : s->bundle, err);
   if (s->runtime_pid < 0)
     {
       s->runtime_pid = 0;

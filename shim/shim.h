@@ -5,6 +5,7 @@
 #ifndef CTRD_SHIM_H
 #define CTRD_SHIM_H
 
+#include "lib/shim-proto.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -13,6 +14,7 @@
 
 /* All stdio/console waits share this deadline (spec §4.3). */
 #define SHIM_OPEN_TIMEOUT_MS 15000
+
 /* After the process exited: how long background holders of its stdout/stderr
  * may keep the pipes open before the shim stops relaying (FAILURES.md #1). */
 #define SHIM_DRAIN_GRACE_MS 500

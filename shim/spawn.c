@@ -13,10 +13,18 @@
 #include "lib/util.h"
 #include "shim/shim.h"
 
+/* runtime [--log <cwd>/log.json --log-format json] [args]: the log for
+ * kill/delete, so that the daemon can give the runtime's message when a
+ * cleanup failed. */
 static void
 push_globals (char ***v, struct shim *s)
 {
   strv_push (v, s->runtime);
+  cleanup_free char *log = path_join (s->cwd, "log.json");
+  strv_push (v, "--log");
+  strv_push (v, log);
+  strv_push (v, "--log-format");
+  strv_push (v, "json");
   for (char **a = s->cfg.runtime_args; a && *a; a++)
     strv_push (v, *a);
 }
@@ -202,7 +210,7 @@ int
 shim_spawn_wait (struct shim *s, char **argv)
 {
   int fds[3] = { s->devnull, s->devnull, s->devnull };
-  pid_t pid = shim_spawn (s, argv, fds, s->bundle, NULL);
+  pid_t pid = shim_spawn (s, argv, fds, s->cwd, NULL);
   if (pid < 0)
     return -1;
   int st;

@@ -206,7 +206,7 @@ run_job (char *const argv[], const char *in, int64_t timeout_ns, struct job_wait
   memset (w, 0, sizeof *w);
   assert_int_equal (sd_event_new (&w->loop), 0);
   cleanup_error struct ctrd_error *err = NULL;
-  assert_int_equal (job_run (w->loop, argv, in, in ? strlen (in) : 0, timeout_ns, 0, on_job, w, NULL,
+  assert_int_equal (job_run (w->loop, NULL, argv, in, in ? strlen (in) : 0, timeout_ns, 0, on_job, w, NULL,
                              &err),
                     0);
   assert_int_equal (sd_event_loop (w->loop), 0);
@@ -247,7 +247,7 @@ test_jobs (void **state UNUSED)
   assert_int_equal (sd_event_new (&loop), 0);
   char *a5[] = { "/nonexistent/runc", "start", NULL };
   cleanup_error struct ctrd_error *err = NULL;
-  assert_int_equal (job_run (loop, a5, NULL, 0, 0, 0, on_job, &w, NULL, &err), -1);
+  assert_int_equal (job_run (loop, NULL, a5, NULL, 0, 0, 0, on_job, &w, NULL, &err), -1);
   assert_int_equal (err->status, ENOENT);
   sd_event_unref (loop);
 }
