@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(40)
+t = h.Tap(43)
 d = h.Daemon()
 
 
@@ -49,6 +49,30 @@ try:
     d.start()
     d.start_events()
     sleeper = h.make_bundle(d.tmp, I("sleeper"), ["sleep", "100000"])
+
+    # ---- one daemon per state dir (issue 11 #3) ------------------------------
+    # A second daemon on the same --state-dir exits 1 at once, naming the dir
+    # and the holder's pid, before it touches the socket or any container.
+    sock2 = os.path.join(d.tmp, "second.sock")
+    t0 = time.monotonic()
+    try:
+        p2 = subprocess.run([h.DAEMON, "--state-dir", d.state, "--listen", "unix://" + sock2,
+                             "--shim", h.SHIM], capture_output=True, text=True, timeout=10)
+        rc2, err2 = p2.returncode, p2.stderr
+    except subprocess.TimeoutExpired:
+        rc2, err2 = None, "still running after 10 s"
+    took = time.monotonic() - t0
+    t.ok(rc2 == 1 and d.state in err2 and ("pid %d" % d.proc.pid) in err2 and took < 5
+         and not os.path.exists(sock2),
+         "second daemon on the same state dir exits 1 at once naming the dir and the holder's pid",
+         (rc2, err2, took))
+    code, r = h.rpc_error(d.stub.State, pb.StateRequest())
+    with open(os.path.join(d.state, ".lock")) as f:
+        lockpid = f.read().strip()
+    t.ok(code is None and lockpid == str(d.proc.pid), "the first daemon serves on; .lock holds its pid",
+         (code, lockpid))
+    code, r = h.rpc_error(d.create, ".lock", sleeper)
+    t.ok(code == grpc.StatusCode.INVALID_ARGUMENT, "an id cannot name the lock file", (code, r))
 
     # ---- shim SIGKILLed while the daemon runs -------------------------------
     code, r = h.rpc_error(d.create, I("s1"), sleeper)

@@ -13,6 +13,11 @@ id_validate (const char *id, const char *what, struct ctrd_error **err)
                             what, CTRD_ID_MAX);
   if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
     return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "invalid %s %s", what, id);
+  /* Restore skips hidden names, and the state dir keeps its own files
+   * (.lock) under them: an id cannot be one. */
+  if (id[0] == '.')
+    return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "invalid %s %s: must not start with '.'",
+                            what, id);
   if (id[0] == '-')
     return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "invalid %s %s: must not start with '-'",
                             what, id);

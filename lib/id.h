@@ -8,8 +8,9 @@
 
 #define CTRD_ID_MAX 128
 
-/* Valid: 1..CTRD_ID_MAX bytes; not "." or ".."; no '/', no control bytes
- * (< 0x20, 0x7f); does not start with '-'. `what` names the field in the
+/* Valid: 1..CTRD_ID_MAX bytes; no '/', no control bytes (< 0x20, 0x7f);
+ * does not start with '-' or '.' (so not "." or "..", and never a name the
+ * state dir keeps for itself, such as .lock). `what` names the field in the
  * message ("container id", "process id"). On failure the error's gRPC code
  * is INVALID_ARGUMENT. */
 int id_validate (const char *id, const char *what, struct ctrd_error **err);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -320,6 +321,45 @@ write_file (const char *path, const void *data, size_t len, mode_t mode, struct 
   if (close (take_fd (&fd)) < 0)
     return ctrd_error_set (err, errno, "close `%s`", path);
   return 0;
+}
+
+int
+lockfile_acquire (const char *dir, const char *name, pid_t *holder, struct ctrd_error **err)
+{
+  cleanup_free char *path = path_join (dir, name);
+  if (holder)
+    *holder = 0;
+  cleanup_close int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0)
+    return ctrd_error_set (err, errno, "lock file %s", path);
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    {
+      int e = errno;
+      if (e != EWOULDBLOCK)
+        return ctrd_error_set (err, e, "lock %s", path);
+      char buf[32] = "";
+      ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
+      buf[n > 0 ? n : 0] = '\0';
+      buf[strcspn (buf, "\n")] = '\0';
+      unsigned long long pid = 0;
+      if (parse_uint64 (buf, &pid) < 0)
+        pid = 0;
+      if (holder)
+        *holder = (pid_t) pid;
+      if (pid)
+        ctrd_error_grpc (err, GRPC_UNAVAILABLE,
+                         "state dir %s is in use: pid %llu holds %s", dir, pid, path);
+      else
+        ctrd_error_grpc (err, GRPC_UNAVAILABLE,
+                         "state dir %s is in use: another process holds %s (pid not yet written)", dir, path);
+      errno = e;
+      return -1;
+    }
+  char buf[32];
+  int len = snprintf (buf, sizeof buf, "%ld\n", (long) getpid ());
+  if (ftruncate (fd, 0) < 0 || pwrite (fd, buf, (size_t) len, 0) != len)
+    return ctrd_error_set (err, errno, "write %s", path);
+  return take_fd (&fd);
 }
 
 int

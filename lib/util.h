@@ -94,6 +94,15 @@ int rm_rf (const char *path, struct ctrd_error **err);
 /* Create a FIFO; an existing FIFO at path is accepted. */
 int mkfifo_ok (const char *path, mode_t mode, struct ctrd_error **err);
 
+/* One holder per directory (ctrd: one daemon per state dir). Opens or creates
+ * <dir>/<name> (O_CLOEXEC, so shims and runtimes never inherit it), takes
+ * flock(LOCK_EX|LOCK_NB) and writes our pid into it, in place (the lock is on
+ * the inode: the file is never replaced). Returns the fd, held until the
+ * process ends. When another process holds it: -1, errno EWOULDBLOCK, the
+ * holder's pid in *holder (0 when it has not written it yet) and an error
+ * naming dir and the pid. */
+int lockfile_acquire (const char *dir, const char *name, pid_t *holder, struct ctrd_error **err);
+
 /* Join dir and name with one '/'. */
 char *path_join (const char *dir, const char *name);
 /* Make a path absolute against the current directory (no symlink resolution). */

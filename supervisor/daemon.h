@@ -23,6 +23,12 @@ struct daemon
   uint32_t machine_cpus;      /* daemon.md §10, read at start-up */
   uint64_t machine_memory_mib;
   struct metrics *metrics;   /* NULL unless --debug with --metrics-interval > 0 */
+  int lock_fd;               /* <state-dir>/.lock, flock'ed for the daemon's life */
 };
+
+/* The state dir's lock file (docs/state-directory.md). Ids cannot start with
+ * '.' (lib/id.c) and restore skips such names, so it is never a container. */
+#define CTRD_STATE_LOCK ".lock"
+
 
 #endif

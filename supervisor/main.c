@@ -195,6 +195,13 @@ daemon_run (struct daemon *d, const struct daemon_options *o, struct ctrd_error 
 
   if (mkdir_p (o->state_dir, 0755, err) < 0)
     return -1;
+  /* One daemon per state dir (ctrd): a second one would adopt every
+   * container and report every exit twice. Taken before events.log, the
+   * socket or any container is touched; held (never closed) until exit. */
+  pid_t holder;
+  d->lock_fd = lockfile_acquire (o->state_dir, CTRD_STATE_LOCK, &holder, err);
+  if (d->lock_fd < 0)
+    return -1;
   int r = sd_event_new (&d->loop);
   if (r < 0)
     return ctrd_error_set (err, -r, "sd_event_new");
@@ -262,7 +269,7 @@ main (int argc, char **argv)
   journal_log_setup ();
   if (o.pprof_address && *o.pprof_address)
     log_warn ("--pprof-address is accepted for compatibility and ignored");
-  struct daemon d = { .opts = &o };
+  struct daemon d = { .opts = &o, .lock_fd = -1 };
   cleanup_error struct ctrd_error *err = NULL;
   int rc = daemon_run (&d, &o, &err);
   if (rc < 0)

@@ -1,5 +1,6 @@
 /* Unit tests for lib/: IDs, time formats, durations, files, errors. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -33,7 +35,7 @@ test_id_hostile (void **state UNUSED)
   memset (longid, 'a', sizeof longid - 1);
   longid[sizeof longid - 1] = '\0';
   const char *bad[] = { "", ".", "..", "../x", "a/b", "/abs", "a\nb", "tab\there", "del\x7f",
-                        "-rf", longid };
+                        "-rf", ".lock", ".hidden", longid };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
       struct ctrd_error *err = NULL;
@@ -143,6 +145,59 @@ test_duration (void **state UNUSED)
   assert_string_equal (buf, "300ms");
   duration_format (5400 * NSEC_PER_SEC, buf, sizeof buf);
   assert_string_equal (buf, "1h30m0s");
+}
+
+/* One holder per directory: a second open of the lock (another open file
+ * description, as another daemon would have) fails at once, naming the dir
+ * and the holder's pid; a child process sees the same; closing frees it. */
+static void
+test_lockfile (void **state UNUSED)
+{
+  char dir[] = "/tmp/ctrd-lock-XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  pid_t holder = -1;
+  struct ctrd_error *err = NULL;
+  int fd = lockfile_acquire (dir, ".lock", &holder, &err);
+  assert_true (fd >= 0);
+  assert_null (err);
+  assert_int_equal (holder, 0);
+  assert_true (fcntl (fd, F_GETFD) & FD_CLOEXEC);
+  char *path = path_join (dir, ".lock"), *text = NULL;
+  size_t len;
+  assert_int_equal (read_file (path, &text, &len, 64, NULL), 0);
+  char want[32];
+  snprintf (want, sizeof want, "%ld\n", (long) getpid ());
+  assert_string_equal (text, want);
+  free (text);
+
+  assert_int_equal (lockfile_acquire (dir, ".lock", &holder, &err), -1);
+  assert_int_equal (errno, EWOULDBLOCK);
+  assert_int_equal (holder, getpid ());
+  assert_non_null (err);
+  assert_non_null (strstr (err->msg, dir));
+  char pidtext[32];
+  snprintf (pidtext, sizeof pidtext, "pid %ld", (long) getpid ());
+  assert_non_null (strstr (err->msg, pidtext));
+  ctrd_error_free (&err);
+
+  pid_t c = fork ();
+  assert_true (c >= 0);
+  if (c == 0)
+    {
+      pid_t h = 0;
+      _exit (lockfile_acquire (dir, ".lock", &h, NULL) == -1 && h == getppid () ? 0 : 1);
+    }
+  int st;
+  assert_int_equal (waitpid (c, &st, 0), c);
+  assert_true (WIFEXITED (st) && WEXITSTATUS (st) == 0);
+
+  close (fd);
+  fd = lockfile_acquire (dir, ".lock", &holder, &err);
+  assert_true (fd >= 0);
+  close (fd);
+  unlink (path);
+  free (path);
+  rmdir (dir);
 }
 
 static void
@@ -305,6 +360,7 @@ main (void)
     cmocka_unit_test (test_id_valid),   cmocka_unit_test (test_id_hostile),
     cmocka_unit_test (test_error_codes), cmocka_unit_test (test_rfc3339),
     cmocka_unit_test (test_duration),   cmocka_unit_test (test_files),
+    cmocka_unit_test (test_lockfile),
     cmocka_unit_test (test_parse_ints), cmocka_unit_test (test_strv),
     cmocka_unit_test (test_log_sink_proc), cmocka_unit_test (test_find_executable),
   };
