@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(66)
+t = h.Tap(68)
 d = h.Daemon(args=["--start-timeout", "3s"])
 
 
@@ -317,6 +317,43 @@ try:
     t.ok(cid not in h.runc_list_ids(), "no runc state left after the bundle was removed",
          h.runc_list_ids())
     t.ok("delete failed" not in d.read_log(), "no shim's runtime delete failed", d.read_log())
+
+    # ---- stale runtime state (issue 10): a create that finds runc's state of
+    # a stopped container with its id deletes it and creates; a running one
+    # is ALREADY_EXISTS and is left alone (the old abort ran `delete -f` on
+    # it, killing a container that was not ours). ---------------------------
+    stale = I("stale")
+    sb = h.make_bundle(d.tmp, "stale", ["true"])
+    subprocess.run(["runc", "run", "--bundle", sb, stale], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    # `runc run` without -d deletes on exit; make a stopped one by create + start
+    subprocess.run(["runc", "create", "--bundle", sb, stale], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(["runc", "start", stale], check=True)
+    st = ""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # `true` exits at once; runc has no event for it
+        st = subprocess.run(["runc", "state", stale], capture_output=True, text=True).stdout
+        if '"stopped"' in st:
+            break
+    b = h.make_bundle(d.tmp, "stale2", ["sh", "-c", "exit 5"])
+    d.events = []
+    code, r = h.rpc_error(d.create, stale, b)
+    ev = d.wait_exit(stale) if code is None else None
+    t.ok('"stopped"' in st and code is None and ev is not None and ev.status == 5,
+         "create over runc's stale state of a stopped container with the id succeeds", (st, code, r, ev))
+    h.settle(d, stale)
+    foreign = I("foreign")
+    fb = h.make_bundle(d.tmp, "foreign", ["sleep", "1000"])
+    subprocess.run(["runc", "run", "-d", "--bundle", fb, foreign], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    code, r = h.rpc_error(d.create, foreign, b)
+    st = subprocess.run(["runc", "state", foreign], capture_output=True, text=True).stdout
+    t.ok(code == grpc.StatusCode.ALREADY_EXISTS and '"running"' in st
+         and not os.path.exists(os.path.join(d.state, foreign)),
+         "create over a running runc container of the id: ALREADY_EXISTS, it keeps running",
+         (code, r, st))
+    subprocess.run(["runc", "delete", "-f", foreign], check=False)
 
     # ---- restart: adopt a running container, report an exit that happened
     # while the daemon was down exactly once ---------------------------------

@@ -152,6 +152,8 @@ container_free (struct container *c)
       pending_free (pc);
     }
   ctrd_error_free (&c->abort_err);
+  if (c->retry)
+    pending_free (c->retry);
   free (c->id);
   free (c->dir);
   free (c->bundle);
@@ -476,6 +478,58 @@ container_on_process_exit (struct process *p)
 static void container_abort_step (struct container *c);
 
 static void
+container_stale_delete_done (const struct job_result *r, void *data)
+{
+  struct container *c = data;
+  c->job = NULL;
+  if (job_succeeded (r))
+    c->stale_cleared = true;
+  else
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_msg (LOG_LVL_WARN, c->id, "%s delete of stale state: %s", c->runtime_bin, t);
+    }
+  c->abort_delete_done = true;
+  container_abort_step (c);
+}
+
+/* `<rt> state <id>` of the state that made the create fail. */
+static void
+container_stale_state_done (const struct job_result *r, void *data)
+{
+  struct container *c = data;
+  c->job = NULL;
+  const char *status = NULL;
+  json_object *o = job_succeeded (r) ? json_tokener_parse (r->out) : NULL, *st;
+  if (o && json_object_object_get_ex (o, "status", &st))
+    status = json_object_get_string (st);
+  if (status && strcmp (status, "stopped") == 0 && c->retry)
+    {
+      log_msg (LOG_LVL_WARN, c->id,
+               "%s has stale state of a stopped container with this id; deleting it and "
+               "creating again", c->runtime_bin);
+      const char *sub[] = { "delete", c->id, NULL };
+      cleanup_error struct ctrd_error *err = NULL;
+      json_object_put (o);
+      if (container_runtime_job (c, sub, NULL, 0, container_stale_delete_done, c, &c->job, &err)
+          == 0)
+        return;
+      log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+    }
+  else
+    {
+      cleanup_error struct ctrd_error *e = NULL;
+      ctrd_error_grpc (&e, GRPC_ALREADY_EXISTS, "%s: container %s already exists (%s)",
+                       c->runtime_bin, c->id, status ? status : "state unknown");
+      ctrd_error_free (&c->abort_err);
+      c->abort_err = ctrd_error_steal (&e);
+      json_object_put (o);
+    }
+  c->abort_delete_done = true;
+  container_abort_step (c);
+}
+
+static void
 container_abort_delete_done (const struct job_result *r, void *data)
 {
   struct container *c = data;
@@ -496,6 +550,19 @@ container_abort_step (struct container *c)
 {
   struct process *p = c->init;
   bool shim_gone = !p || !p->shim_is_child || p->shim_exited;
+  if (!c->abort_delete_started && c->abort_foreign)
+    {
+      /* Not ours: look, never `delete -f`. */
+      c->abort_delete_started = true;
+      const char *sub[] = { "state", c->id, NULL };
+      cleanup_error struct ctrd_error *err = NULL;
+      if (container_runtime_job (c, sub, NULL, 0, container_stale_state_done, c, &c->job, &err)
+          < 0)
+        {
+          log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+          c->abort_delete_done = true;
+        }
+    }
   if (!c->abort_delete_started && (shim_gone || !c->abort_kill))
     {
       /* Killed shim: delete after it is gone (its runtime child dies with
@@ -520,7 +587,20 @@ container_abort_step (struct container *c)
   void (*done) (struct container *, const struct ctrd_error *, void *) = c->created;
   void *data = c->created_data;
   cleanup_error struct ctrd_error *e = ctrd_error_steal (&c->abort_err);
+  struct runtime *rt = c->rt;
+  struct pending_create *retry = c->stale_cleared ? c->retry : NULL;
+  if (retry)
+    c->retry = NULL;
   container_free (c);
+  if (retry)
+    {
+      retry->req.stale_cleared = true;
+      cleanup_error struct ctrd_error *e2 = NULL;
+      if (runtime_container_create (rt, &retry->req, done, data, &e2) < 0)
+        done (NULL, e2, data);
+      pending_free (retry);
+      return;
+    }
   done (NULL, e, data);
 }
 
@@ -530,6 +610,7 @@ container_abort (struct container *c, const struct ctrd_error *err, bool kill_sh
   c->state = CONTAINER_ABORTING;
   ctrd_error_grpc (&c->abort_err, ctrd_error_code (err), "%s", err->msg);
   c->abort_kill = kill_shim;
+  c->abort_foreign = strstr (err->msg, "already exists") != NULL;
   struct process *p = c->init;
   if (p)
     {
@@ -698,6 +779,8 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
   c->created = done;
   c->created_data = data;
   c->state = CONTAINER_CREATING;
+  if (!req->stale_cleared)
+    c->retry = pending_new (req);
 
   cleanup_free char *ckpt = NULL;
   if (req->checkpoint && *req->checkpoint)

@@ -145,6 +145,12 @@ struct container
   void (*created) (struct container *c, const struct ctrd_error *err, void *data);
   void *created_data;
   struct ctrd_error *abort_err;
+  /* The runtime said "already exists": its state of this id is not ours.
+   * A stopped one (stale: a cleanup that never ran) is deleted and the
+   * create retried once from retry; anything else is ALREADY_EXISTS and
+   * is never deleted. */
+  struct pending_create *retry;
+  bool abort_foreign, stale_cleared;
   bool abort_kill, abort_delete_started, abort_delete_done;
   struct job *job;            /* start / delete job in flight */
   bool init_exited_early;     /* init exited while STARTING */
@@ -180,6 +186,7 @@ struct container_create
   const char *runtime;          /* "" → daemon default (and default args) */
   char *const *runtime_args;    /* used when runtime is non-empty */
   const char *checkpoint, *checkpoint_dir;
+  bool stale_cleared;           /* internal: a retry after stale state was deleted */
 };
 
 /* CreateContainer (daemon.md §4). Synchronous validation errors return -1

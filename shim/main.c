@@ -209,7 +209,10 @@ runtime_exited (struct shim *s, int st)
       cleanup_free char *log = path_join (s->cwd, "log.json");
       cleanup_free char *msg = shim_runtime_log_error (log);
       shim_io_close_all (s);
-      if (!s->cfg.exec)
+      /* "already exists": the runtime's state of that id is not ours, and
+       * `delete` would remove a stopped or created container of someone
+       * else's (the daemon decides: runtime.h, stale state). */
+      if (!s->cfg.exec && !(msg && strstr (msg, "already exists")))
         undo_start (s);
       if (msg)
         sync_write (s, "error oci runtime error: %s", msg);
