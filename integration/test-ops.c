@@ -259,7 +259,10 @@ criu_usable (char **why)
   int r = run (argv);
   if (r == 0)
     return true;
-  *why = xasprintf ("`criu check` fails (status %d)", r);
+  if (r == 127)
+    *why = xasprintf ("no criu on PATH (scripts/setup.sh builds one into /opt/ctrd-criu/sbin)");
+  else
+    *why = xasprintf ("`criu check` fails (status %d)", r);
   return false;
 }
 
