@@ -243,6 +243,15 @@ call_on_request_end (struct api_call *call)
       call_answer_health (call);
       return;
     }
+  /* protobuf-c would cut a string at a NUL ("ab\0cd" → "ab") and the call
+   * would act on another id or path than the client sent. */
+  const char *nul = grpc_wire_nul_string_field (call->method->m.request, call->msg, call->msg_len);
+  if (nul)
+    {
+      cleanup_free char *m = xasprintf ("string field %s contains a NUL byte", nul);
+      call_reject (call, GRPC_INVALID_ARGUMENT, m);
+      return;
+    }
   call->request = protobuf_c_message_unpack (call->method->m.request, NULL, call->msg_len, call->msg);
   call_drop_msg (call);
   if (call->request == NULL)

@@ -232,3 +232,64 @@ bad:
   free (name);
   return -1;
 }
+
+const char *
+grpc_wire_nul_string_field (const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
+                            size_t len)
+{
+  size_t off = 0;
+  while (off < len)
+    {
+      uint64_t key, v;
+      size_t n = varint_read (buf + off, len - off, &key);
+      if (n == 0)
+        return NULL;
+      off += n;
+      switch (key & 7)
+        {
+        case 0:
+          n = varint_read (buf + off, len - off, &v);
+          if (n == 0)
+            return NULL;
+          off += n;
+          break;
+        case 1:
+          if (len - off < 8)
+            return NULL;
+          off += 8;
+          break;
+        case 5:
+          if (len - off < 4)
+            return NULL;
+          off += 4;
+          break;
+        case 2:
+          {
+            n = varint_read (buf + off, len - off, &v);
+            if (n == 0 || v > len - off - n)
+              return NULL;
+            off += n;
+            const uint8_t *p = buf + off;
+            off += (size_t) v;
+            const ProtobufCFieldDescriptor *f
+                = key >> 3 <= UINT32_MAX
+                      ? protobuf_c_message_descriptor_get_field (desc, (unsigned) (key >> 3))
+                      : NULL;
+            if (f == NULL)
+              break; /* unknown field: protobuf-c keeps or skips it, never as a string */
+            if (f->type == PROTOBUF_C_TYPE_STRING && memchr (p, 0, (size_t) v))
+              return f->name;
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+              {
+                const char *inner = grpc_wire_nul_string_field (f->descriptor, p, (size_t) v);
+                if (inner)
+                  return inner;
+              }
+            break;
+          }
+        default:
+          return NULL; /* groups (3, 4) and invalid wire types: unpack decides */
+        }
+    }
+  return NULL;
+}

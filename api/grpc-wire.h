@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 /* Parse a grpc-timeout value ("1*8DIGIT unit", unit one of H M S m u n) into
  * nanoseconds (saturating at INT64_MAX). Returns 0, or -1 when malformed. */
 int grpc_wire_parse_timeout (const char *value, size_t len, int64_t *ns);
@@ -26,5 +28,13 @@ bool grpc_wire_content_type_ok (const char *value, size_t len);
 int grpc_wire_health_decode (const uint8_t *buf, size_t len, char **service);
 /* Percent-decode (lenient: a malformed escape is kept as is). malloc'd. */
 char *grpc_wire_percent_decode (const char *msg);
+/* Does a string field of the message (desc), at any depth (sub-messages,
+ * repeated fields), hold a NUL byte? protobuf-c unpacks strings as C strings,
+ * so "ab\0cd" would silently become "ab": the server checks the raw bytes
+ * first. Returns the field's name ("id", "processes.args"...: static
+ * descriptor names, the innermost one), or NULL when there is none. Wire
+ * data it cannot parse is left to protobuf_c_message_unpack to reject. */
+const char *grpc_wire_nul_string_field (const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
+                                        size_t len);
 
 #endif

@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(43)
+t = h.Tap(49)
 d = h.Daemon()
 
 
@@ -67,12 +67,68 @@ try:
          "second daemon on the same state dir exits 1 at once naming the dir and the holder's pid",
          (rc2, err2, took))
     code, r = h.rpc_error(d.stub.State, pb.StateRequest())
-    with open(os.path.join(d.state, ".lock")) as f:
-        lockpid = f.read().strip()
+    try:
+        with open(os.path.join(d.state, ".lock")) as f:
+            lockpid = f.read().strip()
+    except OSError as e:
+        lockpid = str(e)
     t.ok(code is None and lockpid == str(d.proc.pid), "the first daemon serves on; .lock holds its pid",
          (code, lockpid))
     code, r = h.rpc_error(d.create, ".lock", sleeper)
     t.ok(code == grpc.StatusCode.INVALID_ARGUMENT, "an id cannot name the lock file", (code, r))
+
+    # ---- a NUL in any string field: INVALID_ARGUMENT, nothing created (#6) ----
+    # raw protobuf: protobuf-c would cut "ab\0cd" to "ab" and create that
+    def field(num, data):
+        return bytes([num << 3 | 2, len(data)]) + data
+    raw_create = d.channel.unary_unary("/types.API/CreateContainer",
+                                       request_serializer=lambda b: b,
+                                       response_deserializer=pb.CreateContainerResponse.FromString)
+    nid = I("nul").encode()
+    code, r = h.rpc_error(raw_create, field(1, nid + b"\0cd") + field(2, sleeper.encode()),
+                          timeout=30)
+    scode, _ = h.rpc_error(d.stub.State, pb.StateRequest(id=I("nul")))
+    t.ok(code == grpc.StatusCode.INVALID_ARGUMENT and "id" in str(r) and "NUL" in str(r)
+         and scode == grpc.StatusCode.NOT_FOUND and I("nul") not in state_dirs(),
+         "NUL byte in the id: INVALID_ARGUMENT, no container created", (code, r, scode))
+    code, r = h.rpc_error(raw_create, field(1, nid) + field(2, sleeper.encode())
+                          + field(10, b"--debug\0x"), timeout=30)
+    scode, _ = h.rpc_error(d.stub.State, pb.StateRequest(id=I("nul")))
+    t.ok(code == grpc.StatusCode.INVALID_ARGUMENT and "runtimeArgs" in str(r)
+         and scode == grpc.StatusCode.NOT_FOUND,
+         "NUL byte in a repeated string field: INVALID_ARGUMENT", (code, r, scode))
+    raw_update = d.channel.unary_unary("/types.API/UpdateContainer",
+                                       request_serializer=lambda b: b,
+                                       response_deserializer=pb.UpdateContainerResponse.FromString)
+    code, r = h.rpc_error(raw_update, field(1, nid) + field(4, field(5, b"0\x001")), timeout=30)
+    t.ok(code == grpc.StatusCode.INVALID_ARGUMENT and "cpusetCpus" in str(r),
+         "NUL byte in a nested message's string: INVALID_ARGUMENT", (code, r))
+
+    # ---- out of file descriptors during a create: RESOURCE_EXHAUSTED (#6) ----
+    import resource
+    saved = resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE)
+    fds = {int(x) for x in os.listdir("/proc/%d/fd" % d.proc.pid)}
+    lowest = next(i for i in range(len(fds) + 1) if i not in fds)
+    resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (lowest, saved[1]))
+    try:
+        code, r = h.rpc_error(d.create, I("emfile"), sleeper)
+    finally:
+        resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, saved)
+    t.ok(code == grpc.StatusCode.RESOURCE_EXHAUSTED and "Too many open files" in str(r),
+         "out of fds during a create: RESOURCE_EXHAUSTED", (code, r))
+    code, r = h.rpc_error(d.create, I("emfile"), sleeper)
+    t.ok(code is None, "with fds back, the same create succeeds", r)
+    if code is None:
+        # ---- UpdateContainer errors give runc's message, not its log line (#6)
+        code, r = h.rpc_error(d.stub.UpdateContainer, pb.UpdateContainerRequest(
+            id=I("emfile"), pid="init", resources=pb.UpdateResource(cpusetCpus="4095")))
+        t.ok(code is not None and r and "time=" not in r and "level=" not in r
+             and "msg=" not in r, "update error: the runtime's message, no logrus fields",
+             (code, r))
+        d.stub.Signal(pb.SignalRequest(id=I("emfile"), pid="init", signal=9))
+        h.settle(d, I("emfile"))
+    else:
+        t.ok(False, "update error: the runtime's message (no container)")
 
     # ---- shim SIGKILLed while the daemon runs -------------------------------
     code, r = h.rpc_error(d.create, I("s1"), sleeper)

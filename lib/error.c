@@ -94,6 +94,9 @@ ctrd_error_code (const struct ctrd_error *err)
       return GRPC_CANCELLED;
     case EINVAL:
       return GRPC_INVALID_ARGUMENT;
+    case EMFILE:
+    case ENFILE:
+      return GRPC_RESOURCE_EXHAUSTED;
     default:
       return GRPC_UNKNOWN;
     }

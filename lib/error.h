@@ -46,7 +46,8 @@ int ctrd_error_wrap (struct ctrd_error **err, const char *fmt, ...)
 /* The gRPC code: explicit, or derived from errno as grpc-go derives it from an
  * OS error (EEXIST → ALREADY_EXISTS, ENOENT → NOT_FOUND, EACCES/EPERM →
  * PERMISSION_DENIED, ETIMEDOUT → DEADLINE_EXCEEDED, ECANCELED → CANCELLED,
- * EINVAL → INVALID_ARGUMENT, anything else → UNKNOWN). */
+ * EINVAL → INVALID_ARGUMENT; ctrd: EMFILE/ENFILE → RESOURCE_EXHAUSTED, out of
+ * file descriptors is never the client's fault; anything else → UNKNOWN). */
 int ctrd_error_code (const struct ctrd_error *err);
 void ctrd_error_free (struct ctrd_error **err);
 /* Move the error out (for hand-over), leaving *err NULL. */

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "lib/timeutil.h"
+#include "lib/util.h"
 
 static enum log_level current_level = LOG_LVL_INFO;
 static log_sink_fn current_sink;
@@ -100,4 +101,90 @@ log_msg_proc (enum log_level level, const char *container_id, const char *proces
   vsnprintf (buf, sizeof buf, fmt, ap);
   va_end (ap);
   log_emit (level, container_id, process_id, buf);
+}
+
+/* The value of key= in a logrus text line (Go-unquoted when quoted), or NULL. */
+static char *
+logrus_field (const char *line, size_t len, const char *key)
+{
+  size_t kl = strlen (key);
+  for (size_t i = 0; i + kl + 1 <= len; i++)
+    {
+      if ((i > 0 && line[i - 1] != ' ') || strncmp (line + i, key, kl) != 0 || line[i + kl] != '=')
+        continue;
+      const char *v = line + i + kl + 1, *end = line + len;
+      if (v < end && *v == '"')
+        {
+          char *out = xmalloc ((size_t) (end - v) + 1), *o = out;
+          for (v++; v < end && *v != '"'; v++)
+            {
+              if (*v == '\\' && v + 1 < end)
+                {
+                  v++;
+                  *o++ = *v == 'n' ? '\n' : *v == 't' ? '\t' : *v;
+                }
+              else
+                *o++ = *v;
+            }
+          *o = '\0';
+          return out;
+        }
+      size_t n = 0;
+      while (v + n < end && v[n] != ' ')
+        n++;
+      return xstrndup (v, n);
+    }
+  return NULL;
+}
+
+static void
+append_msg (char **acc, const char *m)
+{
+  if (*m == '\0')
+    return;
+  char *n = *acc ? xasprintf ("%s; %s", *acc, m) : xstrdup (m);
+  free (*acc);
+  *acc = n;
+}
+
+char *
+log_text_messages (const char *text)
+{
+  char *errors = NULL, *all = NULL;
+  for (const char *p = text; p && *p;)
+    {
+      const char *nl = strchr (p, '\n');
+      size_t len = nl ? (size_t) (nl - p) : strlen (p);
+      while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' '))
+        len--;
+      const char *line = p;
+      p = nl ? nl + 1 : p + strlen (p);
+      while (len > 0 && *line == ' ')
+        line++, len--;
+      if (len == 0)
+        continue;
+      char *level = logrus_field (line, len, "level");
+      char *msg = level ? logrus_field (line, len, "msg") : NULL;
+      if (msg)
+        {
+          append_msg (&all, msg);
+          if (!strcmp (level, "error") || !strcmp (level, "fatal") || !strcmp (level, "panic"))
+            append_msg (&errors, msg);
+        }
+      else
+        {
+          char *raw = xstrndup (line, len);
+          append_msg (&all, raw);
+          append_msg (&errors, raw);
+          free (raw);
+        }
+      free (level);
+      free (msg);
+    }
+  if (errors)
+    {
+      free (all);
+      return errors;
+    }
+  return all ? all : xstrdup ("");
 }

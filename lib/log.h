@@ -25,6 +25,15 @@ void log_set_sink_proc (log_sink_proc_fn sink);
 void log_msg_proc (enum log_level level, const char *container_id, const char *process_id,
                    const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
 
+/* The messages of a runtime's logrus text output (runc's stderr: lines
+ * `time="…" level=error msg="container does not exist"`), for error texts
+ * that give the runtime's message, not its log line. msg values are
+ * Go-unquoted. The error-level lines (error, fatal, panic) and lines that
+ * are not logrus lines (crun's plain text) are joined with "; "; when there
+ * are none, the messages of every line (warnings) are. Returns a malloc'd
+ * string, empty when the text has no non-blank line. */
+char *log_text_messages (const char *text);
+
 #define log_debug(...) log_msg (LOG_LVL_DEBUG, NULL, __VA_ARGS__)
 #define log_info(...) log_msg (LOG_LVL_INFO, NULL, __VA_ARGS__)
 #define log_warn(...) log_msg (LOG_LVL_WARN, NULL, __VA_ARGS__)

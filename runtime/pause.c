@@ -52,18 +52,19 @@ ops_check_container (const struct container *c, struct ctrd_error **err)
 }
 
 /* The message of a failed runtime call. update reports the runtime's output
- * alone (runtime.md §5); everything else as the original: `exit status N:
- * "<output>"`. */
+ * alone (runtime.md §5), as its messages, not its logrus lines (ctrd: the
+ * original passed runc's `time=… level=error msg=…` through); everything
+ * else as the original: `exit status N: "<output>"`. */
 static char *
 ops_error_text (const struct ops_op *op, const struct job_result *r)
 {
   if (op->kind == OPS_UPDATE && !r->timed_out && r->out_len + r->err_len > 0)
     {
-      char *t = xasprintf ("%s%s", r->out, r->err);
-      size_t n = strlen (t);
-      while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == ' '))
-        t[--n] = '\0';
-      return t;
+      cleanup_free char *both = xasprintf ("%s\n%s", r->out, r->err);
+      char *t = log_text_messages (both);
+      if (*t)
+        return t;
+      free (t);
     }
   return job_error_text (r);
 }

@@ -160,7 +160,12 @@ spec_load_bundle (const char *bundle, struct ctrd_error **err)
   cleanup_error struct ctrd_error *e = NULL;
   if (read_file (path, &text, &len, CONFIG_MAX, &e) < 0)
     {
-      bad (err, bundle, "%s", e->status ? strerror (e->status) : e->msg);
+      /* out of fds (or memory) is the daemon's state, not a bad bundle */
+      if (e->status == EMFILE || e->status == ENFILE || e->status == ENOMEM)
+        ctrd_error_grpc (err, GRPC_RESOURCE_EXHAUSTED, "bundle %s: config.json: %s", bundle,
+                         strerror (e->status));
+      else
+        bad (err, bundle, "%s", e->status ? strerror (e->status) : e->msg);
       return NULL;
     }
   json_object *o = parse_config (bundle, text, len, err);

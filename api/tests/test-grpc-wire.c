@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "api/api.pb-c.h"
 #include "api/grpc-wire.h"
 
 static int
@@ -143,6 +144,48 @@ test_health (void **state)
   assert_int_equal (grpc_wire_health_decode (field0, sizeof field0, &svc), -1);
 }
 
+/* A NUL in any string field, top level, repeated or nested, is found on the
+ * raw bytes (protobuf-c's unpack would cut "ab\0cd" to "ab"); other bytes,
+ * bytes of non-string fields and unknown fields are not. */
+static void
+test_nul_string (void **state)
+{
+  (void) state;
+  const ProtobufCMessageDescriptor *cc = &types__create_container_request__descriptor;
+  const ProtobufCMessageDescriptor *up = &types__update_container_request__descriptor;
+  /* id = "ab\0cd" */
+  static const uint8_t id_nul[] = { 0x0a, 5, 'a', 'b', 0, 'c', 'd' };
+  assert_string_equal (grpc_wire_nul_string_field (cc, id_nul, sizeof id_nul), "id");
+  /* id = "abcd", bundlePath = "/b", noPivotRoot = true, runtimeArgs = ["x", "y\0"] */
+  static const uint8_t args_nul[] = { 0x0a, 4, 'a', 'b', 'c', 'd', 0x12, 2, '/', 'b', 0x40, 1,
+                                      0x52, 1, 'x', 0x52, 2, 'y', 0 };
+  assert_string_equal (grpc_wire_nul_string_field (cc, args_nul, sizeof args_nul), "runtimeArgs");
+  assert_null (grpc_wire_nul_string_field (cc, args_nul, sizeof args_nul - 4));
+  /* unknown field 99 (length-delimited) holding a NUL: not a string of ours */
+  static const uint8_t unknown[] = { 0x9a, 0x06, 2, 0, 0, 0x0a, 1, 'a' };
+  assert_null (grpc_wire_nul_string_field (cc, unknown, sizeof unknown));
+  /* resources { cpusetCpus = "0\01" }, nested */
+  static const uint8_t nested[] = { 0x0a, 1, 'c', 0x22, 5, 0x2a, 3, '0', 0, '1' };
+  assert_string_equal (grpc_wire_nul_string_field (up, nested, sizeof nested), "cpusetCpus");
+  /* a clean message, a packed one from protobuf-c */
+  Types__UpdateContainerRequest r = TYPES__UPDATE_CONTAINER_REQUEST__INIT;
+  Types__UpdateResource res = TYPES__UPDATE_RESOURCE__INIT;
+  r.id = (char *) "c1";
+  r.status = (char *) "paused";
+  res.cpusetcpus = (char *) "0-1";
+  res.memorylimit = 1 << 20;
+  r.resources = &res;
+  uint8_t buf[256];
+  size_t n = protobuf_c_message_pack (&r.base, buf);
+  assert_null (grpc_wire_nul_string_field (up, buf, n));
+  /* truncated or malformed input: left to unpack (no crash, no false hit) */
+  for (size_t i = 0; i < sizeof id_nul; i++)
+    assert_null (grpc_wire_nul_string_field (cc, id_nul, i));
+  static const uint8_t badlen[] = { 0x0a, 0x7f, 0 };
+  assert_null (grpc_wire_nul_string_field (cc, badlen, sizeof badlen));
+  assert_null (grpc_wire_nul_string_field (cc, NULL, 0));
+}
+
 int
 main (void)
 {
@@ -152,6 +195,7 @@ main (void)
     cmocka_unit_test (test_percent_max),
     cmocka_unit_test (test_content_type),
     cmocka_unit_test (test_health),
+    cmocka_unit_test (test_nul_string),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

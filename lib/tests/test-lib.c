@@ -68,6 +68,10 @@ test_error_codes (void **state UNUSED)
   assert_int_equal (ctrd_error_code (err), GRPC_PERMISSION_DENIED);
   ctrd_error_set (&err, EIO, "x");
   assert_int_equal (ctrd_error_code (err), GRPC_UNKNOWN);
+  ctrd_error_set (&err, EMFILE, "x");
+  assert_int_equal (ctrd_error_code (err), GRPC_RESOURCE_EXHAUSTED);
+  ctrd_error_set (&err, ENFILE, "x");
+  assert_int_equal (ctrd_error_code (err), GRPC_RESOURCE_EXHAUSTED);
   ctrd_error_grpc (&err, GRPC_FAILED_PRECONDITION, "container %s is stopped", "c1");
   assert_int_equal (ctrd_error_code (err), GRPC_FAILED_PRECONDITION);
   assert_string_equal (err->msg, "container c1 is stopped");
@@ -198,6 +202,34 @@ test_lockfile (void **state UNUSED)
   unlink (path);
   free (path);
   rmdir (dir);
+}
+
+/* A runtime's logrus lines give their messages, error lines first. */
+static void
+test_log_text_messages (void **state UNUSED)
+{
+  struct
+  {
+    const char *in, *want;
+  } cases[] = {
+    { "time=\"2026-12-02T14:27:29Z\" level=error msg=\"container does not exist\"\n",
+      "container does not exist" },
+    { "time=\"t\" level=warning msg=\"kernel memory is ignored\"\n"
+      "time=\"t\" level=error msg=\"failed to write \\\"999\\\": write cpuset.cpus: invalid argument\"\n",
+      "failed to write \"999\": write cpuset.cpus: invalid argument" },
+    { "time=\"t\" level=warning msg=\"only a warning\"\n", "only a warning" },
+    { "time=\"t\" level=error msg=unquoted\n", "unquoted" },
+    { "error: plain crun text\n\n", "error: plain crun text" },
+    { "time=\"t\" level=error msg=\"a\"\ntime=\"t\" level=fatal msg=\"b\"\n", "a; b" },
+    { "", "" },
+    { "  \n\n", "" },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      char *got = log_text_messages (cases[i].in);
+      assert_string_equal (got, cases[i].want);
+      free (got);
+    }
 }
 
 static void
@@ -361,6 +393,7 @@ main (void)
     cmocka_unit_test (test_error_codes), cmocka_unit_test (test_rfc3339),
     cmocka_unit_test (test_duration),   cmocka_unit_test (test_files),
     cmocka_unit_test (test_lockfile),
+    cmocka_unit_test (test_log_text_messages),
     cmocka_unit_test (test_parse_ints), cmocka_unit_test (test_strv),
     cmocka_unit_test (test_log_sink_proc), cmocka_unit_test (test_find_executable),
   };

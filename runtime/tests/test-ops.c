@@ -320,8 +320,11 @@ setup_fixture (void **state)
       "if [ -e '%s/fail' ]; then echo 'runtime says no' >&2; exit 3; fi\n"
       "if [ -e '%s/warn-kmem' ]; then echo 'level=warning msg=\"Kernel memory settings are "
       "ignored and will be removed\"' >&2; fi\n"
+      "if [ -e '%s/fail-logrus' ]; then echo 'time=\"2026-01-02T03:04:05Z\" level=warning "
+      "msg=\"a warning\"' >&2; echo 'time=\"2026-01-02T03:04:05Z\" level=error "
+      "msg=\"failed to write \\\"99\\\": invalid argument\"' >&2; exit 1; fi\n"
       "exit 0\n",
-      f->calls, f->stdin_log, tmp_root, tmp_root);
+      f->calls, f->stdin_log, tmp_root, tmp_root, tmp_root);
   assert_int_equal (write_file (f->fake, script, strlen (script), 0755, NULL), 0);
   struct runtime_config cfg = { .loop = f->loop, .state_dir = tmp_root, .shim = "shim",
                                 .runtime = "runc", .emit = record_emit, .emit_data = f };
@@ -419,6 +422,17 @@ test_update_job (void **state)
   assert_string_equal (r2.err->msg, "runtime says no");
   ctrd_error_free (&r2.err);
   unlink (fail);
+
+  /* runc's logrus lines: the error's message, not the line (issue 11) */
+  cleanup_free char *fl = path_join (tmp_root, "fail-logrus");
+  assert_int_equal (write_file (fl, "", 0, 0644, NULL), 0);
+  struct result r4 = { 0 };
+  assert_int_equal (ops_update (c, &res, on_done, &r4, NULL), 0);
+  wait_done (f, &r4);
+  assert_non_null (r4.err);
+  assert_string_equal (r4.err->msg, "failed to write \"99\": invalid argument");
+  ctrd_error_free (&r4.err);
+  unlink (fl);
 
   /* a runtime that drops kernel memory limits with a warning: an error */
   cleanup_free char *warn = path_join (tmp_root, "warn-kmem");

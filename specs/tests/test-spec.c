@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,6 +116,30 @@ test_bundle_path_errors (void **state UNUSED)
   cleanup_free char *b = bundle_with (NULL);
   cleanup_free char *m3 = xasprintf ("bundle %s: config.json: No such file or directory", b);
   expect_error (b, m3);
+}
+
+/* Out of file descriptors while reading config.json is RESOURCE_EXHAUSTED,
+ * not a bad bundle (INVALID_ARGUMENT). The limit is lowered to the lowest
+ * free fd, so the open of config.json is the one that fails. */
+static void
+test_bundle_out_of_fds (void **state UNUSED)
+{
+  cleanup_free char *b = bundle_with ("{\"ociVersion\":\"1.0.2\"," GOOD_PROCESS "," GOOD_ROOT "}");
+  struct rlimit saved;
+  assert_int_equal (getrlimit (RLIMIT_NOFILE, &saved), 0);
+  int lowest = dup (0);
+  assert_true (lowest >= 0);
+  close (lowest);
+  struct rlimit low = { .rlim_cur = (rlim_t) lowest, .rlim_max = saved.rlim_max };
+  assert_int_equal (setrlimit (RLIMIT_NOFILE, &low), 0);
+  struct ctrd_error *err = NULL;
+  json_object *o = spec_load_bundle (b, &err);
+  assert_int_equal (setrlimit (RLIMIT_NOFILE, &saved), 0);
+  assert_null (o);
+  assert_non_null (err);
+  assert_int_equal (ctrd_error_code (err), GRPC_RESOURCE_EXHAUSTED);
+  assert_non_null (strstr (err->msg, "Too many open files"));
+  ctrd_error_free (&err);
 }
 
 static void
@@ -386,6 +411,7 @@ main (void)
     cmocka_unit_test (test_make_bundle),     cmocka_unit_test (test_pid_ns),
     cmocka_unit_test (test_exec_every_option), cmocka_unit_test (test_exec_defaults),
     cmocka_unit_test (test_exec_errors),
+    cmocka_unit_test (test_bundle_out_of_fds),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }
