@@ -28,6 +28,11 @@ bool okd (bool cond, const struct ctrd_error *err, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 void diag (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void skip (const char *name, const char *reason);
+/* CI=true in the environment: a part scripts/setup.sh provides must be there. */
+bool in_ci (void);
+/* A skip of such a part: "ok # SKIP" normally, "not ok" (counted as failed)
+ * under CI=true. */
+void skip_expected (const char *name, const char *reason);
 /* Run argv (output discarded); exit status, 128+sig, or -1. */
 int run (char *const argv[]);
 

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Every test file's expected number of checks: a file that ran fewer (its
+# checks skipped, a "1..0 # SKIP", a missing .trs) falls short. Counted per
+# .trs: PASS, FAIL, XFAIL and XPASS results (SKIP and the driver's ERROR
+# lines are not checks that ran). Prints one line per shortfall and exits 1
+# when there is one.
+# Usage: check-counts.sh BUILDDIR [DIR...]   (DIRs: the subdirectories whose
+#        tests ran in BUILDDIR, default all of them)
+# The minimums are the counts of full runs on the CI machine (Debian 12, root,
+# runc, crun, CRIU from scripts/setup.sh, grpcio); raise one with its test.
+dir=${1:-.}
+[ $# -gt 0 ] && shift
+dirs=${*:-lib api specs runtime shim supervisor ctr integration}
+top=$(cd "$(dirname "$0")/.." && pwd)
+docker_dir=${CTRD_DOCKER_DIR:-$top/../shared/docker-17.10}
+
+table() {
+  cat <<'EOF'
+lib/tests/test-lib 11
+lib/tests/test-goflag 8
+api/tests/test-grpc-wire 5
+api/tests/test-listen 4
+api/tests/fuzz-server 21
+api/tests/test-client-server 33
+api/tests/test-client 60
+api/tests/test-grpc-python.sh 52
+specs/tests/test-spec 11
+runtime/tests/test-stats 8
+runtime/tests/test-oom 5
+runtime/tests/test-core 7
+runtime/tests/test-ops 9
+shim/tests/test-json 3
+shim/tests/test-shim 21
+supervisor/tests/test-options 6
+supervisor/tests/test-events 7
+supervisor/tests/test-api-events 5
+supervisor/tests/test-api-ops 4
+supervisor/tests/test-journal 3
+supervisor/tests/test-metrics 5
+ctr/tests/test-ctr 12
+ctr/tests/test-ctr-output 8
+ctr/tests/test-completion.sh 17
+integration/test-daemon.sh 68
+integration/test-daemon-faults.sh 49
+integration/test-daemon-cli.sh 13
+integration/test-ops 58
+integration/test-ctr.sh 75
+EOF
+  # Docker 17.10 is expected only where ../shared has it.
+  if [ -x "$docker_dir/dockerd" ]; then echo "integration/test-docker.sh 48"; fi
+}
+
+short=0
+for d in $dirs; do
+  for entry in $(table | awk -v d="$d" 'index($1, d "/") == 1 { print $1 ":" $2 }'); do
+    t=${entry%:*} want=${entry##*:}
+    trs=$dir/$t.trs
+    if [ -f "$trs" ]; then
+      got=$(grep -cE '^:test-result: (PASS|FAIL|XFAIL|XPASS)' "$trs")
+    else
+      got=0
+    fi
+    if [ "$got" -lt "$want" ]; then
+      echo "check-counts: $trs: $got checks ran, expected at least $want"
+      short=$((short + 1))
+    fi
+  done
+done
+[ "$short" -eq 0 ]
