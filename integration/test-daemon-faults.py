@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(49)
+t = h.Tap(50)
 d = h.Daemon()
 
 
@@ -125,10 +125,22 @@ try:
         t.ok(code is not None and r and "time=" not in r and "level=" not in r
              and "msg=" not in r, "update error: the runtime's message, no logrus fields",
              (code, r))
+        # ---- DeleteCheckpoint deletes only a checkpoint (#6) -------------
+        victims = os.path.join(d.tmp, "victims")
+        os.makedirs(os.path.join(victims, "precious", "rootfs"))
+        with open(os.path.join(victims, "precious", "config.json"), "w") as f:
+            f.write('{"ociVersion": "1.0.2", "root": {"path": "rootfs"}}')
+        code, r = h.rpc_error(d.stub.DeleteCheckpoint, pb.DeleteCheckpointRequest(
+            id=I("emfile"), name="precious", checkpointDir=victims))
+        t.ok(code == grpc.StatusCode.FAILED_PRECONDITION
+             and os.path.exists(os.path.join(victims, "precious", "rootfs")),
+             "DeleteCheckpoint refuses a directory that is not a checkpoint (a bundle) and "
+             "leaves it", (code, r))
         d.stub.Signal(pb.SignalRequest(id=I("emfile"), pid="init", signal=9))
         h.settle(d, I("emfile"))
     else:
         t.ok(False, "update error: the runtime's message (no container)")
+        t.ok(False, "DeleteCheckpoint refuses a non-checkpoint (no container)")
 
     # ---- shim SIGKILLed while the daemon runs -------------------------------
     code, r = h.rpc_error(d.create, I("s1"), sleeper)

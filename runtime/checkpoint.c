@@ -286,5 +286,46 @@ ops_checkpoint_delete (const char *parent, const char *name, struct ctrd_error *
   if (ops_checkpoint_name_check (name, err) < 0)
     return -1;
   cleanup_free char *image = path_join (parent, name);
+  /* Only what CreateCheckpoint wrote (ctrd: the original removed any path
+   * named by checkpointDir + name, a bundle or /etc alike): a real directory
+   * (not a symlink) holding a regular config.json that List reads, with
+   * "created" and a "name" equal to the name asked for. */
+  struct stat st;
+  if (lstat (image, &st) < 0)
+    {
+      if (errno == ENOENT)
+        return 0; /* absent is fine, as the original's RemoveAll */
+      return ctrd_error_set (err, errno, "stat %s", image);
+    }
+  cleanup_free char *cfg = path_join (image, CHECKPOINT_CONFIG);
+  struct stat cst;
+  const char *why = NULL;
+  if (!S_ISDIR (st.st_mode))
+    why = "not a directory";
+  else if (lstat (cfg, &cst) < 0 || !S_ISREG (cst.st_mode))
+    why = "no " CHECKPOINT_CONFIG;
+  else
+    {
+      struct ops_checkpoint_info info = { 0 };
+      cleanup_error struct ctrd_error *e = NULL;
+      cleanup_free char *text = NULL;
+      size_t len;
+      json_object *o = NULL, *created = NULL;
+      if (ops_checkpoint_read (parent, name, &info, &e) < 0)
+        why = "its " CHECKPOINT_CONFIG " is not a checkpoint's";
+      else if (strcmp (info.name, name) != 0
+               || read_file (cfg, &text, &len, CHECKPOINT_CONFIG_MAX, NULL) < 0
+               || !(o = json_tokener_parse (text))
+               || !json_object_object_get_ex (o, "name", NULL)
+               || !json_object_object_get_ex (o, "created", &created)
+               || !json_object_is_type (created, json_type_string))
+        why = "its " CHECKPOINT_CONFIG " was not written by CreateCheckpoint";
+      json_object_put (o);
+      free (info.name);
+      strv_free (info.empty_ns);
+    }
+  if (why)
+    return ctrd_error_grpc (err, GRPC_FAILED_PRECONDITION, "%s is not a checkpoint: %s", image,
+                            why);
   return rm_rf (image, err);
 }

@@ -109,7 +109,10 @@ struct ops_checkpoint_info
 int ops_checkpoint_list (const char *parent, struct ops_checkpoint_info **out, size_t *n,
                          struct ctrd_error **err);
 void ops_checkpoint_list_free (struct ops_checkpoint_info *v, size_t n);
-/* DeleteCheckpoint: name checked, rm -rf <parent>/<name> (absent is fine). */
+/* DeleteCheckpoint: name checked, rm -rf <parent>/<name> (absent is fine)
+ * only when it is what CreateCheckpoint made: a directory (not a symlink)
+ * with a regular config.json holding "created" and "name" == name; anything
+ * else is FAILED_PRECONDITION and left alone. */
 int ops_checkpoint_delete (const char *parent, const char *name, struct ctrd_error **err);
 
 #endif

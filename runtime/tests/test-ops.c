@@ -231,12 +231,44 @@ test_checkpoint_list_delete (void **state)
   assert_int_equal (ops_checkpoint_delete (parent, "", &err), -1);
   ctrd_error_free (&err);
   assert_int_equal (ops_checkpoint_delete (parent, "nonexistent", NULL), 0);
-  assert_int_equal (ops_checkpoint_delete (parent, "c", NULL), 0);
-  assert_int_equal (ops_checkpoint_delete (parent, "link", NULL), 0);
+  /* only what CreateCheckpoint wrote is deleted (issue 11): not a corrupt
+   * config, not a hand-made one without name/created, not a bundle (its
+   * config.json is an OCI spec), not a file, not a symlink (nor its target),
+   * not a config.json that is a symlink, not one naming another checkpoint */
+  mk ("cps/bundle");
+  put ("cps/bundle/config.json", "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}");
+  mk ("cps/bundle/rootfs");
+  mk ("cps/lnk-cfg");
+  cleanup_free char *lcfg = path_join (tmp_root, "cps/lnk-cfg/config.json");
+  cleanup_free char *bcfg = path_join (tmp_root, "cps/b/config.json");
+  assert_int_equal (symlink (bcfg, lcfg), 0);
+  mk ("cps/other");
+  put ("cps/other/config.json", "{\"created\":\"x\",\"name\":\"b\"}");
+  const char *not_cps[] = { "c", "a", "bundle", "file", "link", "lnk-cfg", "other" };
+  for (size_t i = 0; i < sizeof not_cps / sizeof *not_cps; i++)
+    {
+      cleanup_free char *pth = path_join (parent, not_cps[i]);
+      assert_int_equal (ops_checkpoint_delete (parent, not_cps[i], &err), -1);
+      assert_int_equal (ctrd_error_code (err), GRPC_FAILED_PRECONDITION);
+      assert_non_null (strstr (err->msg, "is not a checkpoint"));
+      ctrd_error_free (&err);
+      struct stat st;
+      assert_int_equal (lstat (pth, &st), 0);
+    }
   assert_int_equal (access (target, F_OK), 0);
-  assert_int_equal (ops_checkpoint_list (parent, &v, &n, NULL), 0);
-  assert_int_equal (n, 2);
-  ops_checkpoint_list_free (v, n);
+  cleanup_free char *brootfs = path_join (tmp_root, "cps/bundle/rootfs");
+  assert_int_equal (access (brootfs, F_OK), 0);
+  /* a real one goes, and so does one made by CreateCheckpoint's writer */
+  assert_int_equal (ops_checkpoint_delete (parent, "b", NULL), 0);
+  assert_int_equal (access (target, F_OK), -1);
+  struct ops_checkpoint cp = { .name = "made" };
+  cleanup_free char *made = ops_checkpoint_config (&cp, 0);
+  mk ("cps/made");
+  put ("cps/made/config.json", made);
+  mk ("cps/made/criu.work");
+  assert_int_equal (ops_checkpoint_delete (parent, "made", NULL), 0);
+  cleanup_free char *madep = path_join (parent, "made");
+  assert_int_equal (access (madep, F_OK), -1);
 }
 
 /* ---- asynchronous operations against a recording fake runtime ---- */
