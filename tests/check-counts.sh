@@ -43,7 +43,7 @@ ctr/tests/test-completion.sh 17
 integration/test-daemon.sh 68
 integration/test-daemon-faults.sh 49
 integration/test-daemon-cli.sh 13
-integration/test-ops 58
+integration/test-ops 85
 integration/test-ctr.sh 75
 EOF
   # Docker 17.10 is expected only where ../shared has it.
