@@ -50,45 +50,7 @@ DAEMON = os.path.join(TOP_BUILD, "supervisor", "containerd")
 SHIM = os.path.join(TOP_BUILD, "shim", "containerd-shim")
 
 
-# CI=true (.ci/run, scripts/test.sh): a skip of an expected part fails.
-IN_CI = os.environ.get("CI") == "true"
-
-
-class Tap:
-    """TAP printer: plan up front, one line per check, exit status at the end."""
-
-    def __init__(self, plan):
-        self.plan, self.n, self.failed = plan, 0, 0
-        print("1..%d" % plan, flush=True)
-
-    def ok(self, cond, name, diag=None):
-        self.n += 1
-        if not cond:
-            self.failed += 1
-        print("%sok %d - %s" % ("" if cond else "not ", self.n, name), flush=True)
-        if not cond and diag is not None:
-            for line in str(diag).splitlines():
-                print("# " + line, flush=True)
-        return cond
-
-    def skip(self, name, reason):
-        self.n += 1
-        print("ok %d - %s # SKIP %s" % (self.n, name, reason), flush=True)
-
-    def skip_expected(self, name, reason):
-        """Skip of a part scripts/setup.sh provides (runc, crun, CRIU, ...):
-        a SKIP normally, a failure under CI=true."""
-        if not IN_CI:
-            self.skip(name, reason)
-            return
-        self.n += 1
-        self.failed += 1
-        print("not ok %d - %s: %s (CI: expected part missing)" % (self.n, name, reason), flush=True)
-
-    def done(self):
-        while self.n < self.plan:
-            self.ok(False, "not reached")
-        sys.exit(1 if self.failed else 0)
+from taplib import IN_CI, Tap  # noqa: E402,F401 (re-exported: h.Tap)
 
 
 _ROOTFS_CACHE = {}

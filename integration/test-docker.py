@@ -34,63 +34,12 @@ SHIM = os.path.join(TOP_BUILD, "shim", "containerd-shim")
 IMAGE = "ctrd-busybox"
 PLAN = 48
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from taplib import Tap, skip_all, skip_all_expected  # noqa: E402
+
 
 # CI=true (.ci/run, scripts/test.sh): once the Docker binaries are there, a
 # skip of a part scripts/setup.sh provides (runc, CRIU, ...) is a failure.
-IN_CI = os.environ.get("CI") == "true"
-
-
-def skip_all(reason):
-    print("1..0 # SKIP " + reason, flush=True)
-    sys.exit(0)
-
-
-def skip_all_expected(reason):
-    if not IN_CI:
-        skip_all(reason)
-    print("1..1\nnot ok 1 - %s (CI: expected part missing)" % reason, flush=True)
-    sys.exit(1)
-
-
-class Tap:
-    """TAP printer: plan up front, one line per check, exit status at the end."""
-
-    def __init__(self, plan):
-        self.plan, self.n, self.failed = plan, 0, 0
-        print("1..%d" % plan, flush=True)
-
-    def ok(self, cond, name, diag=None):
-        self.n += 1
-        if not cond:
-            self.failed += 1
-        print("%sok %d - %s" % ("" if cond else "not ", self.n, name), flush=True)
-        if not cond and diag is not None:
-            for line in str(diag).splitlines():
-                print("# " + line, flush=True)
-        return cond
-
-    def skip(self, name, reason):
-        self.n += 1
-        print("ok %d - %s # SKIP %s" % (self.n, name, reason), flush=True)
-
-    def skip_expected(self, name, reason):
-        if not IN_CI:
-            self.skip(name, reason)
-            return
-        self.n += 1
-        self.failed += 1
-        print("not ok %d - %s: %s (CI: expected part missing)" % (self.n, name, reason), flush=True)
-
-    def note(self, msg):
-        for line in str(msg).splitlines():
-            print("# " + line, flush=True)
-
-    def done(self):
-        while self.n < self.plan:
-            self.ok(False, "not reached")
-        sys.exit(1 if self.failed else 0)
-
-
 for f in ("docker", "dockerd"):
     if not os.access(os.path.join(DOCKER_DIR, f), os.X_OK):
         skip_all("no Docker 17.10 (%s/%s missing; set CTRD_DOCKER_DIR)" % (DOCKER_DIR, f))
