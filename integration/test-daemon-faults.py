@@ -13,7 +13,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(50)
+t = h.Tap(55)
 d = h.Daemon()
 
 
@@ -442,6 +442,50 @@ try:
     d.stub.Signal(pb.SignalRequest(id=I("pz"), pid="init", signal=9))
     t.ok(code is None, "it resumes", r)
     h.settle(d, I("pz"))
+
+    # ---- a garbage state.json of a live container never orphans it (#6) ---
+    code, r = h.rpc_error(d.create, I("gs"), sleeper)
+    gpid = r.container.processes[0].systemPid if code is None else 0
+    t.ok(code is None, "container gs runs", r)
+    # ---- and a pid file naming an unrelated process (#6) --------------------
+    code, r = h.rpc_error(d.create, I("pf"), sleeper)
+    ppid_real = r.container.processes[0].systemPid if code is None else 0
+    t.ok(code is None, "container pf runs", r)
+    bystander = subprocess.Popen(["sleep", "100000"])
+    before = time.time()
+    d.stop(signal.SIGKILL)
+    with open(os.path.join(d.state, I("gs"), "state.json"), "w") as f:
+        f.write("\x00garbage{")
+    with open(os.path.join(d.state, I("pf"), "init", "pid"), "w") as f:
+        f.write(str(bystander.pid))
+    d.start()
+    d.events = []
+    d.start_events(timestamp=timestamp_pb2.Timestamp(seconds=int(before) - 1))
+    code, st = h.rpc_error(d.stub.State, pb.StateRequest(id=I("gs")))
+    t.ok(code is None and len(st.containers) == 1 and st.containers[0].bundlePath == sleeper
+         and "state.json" in d.read_log(),
+         "garbage state.json: the live container is still listed (bundle from its shim), "
+         "logged", (code, st if code else st.containers, d.read_log()[-600:]))
+    code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("gs"), pid="init", signal=9))
+    ev = d.wait_exit(I("gs"))
+    h.settle(d, I("gs"))
+    t.ok(code is None and ev is not None and ev.status == 137 and h.wait_pid_gone(gpid, 5)
+         and I("gs") not in state_dirs() and I("gs") not in h.runc_list_ids(),
+         "garbage state.json: Signal reaches it, exit 137, dir and runc state removed",
+         (code, r, ev))
+    if h.pid_alive(gpid):  # old code: orphaned
+        subprocess.call(["runc", "delete", "-f", I("gs")])
+    code, r = h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("pf"), pid="init", signal=9))
+    ev = d.wait_exit(I("pf"))
+    h.settle(d, I("pf"))
+    t.ok(code is None and ev is not None and ev.status == 137 and h.wait_pid_gone(ppid_real, 5)
+         and bystander.poll() is None,
+         "pid file naming an unrelated process: the real init is signalled, the other "
+         "process left alone", (code, r, ev, bystander.poll()))
+    bystander.kill()
+    bystander.wait()
+    if h.pid_alive(ppid_real):
+        subprocess.call(["runc", "delete", "-f", I("pf")])
 
     # ---- corrupt state does not stop start-up (FAILURES.md #6) --------------
     d.stop(signal.SIGKILL)

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/internal.h"
@@ -48,12 +50,12 @@ list_dirs (const char *dir)
  * cwd is the process directory)? 1 yes, 0 no, -1 unknown (no shim.pid:
  * state written by another daemon). */
 static int
-shim_alive (struct process *p)
+shim_alive_dir (const char *dir, pid_t *shim_pid)
 {
   unsigned long long pid;
-  if (statefile_read_ull (p->dir, "shim.pid", &pid) < 0)
+  if (statefile_read_ull (dir, "shim.pid", &pid) < 0)
     return -1;
-  p->shim_pid = (pid_t) pid;
+  *shim_pid = (pid_t) pid;
   int fd = pidfd_open ((pid_t) pid, 0);
   if (fd < 0)
     return false;
@@ -64,11 +66,17 @@ shim_alive (struct process *p)
   if (n > 0)
     {
       target[n] = '\0';
-      same = strcmp (target, p->dir) == 0;
+      same = strcmp (target, dir) == 0;
     }
   bool alive = pidfd_send_signal (fd, 0, NULL, 0) == 0;
   close (fd);
   return alive && same ? 1 : 0;
+}
+
+static int
+shim_alive (struct process *p)
+{
+  return shim_alive_dir (p->dir, &p->shim_pid);
 }
 
 static void
@@ -96,6 +104,86 @@ init_never_started (pid_t pid)
   fclose (f);
   comm[strcspn (comm, "\n")] = '\0';
   return strncmp (comm, "runc:[", 6) == 0 || strcmp (comm, "crun") == 0;
+}
+
+/* The parent of pid (field 4 of /proc/<pid>/stat), or 0. */
+static pid_t
+proc_ppid (pid_t pid)
+{
+  char path[64], buf[512];
+  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  char *e = strrchr (buf, ')');
+  int ppid = 0;
+  if (!e || sscanf (e + 1, " %*c %d", &ppid) != 1)
+    return 0;
+  return (pid_t) ppid;
+}
+
+/* The pid file must name the shim's child (the shim is the container
+ * process's subreaper). When it names another process (pid reused, a
+ * damaged file), that process is left alone and the real one is found
+ * among the live shim's children: the one with the recorded starttime, or
+ * the only one when none was recorded. The pid file is then rewritten. */
+static void
+find_real_pid (struct container *c, struct process *p, unsigned long long recorded)
+{
+  if (shim_alive (p) != 1)
+    return;
+  if (p->pidfd >= 0 && proc_ppid (p->pid) == p->shim_pid)
+    return;
+  unsigned long long opened = p->starttime;
+  p->starttime = recorded;
+  DIR *d = opendir ("/proc");
+  if (!d)
+    return;
+  pid_t found = 0;
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir (d)))
+    {
+      unsigned long long v;
+      if (parse_uint64 (de->d_name, &v) < 0 || proc_ppid ((pid_t) v) != p->shim_pid)
+        continue;
+      unsigned long long st = proc_starttime ((pid_t) v);
+      if (p->starttime && st == p->starttime)
+        {
+          found = (pid_t) v;
+          n = 1;
+          break;
+        }
+      if (!p->starttime)
+        {
+          found = (pid_t) v;
+          n++;
+        }
+    }
+  closedir (d);
+  if (n != 1 || found == p->pid)
+    {
+      p->starttime = opened;
+      return;
+    }
+  log_msg (LOG_LVL_WARN, c->id, "process %s: pid file names %d, not a child of its shim %d; "
+           "using the shim's child %d", p->id, (int) p->pid, (int) p->shim_pid, (int) found);
+  if (p->pidfd >= 0)
+    {
+      close (p->pidfd);
+      p->pidfd = -1;
+    }
+  p->pid = found;
+  p->starttime = recorded;
+  process_open_pidfd (p);
+  cleanup_error struct ctrd_error *err = NULL;
+  if (p->pidfd >= 0 && statefile_write_ull (p->dir, "pid", (unsigned long long) found, &err) < 0)
+    log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
 }
 
 /* Load one process directory. Returns the process, or NULL when it never
@@ -139,7 +227,9 @@ restore_process (struct container *c, const char *name, struct process ***pendin
     p->pid = (pid_t) v;
   if (statefile_read_ull (p->dir, "starttime", &v) == 0)
     p->starttime = v;
+  unsigned long long recorded = p->starttime;
   process_open_pidfd (p);
+  find_real_pid (c, p, recorded);
   if (p->pidfd >= 0 && strcmp (name, "init") == 0 && init_never_started (p->pid))
     {
       /* Created but never started (the daemon died before or during
@@ -190,6 +280,57 @@ restore_reported (struct runtime *rt, struct container *c)
   container_drain_settle (c);
 }
 
+/* state.json is unreadable: take what it held from a live shim of the
+ * container (its argv is `<shim> <id> <bundle> <runtime>`, its cwd the
+ * process dir) and the process's process.json (runtimeArgs), and write
+ * state.json again. Labels and noPivotRoot are lost. 0 when recovered. */
+static int
+recover_state (struct container *c)
+{
+  cleanup_strv char **procs = list_dirs (c->dir);
+  for (size_t i = 0; procs && procs[i]; i++)
+    {
+      cleanup_free char *pdir = path_join (c->dir, procs[i]);
+      pid_t spid = 0;
+      int alive = shim_alive_dir (pdir, &spid);
+      char path[64];
+      snprintf (path, sizeof path, "/proc/%d/cmdline", (int) spid);
+      cleanup_free char *cmd = NULL;
+      size_t len = 0;
+      cleanup_free char *pj = path_join (pdir, "process.json");
+      if (alive != 1 || read_file (path, &cmd, &len, 65536, NULL) < 0)
+        continue;
+      const char *argv[5] = { NULL };
+      size_t argc = 0;
+      for (size_t off = 0; off < len && argc < 5; off += strlen (cmd + off) + 1)
+        argv[argc++] = cmd + off;
+      if (argc != 4 || strcmp (argv[1], c->id) != 0 || argv[2][0] != '/' || !*argv[3])
+        continue;
+      c->bundle = xstrdup (argv[2]);
+      c->runtime_bin = xstrdup (argv[3]);
+      c->shim = xstrdup (argv[0]);
+      json_object *spec = NULL, *ra;
+      if (statefile_read_json (pj, &spec, NULL) == 0 && json_object_is_type (spec, json_type_object)
+          && json_object_object_get_ex (spec, "runtimeArgs", &ra)
+          && json_object_is_type (ra, json_type_array))
+        for (size_t k = 0; k < json_object_array_length (ra); k++)
+          {
+            json_object *e = json_object_array_get_idx (ra, k);
+            if (json_object_is_type (e, json_type_string))
+              strv_push (&c->runtime_args, json_object_get_string (e));
+          }
+      json_object_put (spec);
+      cleanup_error struct ctrd_error *err = NULL;
+      if (statefile_write_state (c, &err) < 0)
+        log_msg (LOG_LVL_WARN, c->id, "rewriting state.json: %s", err->msg);
+      log_msg (LOG_LVL_WARN, c->id,
+               "state.json recovered from the shim of process %s: bundle %s, runtime %s "
+               "(labels lost)", procs[i], c->bundle, c->runtime_bin);
+      return 0;
+    }
+  return -1;
+}
+
 static void
 restore_container (struct runtime *rt, const char *name)
 {
@@ -197,9 +338,39 @@ restore_container (struct runtime *rt, const char *name)
   cleanup_error struct ctrd_error *err = NULL;
   if (statefile_read_state (c, &err) < 0)
     {
-      log_msg (LOG_LVL_WARN, name, "failed to load container,removing state directory. (%s)",
-               err->msg);
-      goto remove;
+      /* Never orphan a live container (ctrd): a damaged state.json is
+       * rebuilt from its shim; only without a live shim is it dropped (the
+       * processes, if any, are handled as below with no state: the removal
+       * happens only when none is left). */
+      free (c->bundle);
+      free (c->runtime_bin);
+      free (c->shim);
+      c->bundle = c->runtime_bin = c->shim = NULL;
+      if (recover_state (c) == 0)
+        {
+          log_msg (LOG_LVL_ERROR, name, "damaged state.json (%s): recovered from the shim",
+                   err->msg);
+          ctrd_error_free (&err);
+        }
+      else
+        {
+          cleanup_strv char **procs = list_dirs (c->dir);
+          if (!procs)
+            {
+              log_msg (LOG_LVL_WARN, name,
+                       "failed to load container,removing state directory. (%s)", err->msg);
+              goto remove;
+            }
+          /* No live shim: its processes are handled as any whose shim died
+           * (killed if still the same process, exit reported); the
+           * directory goes only after that. */
+          c->bundle = xstrdup ("");
+          c->runtime_bin = xstrdup (rt->cfg.runtime && *rt->cfg.runtime ? rt->cfg.runtime : "runc");
+          log_msg (LOG_LVL_ERROR, name,
+                   "damaged state.json (%s) and no live shim: adopting it with runtime %s to "
+                   "stop its processes", err->msg, c->runtime_bin);
+          ctrd_error_free (&err);
+        }
     }
   {
     cleanup_free char *marker = path_join (c->dir, EXIT_REPORTED_FILE);
