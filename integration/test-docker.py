@@ -74,6 +74,13 @@ for p in ("/opt/ctrd-criu/sbin", "/opt/ctrd-criu/bin"):
 ENV = dict(os.environ, PATH=BIN + ":" + DOCKER_DIR + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
            DOCKER_HOST="unix://" + DOCKER_SOCK, DOCKER_CONFIG=os.path.join(X, "cli"))
 ENV.pop("NOTIFY_SOCKET", None)
+# These binaries were built with Go 1.19; Docker 17.10 shipped with Go 1.8.
+# Since Go 1.14 the runtime preempts goroutines with SIGURG, and the CLI's
+# signal proxy (`docker run`, even with -d) forwards every signal it catches
+# to the container: a `kill` with SIGURG, which Docker 17.10 treats as a
+# manual stop (ExitOnNext) and so cancels the restart policy at random (1-2
+# of 10 on-failure containers here). Not ctrd's doing; switched off.
+ENV["GODEBUG"] = "asyncpreemptoff=1"
 with open(os.path.join(X, "daemon.json"), "w") as f:
     json.dump({"runtimes": {"xrunc": {"path": "docker-runc", "runtimeArgs": ["--root=" + RUNC_ROOT]}},
                "default-runtime": "xrunc"}, f)
@@ -516,7 +523,7 @@ try:
 
     # ---- interactive, under tmux ----------------------------------------
     tm = Tmux()
-    denv = "env DOCKER_HOST=%s PATH=%s " % (ENV["DOCKER_HOST"], ENV["PATH"])
+    denv = "env DOCKER_HOST=%s PATH=%s GODEBUG=%s " % (ENV["DOCKER_HOST"], ENV["PATH"], ENV["GODEBUG"])
     interactive(tm, "runit", denv + "docker run -it --rm --name runit %s sh" % IMAGE, "docker run -it")
     interactive(tm, "execit", denv + "docker exec -it c1 sh", "docker exec -it")
 
