@@ -41,7 +41,7 @@ ctr/tests/test-ctr 12
 ctr/tests/test-ctr-output 8
 ctr/tests/test-completion.sh 17
 integration/test-daemon.sh 68
-integration/test-daemon-faults.sh 49
+integration/test-daemon-faults.sh 55
 integration/test-daemon-cli.sh 13
 integration/test-ops 85
 integration/test-ctr.sh 75
