@@ -110,21 +110,7 @@ init_never_started (pid_t pid)
 static pid_t
 proc_ppid (pid_t pid)
 {
-  char path[64], buf[512];
-  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0)
-    return 0;
-  buf[n] = '\0';
-  char *e = strrchr (buf, ')');
-  int ppid = 0;
-  if (!e || sscanf (e + 1, " %*c %d", &ppid) != 1)
-    return 0;
-  return (pid_t) ppid;
+  return (pid_t) proc_stat_field (pid, 4);
 }
 
 /* The pid file must name the shim's child (the shim is the container

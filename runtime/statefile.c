@@ -212,7 +212,7 @@ statefile_write_ull (const char *dir, const char *name, unsigned long long v,
 }
 
 unsigned long long
-proc_starttime (pid_t pid)
+proc_stat_field (pid_t pid, int want)
 {
   char path[64];
   snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
@@ -228,7 +228,13 @@ proc_starttime (pid_t pid)
   /* After ')' comes field 3 (state); field 22 is the 20th token. */
   char *save = NULL, *tok = strtok_r (p, " ", &save);
   for (int field = 3; tok; field++, tok = strtok_r (NULL, " ", &save))
-    if (field == 22)
+    if (field == want)
       return strtoull (tok, NULL, 10);
   return 0;
+}
+
+unsigned long long
+proc_starttime (pid_t pid)
+{
+  return proc_stat_field (pid, 22);
 }

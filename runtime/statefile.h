@@ -33,5 +33,7 @@ int statefile_write_ull (const char *dir, const char *name, unsigned long long v
 
 /* Field 22 of /proc/<pid>/stat (split at the last ')'); 0 when gone. */
 unsigned long long proc_starttime (pid_t pid);
+/* Field want (1-based, want ≥ 3) of /proc/<pid>/stat, 0 when unreadable. */
+unsigned long long proc_stat_field (pid_t pid, int want);
 
 #endif
