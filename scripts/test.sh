@@ -48,7 +48,11 @@ for trs in $(find build build-asan -name '*.trs' 2>/dev/null | sort); do
   if grep -qE '^:test-result: (FAIL|ERROR|XPASS|XFAIL)' "$trs"; then
     log=${trs%.trs}.log
     echo "=== FAILED: $log"
-    grep -E '^(not ok|# )' "$log" | tail -n 20
+    # every failed check with the first lines of its diagnostics, then the
+    # end of the log (a long note at the end must not hide which check failed)
+    awk '/^not ok/ {n = 6} n > 0 && /^(not ok|# )/ {print; n--; next} {n = 0}' "$log" | head -n 60
+    echo "--- end of $log:"
+    grep -E '^(not ok|# )' "$log" | tail -n 12
   fi
 done
 # Distinct cases (build 1), then the unit tests again under the sanitizers,
