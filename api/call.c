@@ -64,6 +64,7 @@ call_new (struct conn *c, int32_t stream_id)
   call->s = c->s;
   call->conn = c;
   call->stream_id = stream_id;
+  call->started_ns = time_now_mono_ns ();
   call_link (call, &c->calls);
   c->s->n_calls++;
   return call;
@@ -88,6 +89,12 @@ static void
 call_free (struct api_call *call)
 {
   struct api_server *s = call->s;
+  if (s->observer && call->method)
+    {
+      int64_t end = call->status_sent ? call->status_ns : time_now_mono_ns ();
+      s->observer (call->method->m.path, call->status_sent ? call->status_code : GRPC_CANCELLED,
+                   end - call->started_ns, s->observer_data);
+    }
   call_unlink (call);
   call_stop_timer (call);
   if (call->request)
@@ -221,6 +228,7 @@ call_send_status_http (struct api_call *call, int code, const char *msg, const c
     return;
   call->status_sent = true;
   call->status_code = code;
+  call->status_ns = time_now_mono_ns ();
   free (call->status_msg);
   call->status_msg = msg && msg[0] ? grpc_wire_percent_encode_max (msg, API_MAX_STATUS_MESSAGE)
                                     : NULL;

@@ -69,6 +69,8 @@ struct api_server
   bool freed;
   bool accept_paused; /* out of fds: listeners wait for a connection to close */
   sd_event_source *accept_retry; /* ... or for this timer */
+  api_call_observer_fn observer;
+  void *observer_data;
 };
 
 struct api_call
@@ -82,6 +84,7 @@ struct api_call
   char *path;
   int64_t deadline;
   sd_event_source *timer;
+  int64_t started_ns, status_ns; /* CLOCK_MONOTONIC, for the observer */
 
   /* request headers */
   bool saw_post, saw_method, ctype_ok, timeout_bad, compressed_encoding;

@@ -512,6 +512,13 @@ api_server_set_max_message (struct api_server *s, size_t bytes)
   s->max_message = bytes;
 }
 
+void
+api_server_set_observer (struct api_server *s, api_call_observer_fn fn, void *data)
+{
+  s->observer = fn;
+  s->observer_data = data;
+}
+
 size_t
 api_server_connection_count (const struct api_server *s)
 {
@@ -553,6 +560,7 @@ api_server_free (struct api_server *s)
     }
   s->accept_paused = false;
   s->accept_retry = sd_event_source_disable_unref (s->accept_retry);
+  s->observer = NULL; /* its owner may go before the last call is released */
   while (s->conns)
     conn_close (s->conns);
   s->freed = true;

@@ -37,6 +37,14 @@ struct api_call;
 typedef void (*api_handler_fn) (struct api_call *call, const ProtobufCMessage *request,
                                 void *userdata);
 typedef void (*api_cancel_fn) (struct api_call *call, void *data);
+/* Completion of one call of a registered method (metrics): path is the
+ * method's registered path (valid for the server's life), grpc_code the
+ * status sent, or CANCELLED (1) when the client went away before one was,
+ * duration_ns from the request's first header to the status (or to the
+ * moment the call was released). Calls to unknown paths are not reported,
+ * so the set of paths is bounded by the registered methods. */
+typedef void (*api_call_observer_fn) (const char *path, int grpc_code, int64_t duration_ns,
+                                      void *data);
 
 struct api_method
 {
@@ -58,6 +66,10 @@ void api_server_register (struct api_server *s, const struct api_method *m, void
 void api_server_register_health (struct api_server *s);
 /* Largest accepted request message (default 4 MiB); larger → RESOURCE_EXHAUSTED. */
 void api_server_set_max_message (struct api_server *s, size_t bytes);
+/* Call fn once for every completed call of a registered method, from the
+ * loop, when the call is released (one observer; NULL removes it).
+ * api_server_free removes it: calls released later are not reported. */
+void api_server_set_observer (struct api_server *s, api_call_observer_fn fn, void *data);
 /* Number of open connections / calls not yet finished (tests, metrics). */
 size_t api_server_connection_count (const struct api_server *s);
 size_t api_server_call_count (const struct api_server *s);
