@@ -255,6 +255,65 @@ stats_system_usage (void)
   return tck > 0 ? sum * (1000000000ULL / (uint64_t) tck) : 0;
 }
 
+/* ---- map entries: key and value always on the wire ----
+ * protobuf-c packs a proto3 scalar only when it is not zero, and a map
+ * entry is a message of two such fields (key 1, value 2): a memory.stat
+ * line "swap 0" went out as an entry with no value. Docker 1.12's Go
+ * protobuf (golang/protobuf of 2016) rejects such an entry ("proto: bad map
+ * data: missing key/val"), fails the whole Stats reply and retries it every
+ * second: `docker stats` hangs. Current decoders take it, as proto3 says;
+ * the encoders of containerd's era always wrote both fields.
+ *
+ * protobuf-c packs a sub-message with the descriptor of the instance
+ * (message->descriptor), not the field's: each map entry we build points
+ * at a copy of its generated descriptor whose two fields are
+ * LABEL_REQUIRED, which protobuf-c always packs (0, "", or an empty message
+ * for a NULL one). Everything else about the copy is the generated
+ * descriptor's (name, offsets, sizes, magic), so freeing and packing work
+ * as for the generated type; decoders (ctr) keep the generated, tolerant
+ * descriptors. */
+struct strict_entry
+{
+  ProtobufCMessageDescriptor desc;
+  ProtobufCFieldDescriptor fields[2];
+};
+
+static struct strict_entry strict_mem_stat, strict_hugetlb;
+static pthread_once_t strict_once = PTHREAD_ONCE_INIT;
+
+static void
+strict_entry_make (struct strict_entry *s, const ProtobufCMessageDescriptor *gen)
+{
+  /* a map entry has exactly the key and the value (protoc's MapEntry) */
+  if (gen->n_fields != 2 || gen->fields[0].id != 1 || gen->fields[1].id != 2)
+    abort ();
+  s->desc = *gen;
+  for (unsigned i = 0; i < 2; i++)
+    {
+      s->fields[i] = gen->fields[i];
+      s->fields[i].label = PROTOBUF_C_LABEL_REQUIRED;
+    }
+  s->desc.fields = s->fields;
+}
+
+static void
+strict_init (void)
+{
+  strict_entry_make (&strict_mem_stat, &types__memory_stats__stats_entry__descriptor);
+  strict_entry_make (&strict_hugetlb, &types__cgroup_stats__hugetlb_stats_entry__descriptor);
+}
+
+const ProtobufCMessageDescriptor *
+stats_strict_entry_descriptor (const ProtobufCMessageDescriptor *gen)
+{
+  pthread_once (&strict_once, strict_init);
+  if (gen == &types__memory_stats__stats_entry__descriptor)
+    return &strict_mem_stat.desc;
+  if (gen == &types__cgroup_stats__hugetlb_stats_entry__descriptor)
+    return &strict_hugetlb.desc;
+  abort (); /* a map field of api.proto this file does not know */
+}
+
 /* ---- memory ---- */
 
 static Types__MemoryData *
@@ -295,6 +354,8 @@ mem_raw (const char *text, Types__MemoryStats *m)
             m->stats = xrealloc (m->stats, (cap = cap ? cap * 2 : 64) * sizeof *m->stats);
           Types__MemoryStats__StatsEntry *e = xmalloc (sizeof *e);
           types__memory_stats__stats_entry__init (e);
+          e->base.descriptor
+              = stats_strict_entry_descriptor (&types__memory_stats__stats_entry__descriptor);
           e->key = xstrndup (p, (size_t) (sp - p));
           e->value = num (sp + 1);
           m->stats[m->n_stats++] = e;
@@ -493,6 +554,8 @@ huge_push (Types__CgroupStats *s, size_t *cap, const char *size, Types__HugetlbS
                                                        * sizeof *s->hugetlb_stats);
   Types__CgroupStats__HugetlbStatsEntry *e = xmalloc (sizeof *e);
   types__cgroup_stats__hugetlb_stats_entry__init (e);
+  e->base.descriptor
+      = stats_strict_entry_descriptor (&types__cgroup_stats__hugetlb_stats_entry__descriptor);
   e->key = xstrdup (size);
   e->value = xmalloc (sizeof *e->value);
   types__hugetlb_stats__init (e->value);

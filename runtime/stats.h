@@ -40,6 +40,15 @@ int stats_cgroup_read_cached (struct stats_cache *c, pid_t pid, Types__CgroupSta
 
 void stats_cgroup_free (Types__CgroupStats *s);
 
+/* The descriptor the entries of a map field get in the statistics built
+ * here (gen: the generated descriptor of MemoryStats.StatsEntry or
+ * CgroupStats.HugetlbStatsEntry; any other aborts): the same message with
+ * key and value always packed, zero or not (stats.c says why: Docker 1.12
+ * rejects an entry missing either). Anyone building such entries for the
+ * wire sets e->base.descriptor to it. */
+const ProtobufCMessageDescriptor *
+stats_strict_entry_descriptor (const ProtobufCMessageDescriptor *gen);
+
 /* Host CPU time in ns: the first `cpu` line of /proc/stat, fields 2-8 summed,
  * × 10^9 / CLK_TCK (runtime.md §4 step 3); 0 on any error. */
 uint64_t stats_system_usage (void);

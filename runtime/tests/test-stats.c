@@ -349,6 +349,160 @@ test_sample_v2 (void **state UNUSED)
   stats_cgroup_free (s);
 }
 
+/* ---- map entries on the wire, read as Docker 1.12's decoder does ----
+ * golang/protobuf of 2016 fails a whole message when an entry of a map
+ * field lacks its key (field 1) or its value (field 2). A walker over the
+ * raw bytes of a StatsResponse: every entry of MemoryStats.stats
+ * (CgroupStats 2 → 5) and CgroupStats.hugetlb_stats (4) must carry both. */
+
+static uint64_t
+wire_varint (const uint8_t **p, const uint8_t *end)
+{
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7)
+    {
+      assert_true (*p < end);
+      uint8_t b = *(*p)++;
+      v |= (uint64_t) (b & 0x7f) << shift;
+      if (!(b & 0x80))
+        return v;
+    }
+  fail_msg ("varint too long");
+  return 0;
+}
+
+/* Calls fn on the body of every length-delimited field number want of the
+ * message in [p, end); other fields are skipped by their wire type. */
+static void
+wire_each (const uint8_t *p, const uint8_t *end, uint64_t want,
+           void (*fn) (const uint8_t *, const uint8_t *, void *), void *arg)
+{
+  while (p < end)
+    {
+      uint64_t tag = wire_varint (&p, end);
+      switch (tag & 7)
+        {
+        case 0:
+          wire_varint (&p, end);
+          break;
+        case 1:
+          assert_true (end - p >= 8);
+          p += 8;
+          break;
+        case 5:
+          assert_true (end - p >= 4);
+          p += 4;
+          break;
+        case 2:
+          {
+            uint64_t len = wire_varint (&p, end);
+            assert_true (len <= (uint64_t) (end - p));
+            if (tag >> 3 == want)
+              fn (p, p + len, arg);
+            p += len;
+            break;
+          }
+        default:
+          fail_msg ("wire type %u", (unsigned) (tag & 7));
+        }
+    }
+}
+
+struct entry_count
+{
+  size_t entries;
+  int value_wire; /* the wire type the value must have */
+};
+
+static void
+strict_entry (const uint8_t *p, const uint8_t *end, void *arg)
+{
+  struct entry_count *c = arg;
+  bool key = false, value = false;
+  while (p < end)
+    {
+      uint64_t tag = wire_varint (&p, end);
+      if (tag == (1 << 3 | 2))
+        key = true;
+      else if (tag == (2 << 3 | (uint64_t) c->value_wire))
+        value = true;
+      else
+        fail_msg ("map entry: unexpected tag %llu", (unsigned long long) tag);
+      uint64_t v = wire_varint (&p, end);
+      if ((tag & 7) == 2)
+        {
+          assert_true (v <= (uint64_t) (end - p));
+          p += v;
+        }
+    }
+  if (!key || !value)
+    fail_msg ("map entry %zu without its %s (Docker 1.12: bad map data: missing key/val)",
+              c->entries, key ? "value" : "key");
+  c->entries++;
+}
+
+static void
+strict_memory (const uint8_t *p, const uint8_t *end, void *arg)
+{
+  wire_each (p, end, 5, strict_entry, arg);
+}
+
+struct cgroup_count
+{
+  struct entry_count mem, huge;
+};
+
+static void
+strict_cgroup (const uint8_t *p, const uint8_t *end, void *arg)
+{
+  struct cgroup_count *c = arg;
+  wire_each (p, end, 2, strict_memory, &c->mem);
+  wire_each (p, end, 4, strict_entry, &c->huge);
+}
+
+/* memory.stat lines and huge page counters that are 0, as in every real
+ * container (swap 0, unevictable 0, ...), go out with key and value. */
+static void
+test_map_entries_strict (void **state UNUSED)
+{
+  cleanup_free char *mem = path_join (tmpdir, "strict/memory");
+  cleanup_free char *hug = path_join (tmpdir, "strict/hugetlb");
+  cleanup_free char *hp = path_join (tmpdir, "strict/hugepages");
+  cleanup_free char *h1 = path_join (hp, "hugepages-2048kB");
+  assert_int_equal (mkdir_p (h1, 0755, NULL), 0);
+  put (mem, "memory.usage_in_bytes", "4096\n");
+  put (mem, "memory.stat", "cache 0\nrss 8192\nswap 0\nunevictable 0\n");
+  put (hug, "hugetlb.2MB.usage_in_bytes", "0\n");
+  struct cgdirs d = { { NULL } };
+  d.dir[CGDIRS_MEMORY] = mem;
+  d.dir[CGDIRS_HUGETLB] = hug;
+  Types__CgroupStats *s = NULL;
+  assert_int_equal (stats_cgroup_read_dirs (&d, hp, &s, NULL), 0);
+  assert_int_equal (s->memory_stats->n_stats, 4);
+  assert_int_equal (s->n_hugetlb_stats, 1);
+
+  /* as the Stats handler sends it */
+  Types__StatsResponse resp = TYPES__STATS_RESPONSE__INIT;
+  resp.cgroup_stats = s;
+  size_t len = protobuf_c_message_get_packed_size (&resp.base);
+  cleanup_free uint8_t *buf = xmalloc (len);
+  assert_int_equal (protobuf_c_message_pack (&resp.base, buf), len);
+  struct cgroup_count c = { { 0, 0 }, { 0, 2 } };
+  wire_each (buf, buf + len, 2, strict_cgroup, &c);
+  assert_int_equal (c.mem.entries, 4);
+  assert_int_equal (c.huge.entries, 1);
+
+  /* the generated (tolerant) decoder reads the zeros back */
+  Types__StatsResponse *back = types__stats_response__unpack (NULL, len, buf);
+  assert_non_null (back);
+  const Types__MemoryStats *m = back->cgroup_stats->memory_stats;
+  assert_int_equal (raw (m, "swap"), 0);
+  assert_int_equal (raw (m, "rss"), 8192);
+  assert_int_equal (huge_get (back->cgroup_stats, "2MB")->usage, 0);
+  types__stats_response__free_unpacked (back, NULL);
+  stats_cgroup_free (s);
+}
+
 /* No controller at all: every section set, all zero, no error. */
 static void
 test_absent (void **state UNUSED)
@@ -868,7 +1022,8 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_cgdirs_v1), cmocka_unit_test (test_cgdirs_v2),
     cmocka_unit_test (test_cgdirs_errors), cmocka_unit_test (test_sample_v1),
-    cmocka_unit_test (test_sample_v2), cmocka_unit_test (test_absent),
+    cmocka_unit_test (test_sample_v2), cmocka_unit_test (test_map_entries_strict),
+    cmocka_unit_test (test_absent),
     cmocka_unit_test (test_real_v1), cmocka_unit_test (test_runc_container),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
