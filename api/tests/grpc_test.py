@@ -31,6 +31,12 @@ RAW = dict(request_serializer=lambda b: b, response_deserializer=lambda b: b)
 results = []
 
 
+def need(cond, diag="check failed"):
+    """An explicit check (assert statements vanish under python -O)."""
+    if not cond:
+        raise AssertionError(diag)
+
+
 def tap(ok, name, diag=None):
     results.append(ok)
     print("%s %d - %s" % ("ok" if ok else "not ok", len(results), name))
@@ -75,7 +81,7 @@ def stats():
     """conns, calls, fds of the server (it prints them on SIGUSR1)."""
     server.send_signal(signal.SIGUSR1)
     words = server.stdout.readline().split()
-    assert words[0] == "STATS", words
+    need(words[0] == "STATS", words)
     return {k: int(v) for k, v in (w.split("=") for w in words[1:])}
 
 
@@ -93,13 +99,13 @@ grpc.channel_ready_future(channel).result(timeout=10)
 stub.State(api_pb2.StateRequest(id="delay:1"), timeout=10)
 base = stats()
 base_fds = fd_count() - 1  # minus the channel's connection
-assert base["conns"] == 1 and base["calls"] == 0, base
+need(base["conns"] == 1 and base["calls"] == 0, base)
 
 
 def sync():
     """A round trip on `channel`: frames sent before it (RST_STREAM of a
     cancel) have been processed by the server when it returns."""
-    assert health(b"", timeout=10) == b"\x08\x01"
+    need(health(b"", timeout=10) == b"\x08\x01")
 
 
 def wait_stats(pred, tries=100):
@@ -123,7 +129,7 @@ def settled(conns=1):
 # ---- socket -----------------------------------------------------------------
 def t_socket():
     st = os.stat(SOCK)
-    assert (st.st_mode & 0o777) == 0o660, oct(st.st_mode)
+    need((st.st_mode & 0o777) == 0o660, oct(st.st_mode))
 
 
 check("socket created with mode 0660 in a new directory", t_socket)
@@ -151,15 +157,15 @@ for m in UNARY:
         has_id = "id" in m.input_type.fields_by_name
         req = request_for(m, id="c1") if has_id else request_for(m)
         resp = call(m, req)
-        assert type(resp).__name__ == m.output_type.name
+        need(type(resp).__name__ == m.output_type.name)
         if m.name == "State":
-            assert [c.id for c in resp.containers] == ["c1"], resp
+            need([c.id for c in resp.containers] == ["c1"], resp)
         if m.name == "CreateContainer":
-            assert resp.container.id == "c1", resp
+            need(resp.container.id == "c1", resp)
         if m.name == "GetServerVersion":
-            assert (resp.major, resp.minor, resp.patch) == (0, 2, 3), resp
+            need((resp.major, resp.minor, resp.patch) == (0, 2, 3), resp)
         if m.name == "AddProcess":
-            assert resp.systemPid == 4242, resp
+            need(resp.systemPid == 4242, resp)
     check("unary %s" % m.name, t_unary)
 
 for m in UNARY:
@@ -180,9 +186,9 @@ def t_long_message():
     try:
         stub.State(api_pb2.StateRequest(id="fail:2:" + long_msg), timeout=10)
     except grpc.RpcError as e:
-        assert e.code() == grpc.StatusCode.UNKNOWN, e
+        need(e.code() == grpc.StatusCode.UNKNOWN, e)
         d = e.details()
-        assert d.endswith("...") and long_msg.startswith(d[:-3]) and len(d) > 1000, d[-40:]
+        need(d.endswith("...") and long_msg.startswith(d[:-3]) and len(d) > 1000, d[-40:])
         return True
     raise AssertionError("no error")
 
@@ -199,7 +205,7 @@ check("3 MB response",
 
 def t_stream_count():
     evs = list(stub.Events(api_pb2.EventsRequest(id="count:500"), timeout=20))
-    assert [e.status for e in evs] == list(range(500)), len(evs)
+    need([e.status for e in evs] == list(range(500)), len(evs))
 
 
 check("Events: 500 messages then status OK", t_stream_count)
@@ -212,8 +218,8 @@ check("Events: error status before any message",
 def t_stream_cancel():
     it = stub.Events(api_pb2.EventsRequest(id="wait"), timeout=30)
     first = next(it)
-    assert first.type == "test"
-    assert stats()["calls"] == 1
+    need(first.type == "test")
+    need(stats()["calls"] == 1)
     it.cancel()
     return settled()
 
@@ -227,9 +233,9 @@ def t_stream_flood():
         for _ in stub.Events(api_pb2.EventsRequest(id="flood"), timeout=30):
             n += 1
     except grpc.RpcError as e:
-        assert e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, e
+        need(e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, e)
         # about 1 MiB of ~1 KB events was queued, then the stream was ended
-        assert 900 < n < 1100, n
+        need(900 < n < 1100, n)
         return True
     raise AssertionError("stream ended OK after %d" % n)
 
@@ -242,7 +248,7 @@ check("Events: 1 MiB queue limit refuses api_call_send", t_stream_flood)
 def t_unary_cancel():
     fut = stub.State.future(api_pb2.StateRequest(id="hang"), timeout=30)
     sync()
-    assert stats()["calls"] == 1
+    need(stats()["calls"] == 1)
     fut.cancel()
     return settled()
 
@@ -254,7 +260,7 @@ def t_deadline():
     t0 = time.monotonic()
     expect_error(lambda: stub.State(api_pb2.StateRequest(id="hang"), timeout=0.3),
                  grpc.StatusCode.DEADLINE_EXCEEDED)
-    assert time.monotonic() - t0 < 5
+    need(time.monotonic() - t0 < 5)
     return settled()
 
 
@@ -292,8 +298,8 @@ def t_server_deadline():
     t0 = time.monotonic()
     hdrs, body = curl("/types.API/State", frame(b"\x0a\x04hang"), [GRPC_CT, "grpc-timeout: 200m"])
     el = time.monotonic() - t0
-    assert "grpc-status: 4" in hdrs and "grpc-message: context deadline exceeded" in hdrs, hdrs
-    assert 0.15 < el < 5, el
+    need("grpc-status: 4" in hdrs and "grpc-message: context deadline exceeded" in hdrs, hdrs)
+    need(0.15 < el < 5, el)
     return settled()
 
 
@@ -316,8 +322,8 @@ def t_oversized():
                  grpc.StatusCode.RESOURCE_EXHAUSTED)
     # just under the limit passes
     req = api_pb2.StateRequest(id="y" * ((4 << 20) - 16))
-    assert req.ByteSize() <= 4 << 20
-    assert stub.State(req, timeout=30).containers[0].id == req.id
+    need(req.ByteSize() <= 4 << 20)
+    need(stub.State(req, timeout=30).containers[0].id == req.id)
     return settled()
 
 
@@ -332,7 +338,7 @@ def t_compressed():
     finally:
         gz.close()
     hdrs, _ = curl("/types.API/State", frame(b"\x0a\x01a", 1), [GRPC_CT])
-    assert "grpc-status: 12" in hdrs, hdrs
+    need("grpc-status: 12" in hdrs, hdrs)
 
 
 check("compressed message: UNIMPLEMENTED", t_compressed)
@@ -340,19 +346,19 @@ check("compressed message: UNIMPLEMENTED", t_compressed)
 
 def t_http_checks():
     hdrs, _ = curl("/types.API/State", None, [], method="GET")
-    assert hdrs[0].startswith("HTTP/2 405"), hdrs
+    need(hdrs[0].startswith("HTTP/2 405"), hdrs)
     hdrs, _ = curl("/types.API/State", frame(b""), ["content-type: application/json"])
-    assert hdrs[0].startswith("HTTP/2 415"), hdrs
+    need(hdrs[0].startswith("HTTP/2 415"), hdrs)
     hdrs, body = curl("/types.API/State", frame(b"\x0a\x02c2"), ["content-type: application/grpc+proto"])
-    assert "grpc-status: 0" in hdrs and b"c2" in body, (hdrs, body)
+    need("grpc-status: 0" in hdrs and b"c2" in body, (hdrs, body))
     hdrs, _ = curl("/types.API/State", frame(b"\x0a\x02c2")[:6], [GRPC_CT])
-    assert "grpc-status: 13" in hdrs, hdrs
+    need("grpc-status: 13" in hdrs, hdrs)
     hdrs, _ = curl("/types.API/State", b"", [GRPC_CT])
-    assert "grpc-status: 13" in hdrs, hdrs
+    need("grpc-status: 13" in hdrs, hdrs)
     hdrs, _ = curl("/types.API/State", frame(b"") + frame(b""), [GRPC_CT])
-    assert "grpc-status: 13" in hdrs, hdrs
+    need("grpc-status: 13" in hdrs, hdrs)
     hdrs, _ = curl("/types.API/State", frame(b""), [GRPC_CT, "grpc-timeout: soon"])
-    assert "grpc-status: 13" in hdrs, hdrs
+    need("grpc-status: 13" in hdrs, hdrs)
 
 
 check("HTTP checks: GET 405, bad content-type 415, +proto ok, truncated/missing/two messages, bad timeout",
@@ -363,10 +369,10 @@ def t_authority():
     hdrs, body = curl("/types.API/State", frame(b"\x0a\x02c3"),
                       [GRPC_CT, "Host: /run/containerd/containerd.sock", "te: trailers",
                        "user-agent: grpc-go/1.0.4"])
-    assert "grpc-status: 0" in hdrs and b"c3" in body, (hdrs, body)
+    need("grpc-status: 0" in hdrs and b"c3" in body, (hdrs, body))
     ch = grpc.insecure_channel(ADDR, options=[("grpc.default_authority", "/run/containerd/containerd.sock")])
     try:
-        assert api_pb2_grpc.APIStub(ch).State(api_pb2.StateRequest(id="a"), timeout=10).containers[0].id == "a"
+        need(api_pb2_grpc.APIStub(ch).State(api_pb2.StateRequest(id="a"), timeout=10).containers[0].id == "a")
     finally:
         ch.close()
 
@@ -380,8 +386,8 @@ def t_concurrent_one_conn():
     futs = [stub.State.future(api_pb2.StateRequest(id="delay:200"), timeout=30) for _ in range(100)]
     sync()
     st = stats()
-    assert st["calls"] == 100, st
-    assert all(f.result().containers[0].id == "delayed" for f in futs)
+    need(st["calls"] == 100, st)
+    need(all(f.result().containers[0].id == "delayed" for f in futs))
     return settled()
 
 
@@ -393,8 +399,8 @@ def t_concurrent_conns():
     try:
         futs = [api_pb2_grpc.APIStub(c).State.future(api_pb2.StateRequest(id="delay:100"), timeout=30)
                 for c in chans for _ in range(5)]
-        assert all(f.result().containers[0].id == "delayed" for f in futs)
-        assert stats()["conns"] >= 2
+        need(all(f.result().containers[0].id == "delayed" for f in futs))
+        need(stats()["conns"] >= 2)
     finally:
         for c in chans:
             c.close()
@@ -428,7 +434,7 @@ def t_idle():
     try:
         wait_stats(lambda st: st["conns"] == 2)
         # the server keeps serving others while it idles
-        assert stub.State(api_pb2.StateRequest(id="i"), timeout=10).containers[0].id == "i"
+        need(stub.State(api_pb2.StateRequest(id="i"), timeout=10).containers[0].id == "i")
     finally:
         s.close()
     return settled()
@@ -476,7 +482,7 @@ def read_frames_until(s, pred):
                 return
             buf = buf[9 + n:]
         d = s.recv(65536)
-        assert d, "connection closed"
+        need(d, "connection closed")
         buf += d
 
 
@@ -494,7 +500,7 @@ def t_mid_frame():
             # request has reached its handler
             s.sendall(h2frame(6, 0, 0, b"pingpong"))
             read_frames_until(s, lambda t, f, payload: t == 6 and f & 1)
-            assert stats()["calls"] == 1
+            need(stats()["calls"] == 1)
         s.close()
     # a request and its connection both cut 1000 times, at every offset
     whole = PREFACE + SETTINGS + hdr + data
@@ -512,7 +518,7 @@ def t_disconnect_stream():
     ch = grpc.insecure_channel(ADDR, options=[("grpc.use_local_subchannel_pool", 1)])
     it = api_pb2_grpc.APIStub(ch).Events(api_pb2.EventsRequest(id="wait"), timeout=30)
     next(it)
-    assert stats()["calls"] == 1
+    need(stats()["calls"] == 1)
     ch.close()
     # the close is seen as EOF; the handler's on_cancel finished the call
     return settled()
@@ -525,7 +531,7 @@ def t_many_streams():
     its = [stub.Events(api_pb2.EventsRequest(id="wait"), timeout=60) for _ in range(200)]
     for it in its:
         next(it)
-    assert stats()["calls"] == 200
+    need(stats()["calls"] == 200)
     for it in its:
         it.cancel()
     return settled()
@@ -545,7 +551,7 @@ def t_out_of_fds():
                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16)))
     socks = []
     try:
-        assert srv.stdout.readline().startswith("READY")
+        need(srv.stdout.readline().startswith("READY"))
         for _ in range(30):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.connect(sock2)  # completes in the backlog even when not accepted
@@ -555,14 +561,14 @@ def t_out_of_fds():
         t0 = ticks()
         time.sleep(0.5)
         spent = ticks() - t0
-        assert spent <= 5, "server spun: %d ticks in 0.5 s" % spent
+        need(spent <= 5, "server spun: %d ticks in 0.5 s" % spent)
         for s in socks:
             s.close()
         socks = []
         ch = grpc.insecure_channel("unix://" + sock2)
         try:
             r = api_pb2_grpc.APIStub(ch).State(api_pb2.StateRequest(id="back"), timeout=10)
-            assert r.containers[0].id == "back"
+            need(r.containers[0].id == "back")
         finally:
             ch.close()
     finally:
@@ -578,16 +584,16 @@ check("out of fds: accept pauses (no spinning), serves again after closes", t_ou
 
 
 def t_after():
-    assert stub.State(api_pb2.StateRequest(id="last"), timeout=10).containers[0].id == "last"
+    need(stub.State(api_pb2.StateRequest(id="last"), timeout=10).containers[0].id == "last")
     channel.close()
     s = raw_connect()  # a round trip through accept: the channel's close was processed before
     s.sendall(b"x" * 30)
     read_until_eof(s)
     s.close()
     st = wait_stats(lambda st: st["conns"] == 0)
-    assert st["calls"] == 0, st
-    assert fd_count() == base_fds, (fd_count(), base_fds)
-    assert st["fds"] == base["fds"] - 1, (st, base)
+    need(st["calls"] == 0, st)
+    need(fd_count() == base_fds, (fd_count(), base_fds))
+    need(st["fds"] == base["fds"] - 1, (st, base))
 
 
 check("afterwards: still serving, no connection, call or fd leaked", t_after)
@@ -596,9 +602,9 @@ check("afterwards: still serving, no connection, call or fd leaked", t_after)
 def t_exit():
     server.send_signal(signal.SIGTERM)
     words = server.stdout.readline().split()
-    assert words[0] == "EXIT", words
-    assert server.wait(timeout=10) == 0
-    assert words[1:3] == ["conns=0", "calls=0"], words
+    need(words[0] == "EXIT", words)
+    need(server.wait(timeout=10) == 0)
+    need(words[1:3] == ["conns=0", "calls=0"], words)
 
 
 check("test server exits cleanly on SIGTERM", t_exit)
