@@ -20,7 +20,7 @@ lib/tests/test-lib 11
 lib/tests/test-goflag 8
 api/tests/test-grpc-wire 5
 api/tests/test-listen 4
-api/tests/fuzz-server 21
+api/tests/fuzz-server 22
 api/tests/test-client-server 33
 api/tests/test-client 60
 api/tests/test-grpc-python.sh 52
