@@ -22,6 +22,10 @@
 #define TS_MIN_SECONDS (-62135596800LL)
 #define TS_MAX_SECONDS 253402300800LL
 
+#define EVENTS_TOO_SLOW_MESSAGE                                                                  \
+  "events subscriber too slow: more events were waiting than its queue holds; subscribe again "  \
+  "with the timestamp of the last event received to get the rest"
+
 struct events_stream
 {
   struct api_call *call;
@@ -71,23 +75,26 @@ stream_deliver (const struct ctrd_event *ev, void *data)
   if (api_call_send (st->call, &msg.base) == 0)
     return 0;
 
-  if (api_call_cancelled (st->call))
+  bool slow = !api_call_cancelled (st->call);
+  if (!slow)
     log_debug ("events: subscriber #%u went away", st->serial);
   else
-    log_warn ("events: subscriber #%u (%s%s) too slow: over 1 MiB unsent, ending its stream "
-              "with RESOURCE_EXHAUSTED at event %s %s",
+    log_warn ("events: subscriber #%u (%s%s) too slow: over its queue bound unsent, ending its "
+              "stream with RESOURCE_EXHAUSTED at event %s %s",
               st->serial, st->filter ? "id " : "all ids", st->filter ? st->filter : "", ev->type,
               ev->id);
   st->finished = true;
   /* the call is finished here: its cancel notice must not reach freed state */
   api_call_on_cancel (st->call, NULL, NULL);
-  api_call_end (st->call, api_call_cancelled (st->call) ? GRPC_CANCELLED : GRPC_RESOURCE_EXHAUSTED,
-                api_call_cancelled (st->call) ? "context canceled" : "events subscriber too slow");
-  /* returning -1 makes the bus free the subscription */
+  if (slow)
+    api_call_end (st->call, GRPC_RESOURCE_EXHAUSTED, EVENTS_TOO_SLOW_MESSAGE);
+  else
+    api_call_end (st->call, GRPC_CANCELLED, "context canceled");
+  /* returning < 0 makes the bus free the subscription */
   st->sub = NULL;
   if (!st->in_subscribe)
     stream_free (st);
-  return -1;
+  return slow ? EVENT_SUB_TOO_SLOW : -1;
 }
 
 static void

@@ -43,6 +43,7 @@ struct event_bus
 
   struct event_sub *subs; /* in subscription order */
   size_t nsubs;           /* live, not removed */
+  uint64_t dropped;       /* subscribers dropped as too slow */
   int dispatching;        /* depth of callbacks running */
   bool need_sweep;
 };
@@ -484,7 +485,10 @@ event_bus_publish (struct event_bus *b, const char *type, const char *id, const 
     {
       if (s->removed || seq < s->from_seq || !sub_matches (s->id_filter, &cur))
         continue;
-      if (s->fn (&cur, s->data) < 0 && !s->removed)
+      int r = s->fn (&cur, s->data);
+      if (r == EVENT_SUB_TOO_SLOW)
+        b->dropped++;
+      if (r < 0 && !s->removed)
         event_sub_free (s);
     }
   b->dispatching--;
@@ -529,6 +533,8 @@ event_bus_subscribe (struct event_bus *b, const char *id_filter, bool replay, in
           b->dispatching--;
           bus_sweep (b);
           event_clear (&cur);
+          if (r == EVENT_SUB_TOO_SLOW)
+            b->dropped++;
           if (r < 0)
             return 0;
         }
@@ -554,6 +560,12 @@ size_t
 event_bus_subscriber_count (const struct event_bus *b)
 {
   return b->nsubs;
+}
+
+uint64_t
+event_bus_dropped_total (const struct event_bus *b)
+{
+  return b->dropped;
 }
 
 size_t

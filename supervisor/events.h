@@ -62,10 +62,15 @@ void event_bus_free (struct event_bus *b);
 void event_bus_publish (struct event_bus *b, const char *type, const char *id, const char *pid,
                         uint32_t status);
 
+/* What an event_sub_fn returns to be dropped because it is too slow (its
+ * queue is over its bound, daemon.md §8): like -1, and counted in
+ * event_bus_dropped_total(). */
+#define EVENT_SUB_TOO_SLOW (-2)
+
 /* Called for each event; ev is valid only during the call. Return 0 to stay
- * subscribed, -1 to be dropped: the bus then unsubscribes and frees the
- * subscription itself, and its owner must forget the pointer (not call
- * event_sub_free). Alternatively the callback may call event_sub_free() on
+ * subscribed, -1 (gone) or EVENT_SUB_TOO_SLOW to be dropped: the bus then
+ * unsubscribes and frees the subscription itself, and its owner must forget
+ * the pointer (not call event_sub_free). Alternatively the callback may call event_sub_free() on
  * its own subscription (or any other) and return anything. Callbacks may
  * publish and subscribe. */
 typedef int (*event_sub_fn) (const struct ctrd_event *ev, void *data);
@@ -84,6 +89,10 @@ int event_bus_subscribe (struct event_bus *b, const char *id_filter, bool replay
 void event_sub_free (struct event_sub *s);
 /* Live subscribers (the `event-subscribers` metric). */
 size_t event_bus_subscriber_count (const struct event_bus *b);
+/* Subscribers dropped for being too slow (their callback returned
+ * EVENT_SUB_TOO_SLOW, live or during a replay) since the bus was opened:
+ * a counter for metrics, never decreasing. */
+uint64_t event_bus_dropped_total (const struct event_bus *b);
 /* Events in the in-memory window (tests, metrics). */
 size_t event_bus_stored_count (const struct event_bus *b);
 /* Path of events.log (tests). */
