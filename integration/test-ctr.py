@@ -24,7 +24,7 @@ import daemon_harness as h  # noqa: E402
 
 # CTRD_CTR: another ctr build (e.g. with sanitizers) against this daemon
 CTR = os.environ.get("CTRD_CTR") or os.path.join(h.TOP_BUILD, "ctr", "ctr")
-PLAN = 75
+PLAN = 76
 
 
 def main():
@@ -240,11 +240,20 @@ def run(t, d):
     t.ok(ev is not None and ev.status == 137, "e3 exited with 137", ev)
     rc, out, err = c("containers", "pause", ID_S1)
     t.ok(rc == 0, "pause", err)
+    # paused means frozen: ctr reports "paused" and the container's freezer
+    # cgroup (an oracle independent of the daemon) is FROZEN
     rc, out, err = c("containers", "--json", ID_S1)
-    t.ok(rc == 0 and json.loads(out)[0]["status"] in ("paused", "running"),
-         "containers while paused", out)
+    st = json.loads(out)[0]["status"] if rc == 0 else None
+    fz = cgroup_value(init_pid, "freezer", "freezer.state")
+    t.ok(st == "paused" and fz == "FROZEN", "containers while paused: status paused, freezer FROZEN",
+         "status=%r freezer=%r %s" % (st, fz, out + err))
     rc, out, err = c("containers", "resume", ID_S1)
     t.ok(rc == 0, "resume", err)
+    rc, out, err = c("containers", "--json", ID_S1)
+    st = json.loads(out)[0]["status"] if rc == 0 else None
+    fz = cgroup_value(init_pid, "freezer", "freezer.state")
+    t.ok(st == "running" and fz == "THAWED", "after resume: status running, freezer THAWED",
+         "status=%r freezer=%r %s" % (st, fz, out + err))
 
     # -- update --------------------------------------------------------------
     rc, out, err = c("containers", "update", "--memory-limit", "0x4000000", "--pids-limit", "100",

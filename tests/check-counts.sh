@@ -40,11 +40,11 @@ supervisor/tests/test-metrics 5
 ctr/tests/test-ctr 12
 ctr/tests/test-ctr-output 8
 ctr/tests/test-completion.sh 17
-integration/test-daemon.sh 68
+integration/test-daemon.sh 69
 integration/test-daemon-faults.sh 55
 integration/test-daemon-cli.sh 13
 integration/test-ops 85
-integration/test-ctr.sh 75
+integration/test-ctr.sh 76
 EOF
   # Docker 17.10 is expected only where ../shared has it.
   if [ -x "$docker_dir/dockerd" ]; then echo "integration/test-docker.sh 48"; fi
