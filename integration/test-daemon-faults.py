@@ -392,10 +392,18 @@ try:
     code, r = h.rpc_error(d.create, I("hog"), hog)
     t.ok(code is None, "memory hog with a 32 MiB limit starts", r)
     ev = d.wait_exit(I("hog"), timeout=60)
-    ooms = [e for e in d.events if e.type == "oom" and e.id == I("hog")]
     t.ok(ev is not None and ev.status == 137, "OOM-killed container exits 137", ev)
-    t.ok(len(ooms) == 1 and d.events.index(ooms[0]) < d.events.index(ev),
-         "exactly one oom event, before the exit", ooms)
+    # Count past the exit: a marker we cause ourselves (another container's
+    # exit, after hog's shim is gone and its cgroup removed) arrives on the
+    # same stream after anything the daemon emitted for hog before it.
+    h.settle(d, I("hog"))
+    d.create(I("oom-mark"), quick)
+    mark = d.wait_exit(I("oom-mark"))
+    ooms = [e for e in d.events if e.type == "oom" and e.id == I("hog")]
+    t.ok(mark is not None and len(ooms) == 1 and ev is not None
+         and d.events.index(ooms[0]) < d.events.index(ev),
+         "exactly one oom event, before the exit (counted after a later marker event)",
+         (ooms, mark))
 
     # ---- daemon killed while `runc pause` runs: the pause is not cut off
     # half-way (no parent-death signal on pause/resume/update/checkpoint);
