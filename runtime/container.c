@@ -18,6 +18,7 @@
 #include "runtime/stats.h"
 #include "runtime/statefile.h"
 #include "specs/spec.h"
+#include "specs/translate.h"
 
 /* ---- table: chained hash keyed by id ---- */
 
@@ -473,6 +474,37 @@ container_on_process_exit (struct process *p)
   container_maybe_finish (c);
 }
 
+/* ---- the runtime's bundle ---- */
+
+char *
+container_runtime_bundle (const struct container *c)
+{
+  cleanup_free char *d = path_join (c->dir, RUNTIME_BUNDLE_DIR);
+  cleanup_free char *p = path_join (d, "config.json");
+  if (access (p, F_OK) == 0)
+    return take_ptr (&d);
+  return xstrdup (c->bundle);
+}
+
+/* <dir>/.bundle/config.json: the translated config (the client's files are
+ * never written). Logged once, at the container's create. */
+static int
+container_write_runtime_bundle (struct container *c, json_object *config, const char *summary,
+                                struct ctrd_error **err)
+{
+  cleanup_free char *d = path_join (c->dir, RUNTIME_BUNDLE_DIR);
+  if (mkdir (d, 0700) < 0)
+    return ctrd_error_set (err, errno, "mkdir %s", d);
+  cleanup_free char *p = path_join (d, "config.json");
+  const char *text = json_object_to_json_string_ext (config, JSON_C_TO_STRING_PLAIN
+                                                                 | JSON_C_TO_STRING_NOSLASHESCAPE);
+  if (write_file_atomic (p, text, strlen (text), 0600, err) < 0)
+    return -1;
+  log_msg (LOG_LVL_INFO, c->id, "bundle %s: pre-1.0 config.json translated for the runtime into %s: %s",
+           c->bundle, p, summary);
+  return 0;
+}
+
 /* ---- creation and its undo ---- */
 
 static void container_abort_step (struct container *c);
@@ -739,6 +771,14 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
   json_object *config = spec_load_bundle (req->bundle, err);
   if (!config)
     return -1;
+  /* A pre-1.0 config (Docker 1.11-1.13) is given to the runtime translated,
+   * from a bundle dir of ours; a current one as it is (byte for byte). */
+  cleanup_free char *translated = NULL;
+  if (spec_needs_translation (config) && spec_translate (config, req->bundle, &translated, err) < 0)
+    {
+      json_object_put (config);
+      return -1;
+    }
   struct container *old = runtime_find_draining (rt, req->id);
   if (old)
     {
@@ -793,6 +833,8 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
   struct process *p = NULL;
   json_object *spec = NULL;
   int r = statefile_write_state (c, err);
+  if (r == 0 && translated)
+    r = container_write_runtime_bundle (c, config, translated, err);
   if (r == 0)
     {
       p = process_new (c, "init");

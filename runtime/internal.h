@@ -36,7 +36,16 @@ void pending_free (struct pending_create *pc);
 #define RUNTIME_PRIORITY_EXIT (SD_EVENT_PRIORITY_IMPORTANT / 2)
 
 
+/* The bundle directory ctrd writes in a container's dir when it translated a
+ * pre-1.0 config.json (specs/translate.h): `.bundle`, a dot name, so never a
+ * process directory (process ids cannot start with '.'), removed with the
+ * container's dir. */
+#define RUNTIME_BUNDLE_DIR ".bundle"
+
 /* container.c */
+/* The bundle the runtime and the shim are given: <dir>/.bundle when it holds
+ * a translated config.json, else the client's bundle. Caller frees. */
+char *container_runtime_bundle (const struct container *c);
 void runtime_table_add (struct runtime *rt, struct container *c);
 void runtime_table_remove (struct runtime *rt, struct container *c);
 struct container *container_alloc (struct runtime *rt, const char *id);

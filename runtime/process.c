@@ -452,7 +452,8 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
   char fdbuf[16];
   snprintf (fdbuf, sizeof fdbuf, "%d", sp[1]);
   const char *shim = c->shim ? c->shim : rt->cfg.shim;
-  char *argv[] = { (char *) shim, c->id, c->bundle, c->runtime_bin, NULL };
+  cleanup_free char *bundle = container_runtime_bundle (c);
+  char *argv[] = { (char *) shim, c->id, bundle, c->runtime_bin, NULL };
   struct spawn_opts so = { .cwd = p->dir, .new_pgid = true, .stdin_fd = -1, .stdout_fd = -1,
                            .stderr_fd = -1, .pass_fd = sp[1], .env_name = SYNC_ENV,
                            .env_value = fdbuf };
