@@ -374,7 +374,8 @@ counter_watch_open (struct counter_watch *w, const char *rootfs)
 {
   w->fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
   w->rootfs = xstrdup (rootfs);
-  inotify_add_watch (w->fd, rootfs, IN_CLOSE_WRITE);
+  /* the counter is renamed into place (test-ops.c's COUNTER) */
+  inotify_add_watch (w->fd, rootfs, IN_MOVED_TO);
 }
 
 void
@@ -466,7 +467,7 @@ cgroup_is (uint32_t pid, const char *controller, const char *file, const char *w
 }
 
 
-/* Counter watch with IN_CLOSE_WRITE: the next write of `cnt`, or -1. */
+/* The next rename of `cnt` into place (IN_MOVED_TO): its value, or -1. */
 long
 counter_next (struct counter_watch *w, int timeout_ms)
 {
