@@ -330,6 +330,43 @@ def wait_path(path, exists, timeout):
         os.close(fd)
 
 
+class FifoReader:
+    """The test's reader of a FIFO, opened non-blocking before the shim opens
+    its writer (so no thread is needed); reads wait in select(), no polling."""
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        self.buf = b""
+
+    def read_until(self, want, timeout=20):
+        """What arrived until want (bytes) is in it, or with want None until
+        EOF (the writers closed); consumed. At timeout, what arrived so far."""
+        import select
+        deadline = time.monotonic() + timeout
+        eof = False
+        while self.fd >= 0 and (want is None or want not in self.buf):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                break
+            try:
+                b = os.read(self.fd, 65536)
+            except BlockingIOError:
+                continue
+            if not b:
+                eof = True
+                break
+            self.buf += b
+        if want is not None and want in self.buf:
+            n = self.buf.index(want) + len(want)
+            out, self.buf = self.buf[:n], self.buf[n:]
+        else:
+            out, self.buf = self.buf, b""
+        if eof and want is None:
+            os.close(self.fd)
+            self.fd = -1
+        return out
+
+
 def shim_pids(state, cid):
     """Pids of the shims recorded under <state>/<cid>/*/shim.pid."""
     res = []
