@@ -64,8 +64,9 @@ call_on_deadline (sd_event_source *src UNUSED, uint64_t usec UNUSED, void *userd
     }
   if (call->finished)
     return 0;
-  /* discard what the handler queued: the client only gets the status */
-  call->out_len = call->out_off = 0;
+  /* discard what the handler queued: the client only gets the status (and
+   * the end of a message already begun on the wire) */
+  call_discard_unsent (call);
   call_send_status (call, GRPC_DEADLINE_EXCEEDED, "context deadline exceeded");
   call_cancel (call);
   return 0;
@@ -215,6 +216,7 @@ call_answer_health (struct api_call *call)
       call->out_cap = sizeof serving;
       memcpy (call->out, serving, sizeof serving);
       call->out_len = sizeof serving;
+      call->s->out_bytes += sizeof serving;
       call_send_status (call, GRPC_OK, NULL);
     }
   free (service);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,9 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
+
+/* A drained response buffer at most this big is kept for the next message. */
+#define OUT_KEEP 4096
 
 static void call_free (struct api_call *call);
 
@@ -99,6 +103,8 @@ call_free (struct api_call *call)
   call_stop_timer (call);
   if (call->request)
     protobuf_c_message_free_unpacked (call->request, NULL);
+  s->out_bytes -= call->out_len - call->out_off;
+  server_note_freed (s, sizeof *call + call->out_cap + call->msg_cap);
   free (call->path);
   free (call->msg);
   free (call->out);
@@ -155,6 +161,47 @@ call_on_stream_close (struct api_call *call)
 
 /* ---- response ------------------------------------------------------------- */
 
+/* out holds whole length-prefixed messages from out_off on, except that the
+ * one at out_off may have begun on the wire: out_msg_end is where that one
+ * ends. Advance it past what was just taken. */
+static void
+out_track_messages (struct api_call *call)
+{
+  while (call->out_msg_end < call->out_off)
+    {
+      const uint8_t *p = call->out + call->out_msg_end;
+      uint32_t be;
+      memcpy (&be, p + 1, 4);
+      call->out_msg_end += 5 + ntohl (be);
+    }
+}
+
+/* Everything queued was sent: keep a small buffer, free a big one. */
+static void
+out_drained (struct api_call *call)
+{
+  call->out_off = call->out_len = call->out_msg_end = 0;
+  if (call->out_cap > OUT_KEEP)
+    {
+      server_note_freed (call->s, call->out_cap);
+      free (call->out);
+      call->out = NULL;
+      call->out_cap = 0;
+    }
+}
+
+/* Drop the queued messages that have not begun on the wire (after the queue
+ * bound refused one): the status then follows at once. */
+void
+call_discard_unsent (struct api_call *call)
+{
+  size_t keep = call->out_msg_end > call->out_off ? call->out_msg_end : call->out_off;
+  call->s->out_bytes -= call->out_len - keep;
+  call->out_len = keep;
+  if (call->out_off == call->out_len)
+    out_drained (call);
+}
+
 static ssize_t
 call_data_read (nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
                 uint32_t *flags, nghttp2_data_source *source, void *user_data UNUSED)
@@ -164,9 +211,13 @@ call_data_read (nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_
   size_t n = avail < length ? avail : length;
   memcpy (buf, call->out + call->out_off, n);
   call->out_off += n;
+  call->s->out_bytes -= n;
   if (call->out_off < call->out_len)
-    return (ssize_t) n;
-  call->out_off = call->out_len = 0;
+    {
+      out_track_messages (call);
+      return (ssize_t) n;
+    }
+  out_drained (call);
   if (call->trailer_pending)
     {
       call->trailer_pending = false;
@@ -272,6 +323,7 @@ call_queue_message (struct api_call *call, const ProtobufCMessage *msg, size_t s
   if (call->out_off > 0 && call->out_off >= pending)
     {
       memmove (call->out, call->out + call->out_off, pending);
+      call->out_msg_end -= call->out_off;
       call->out_off = 0;
       call->out_len = pending;
     }
@@ -287,6 +339,7 @@ call_queue_message (struct api_call *call, const ProtobufCMessage *msg, size_t s
   memcpy (p + 1, &be, 4);
   protobuf_c_message_pack (msg, p + 5);
   call->out_len = need;
+  call->s->out_bytes += 5 + size;
 }
 
 /* An answer before dispatch: the call stays with the server, which ignores
@@ -401,6 +454,26 @@ api_call_fail_error (struct api_call *call, const struct ctrd_error *err)
   api_call_fail (call, ctrd_error_code (err), "%s", err->msg);
 }
 
+/* Would `add` more bytes take the call past its queue bound? Never when
+ * nothing waits (a single message always goes). Past the server's total, a
+ * call holding more than its share (total / calls) is refused too: many
+ * readers that each stay under their own bound cannot add up without limit,
+ * and the ones furthest behind go first. */
+static bool
+call_over_bound (const struct api_call *call, size_t add)
+{
+  const struct api_server *s = call->s;
+  size_t pending = call->out_len - call->out_off;
+  if (pending == 0)
+    return false;
+  size_t bound = s->limits.stream_queue_bytes;
+  bound = call->queue_extra > SIZE_MAX - bound ? SIZE_MAX : bound + call->queue_extra;
+  if (pending + add > bound)
+    return true;
+  return s->out_bytes + add > s->limits.stream_queue_total
+         && pending + add > s->limits.stream_queue_total / (s->n_calls ? s->n_calls : 1);
+}
+
 int
 api_call_send (struct api_call *call, const ProtobufCMessage *msg)
 {
@@ -412,9 +485,11 @@ api_call_send (struct api_call *call, const ProtobufCMessage *msg)
       return -1;
     }
   size_t size = protobuf_c_message_get_packed_size (msg);
-  size_t pending = call->out_len - call->out_off;
-  if (pending > 0 && pending + 5 + size > API_STREAM_QUEUE_LIMIT)
-    return -1;
+  if (call_over_bound (call, 5 + size))
+    {
+      call->overflowed = true;
+      return -1;
+    }
   call_queue_message (call, msg, size);
   call_start_response (call);
   call_kick (call);
@@ -429,9 +504,23 @@ api_call_end (struct api_call *call, int grpc_code, const char *msg)
       log_error ("api: %s finished twice", call->path);
       return;
     }
+  if (call->overflowed)
+    call_discard_unsent (call);
   if (call_can_send (call))
     call_send_status (call, grpc_code, msg);
   call_finish (call);
+}
+
+size_t
+api_call_queued (const struct api_call *call)
+{
+  return call->out_len - call->out_off;
+}
+
+void
+api_call_set_queue_extra (struct api_call *call, size_t bytes)
+{
+  call->queue_extra = bytes;
 }
 
 bool

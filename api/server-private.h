@@ -14,9 +14,6 @@
 
 #include "api/server.h"
 
-/* Unsent data a streaming call may hold before api_call_send refuses. */
-#define API_STREAM_QUEUE_LIMIT (1024u * 1024)
-#define API_MAX_CONCURRENT_STREAMS 4096
 /* Longest grpc-message sent (encoded): grpcio limits metadata to 8 KiB. */
 #define API_MAX_STATUS_MESSAGE 4096
 /* Partial request messages one connection may hold in total (a client
@@ -63,7 +60,13 @@ struct api_server
   struct method_entry *methods;
   size_t n_methods;
   size_t max_message;
+  struct api_limits limits;
   size_t n_conns, n_calls;
+  size_t out_bytes;         /* unsent response bytes of all calls */
+  uint64_t refused_conns;   /* over limits.max_connections */
+  bool refusing;            /* at the limit: the refusal was logged */
+  size_t freed_since_trim;  /* rough bytes freed since the last malloc_trim */
+  sd_event_source *trim;    /* idle-priority defer source: malloc_trim */
   nghttp2_session_callbacks *callbacks;
   nghttp2_option *option;
   bool freed;
@@ -111,6 +114,9 @@ struct api_call
 
   uint8_t *out;
   size_t out_len, out_off, out_cap;
+  size_t out_msg_end; /* end of the message holding out_off (≥ out_off) */
+  bool overflowed;    /* api_call_send refused for the queue bound */
+  size_t queue_extra; /* allowed beyond limits.stream_queue_bytes */
 
   api_cancel_fn on_cancel;
   void *on_cancel_data;
@@ -126,6 +132,9 @@ struct conn *server_conn_new (struct api_server *s, int fd, struct ctrd_error **
  * or -1 when the connection was closed (c is freed then). */
 int conn_input (struct conn *c, const uint8_t *buf, size_t len);
 void conn_close (struct conn *c);
+/* Note freed memory: once enough was freed, malloc_trim runs when the loop
+ * is idle, so a daemon whose clients left gives its memory back. */
+void server_note_freed (struct api_server *s, size_t bytes);
 
 /* call.c */
 struct api_call *call_new (struct conn *c, int32_t stream_id);
@@ -142,6 +151,9 @@ void call_stop_timer (struct api_call *call);
 /* Mark cancelled and run on_cancel once; the call may be freed on return. */
 void call_cancel (struct api_call *call);
 void call_start_response (struct api_call *call);
+/* Drop the queued response messages not yet begun on the wire (one partly
+ * sent is finished first). */
+void call_discard_unsent (struct api_call *call);
 void call_send_status (struct api_call *call, int code, const char *msg);
 void call_send_status_http (struct api_call *call, int code, const char *msg,
                             const char *http_status);

@@ -11,7 +11,9 @@
  * flushes them, which keeps nghttp2 from being re-entered. */
 #include "api/server-private.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,6 +27,14 @@
 #define READS_PER_WAKEUP 8 /* fairness between busy connections */
 #define ACCEPTS_PER_WAKEUP 16
 #define WRITE_BATCH (64 * 1024) /* stop taking frames from nghttp2 beyond this */
+/* An idle connection keeps a write buffer at most this big. */
+#define WBUF_KEEP (16 * 1024)
+/* malloc_trim once this much was freed (a guess: what a closed connection
+ * with a few streams gives back). */
+#define TRIM_AFTER (256 * 1024)
+/* Rough cost of one nghttp2 session and of one stream in it, for the trim. */
+#define SESSION_COST (32 * 1024)
+#define STREAM_COST 1024
 
 static const char health_path[] = "/grpc.health.v1.Health/Check";
 
@@ -158,11 +168,13 @@ conn_close (struct conn *c)
   struct api_call *detached = NULL;
 
   c->closing = true;
+  size_t freed = sizeof *c + SESSION_COST + c->wcap;
   while (c->calls)
     {
       struct api_call *call = c->calls;
       call_detach (call);
       call_link (call, &detached);
+      freed += STREAM_COST;
     }
   nghttp2_session_del (c->session);
   sd_event_source_disable_unref (c->io);
@@ -177,6 +189,7 @@ conn_close (struct conn *c)
   s->n_conns--;
   free (c);
   listeners_resume (s);
+  server_note_freed (s, freed);
 
   /* Handlers' on_cancel may finish other calls of this list: take one at a
    * time from the head (freeing a call unlinks it). */
@@ -223,6 +236,14 @@ conn_write (struct conn *c)
     }
   memmove (c->wbuf, c->wbuf + off, c->wlen - off);
   c->wlen -= off;
+  if (c->wlen == 0 && c->wcap > WBUF_KEEP)
+    {
+      /* a burst grew it: an idle connection does not keep it */
+      server_note_freed (c->s, c->wcap);
+      free (c->wbuf);
+      c->wbuf = NULL;
+      c->wcap = 0;
+    }
   return 0;
 }
 
@@ -334,7 +355,7 @@ server_conn_new (struct api_server *s, int fd, struct ctrd_error **err)
       return NULL;
     }
   const nghttp2_settings_entry iv[] = {
-    { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, API_MAX_CONCURRENT_STREAMS },
+    { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s->limits.max_concurrent_streams },
     { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20 },
   };
   nghttp2_submit_settings (c->session, NGHTTP2_FLAG_NONE, iv, ARRAY_SIZE (iv));
@@ -350,6 +371,51 @@ server_conn_new (struct api_server *s, int fd, struct ctrd_error **err)
 }
 
 /* ---- listeners ------------------------------------------------------------ */
+
+static void
+put_frame_header (uint8_t *p, size_t len, uint8_t type)
+{
+  p[0] = (uint8_t) (len >> 16);
+  p[1] = (uint8_t) (len >> 8);
+  p[2] = (uint8_t) len;
+  p[3] = type;
+  p[4] = 0;          /* flags */
+  memset (p + 5, 0, 4); /* stream 0 */
+}
+
+/* Over --max-connections: answer what an HTTP/2 client understands, the
+ * server preface (an empty SETTINGS frame) and GOAWAY(ENHANCE_YOUR_CALM,
+ * last stream 0: nothing was processed, a retry is safe) with the reason as
+ * debug data, then close. No session, no buffer: a refusal costs nothing
+ * that lasts. The socket is new and empty, so one send() takes it all. */
+static void
+refuse_connection (struct api_server *s, int fd)
+{
+  char why[128];
+  int wl = snprintf (why, sizeof why, "too many connections: containerd --max-connections %zu",
+                     s->limits.max_connections);
+  uint8_t buf[9 + 9 + 8 + sizeof why];
+  put_frame_header (buf, 0, NGHTTP2_SETTINGS);
+  put_frame_header (buf + 9, 8 + (size_t) wl, NGHTTP2_GOAWAY);
+  memset (buf + 18, 0, 4); /* last stream id */
+  uint32_t code = htonl (NGHTTP2_ENHANCE_YOUR_CALM);
+  memcpy (buf + 22, &code, 4);
+  memcpy (buf + 26, why, (size_t) wl);
+  if (send (fd, buf, 26 + (size_t) wl, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+    log_debug ("api: refused connection: send: %s", strerror (errno));
+  /* FIN after the GOAWAY; what the client already sent is read away so that
+   * a TCP close does not answer it with a RST that could discard ours */
+  shutdown (fd, SHUT_WR);
+  uint8_t junk[4096];
+  while (recv (fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
+    ;
+  close (fd);
+  s->refused_conns++;
+  if (!s->refusing)
+    log_warn ("api: %zu connections open (--max-connections): refusing new ones with GOAWAY "
+              "until one closes", s->n_conns);
+  s->refusing = true;
+}
 
 static int
 accept_retry_cb (sd_event_source *src UNUSED, uint64_t usec UNUSED, void *userdata)
@@ -392,6 +458,12 @@ listener_on_io (sd_event_source *src UNUSED, int fd, uint32_t revents UNUSED, vo
             log_warn ("api: accept: %s", strerror (errno));
           return 0;
         }
+      if (l->s->n_conns >= l->s->limits.max_connections)
+        {
+          refuse_connection (l->s, cfd);
+          continue;
+        }
+      l->s->refusing = false;
       cleanup_error struct ctrd_error *err = NULL;
       if (server_conn_new (l->s, cfd, &err) == NULL)
         {
@@ -430,12 +502,61 @@ api_server_add_listener (struct api_server *s, int listen_fd, struct ctrd_error 
 
 /* ---- server --------------------------------------------------------------- */
 
+/* Freed memory sits in malloc's free lists, most of it in the middle of the
+ * heap where the automatic top trim cannot reach it: after a burst of
+ * clients the daemon's RSS would stay at its peak. Once enough was freed,
+ * malloc_trim(0) (which also returns free pages inside the heap) runs from
+ * an idle-priority defer source: when the loop has nothing else to do, at
+ * most once per burst, never in a busy path. */
+static int
+trim_cb (sd_event_source *src UNUSED, void *userdata)
+{
+  struct api_server *s = userdata;
+  s->freed_since_trim = 0;
+  sd_event_source_set_enabled (s->trim, SD_EVENT_OFF);
+  malloc_trim (0);
+  return 0;
+}
+
+void
+server_note_freed (struct api_server *s, size_t bytes)
+{
+  s->freed_since_trim += bytes;
+  if (s->trim && s->freed_since_trim >= TRIM_AFTER)
+    sd_event_source_set_enabled (s->trim, SD_EVENT_ONESHOT);
+}
+
+void
+api_server_set_limits (struct api_server *s, const struct api_limits *l)
+{
+  s->limits.max_connections = l->max_connections ? l->max_connections : API_DEFAULT_MAX_CONNECTIONS;
+  s->limits.max_concurrent_streams
+      = l->max_concurrent_streams ? l->max_concurrent_streams : API_DEFAULT_MAX_CONCURRENT_STREAMS;
+  s->limits.stream_queue_bytes
+      = l->stream_queue_bytes ? l->stream_queue_bytes : API_DEFAULT_STREAM_QUEUE_BYTES;
+  s->limits.stream_queue_total
+      = l->stream_queue_total ? l->stream_queue_total : API_DEFAULT_STREAM_QUEUE_TOTAL;
+}
+
+size_t
+api_server_queued_bytes (const struct api_server *s)
+{
+  return s->out_bytes;
+}
+
+uint64_t
+api_server_refused_connections (const struct api_server *s)
+{
+  return s->refused_conns;
+}
+
 int
 api_server_new (sd_event *loop, struct api_server **out, struct ctrd_error **err)
 {
   struct api_server *s = xmalloc0 (sizeof *s);
   s->loop = sd_event_ref (loop);
   s->max_message = API_DEFAULT_MAX_MESSAGE;
+  api_server_set_limits (s, &(struct api_limits) { 0 });
   if (nghttp2_session_callbacks_new (&s->callbacks) != 0 || nghttp2_option_new (&s->option) != 0)
     {
       nghttp2_session_callbacks_del (s->callbacks);
@@ -455,6 +576,18 @@ api_server_new (sd_event *loop, struct api_server **out, struct ctrd_error **err
       return ctrd_error_set (err, -r, "cannot create the accept retry timer");
     }
   sd_event_source_set_enabled (s->accept_retry, SD_EVENT_OFF);
+  r = sd_event_add_defer (loop, &s->trim, trim_cb, s);
+  if (r < 0)
+    {
+      sd_event_source_disable_unref (s->accept_retry);
+      nghttp2_session_callbacks_del (s->callbacks);
+      nghttp2_option_del (s->option);
+      sd_event_unref (s->loop);
+      free (s);
+      return ctrd_error_set (err, -r, "cannot create the memory trim source");
+    }
+  sd_event_source_set_priority (s->trim, SD_EVENT_PRIORITY_IDLE);
+  sd_event_source_set_enabled (s->trim, SD_EVENT_OFF);
   nghttp2_session_callbacks_set_on_begin_headers_callback (s->callbacks, cb_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback (s->callbacks, cb_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback (s->callbacks, cb_frame_recv);
@@ -560,6 +693,7 @@ api_server_free (struct api_server *s)
     }
   s->accept_paused = false;
   s->accept_retry = sd_event_source_disable_unref (s->accept_retry);
+  s->trim = sd_event_source_disable_unref (s->trim);
   s->observer = NULL; /* its owner may go before the last call is released */
   while (s->conns)
     conn_close (s->conns);

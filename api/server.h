@@ -66,6 +66,34 @@ void api_server_register (struct api_server *s, const struct api_method *m, void
 void api_server_register_health (struct api_server *s);
 /* Largest accepted request message (default 4 MiB); larger → RESOURCE_EXHAUSTED. */
 void api_server_set_max_message (struct api_server *s, size_t bytes);
+
+/* What one client may hold of the server (api-server.md "Limits"). A field
+ * left 0 keeps its default. Set before the first connection: connections
+ * already open keep the stream limit they were told. */
+struct api_limits
+{
+  /* Connections open at once; one more is answered with the server preface
+   * and GOAWAY(ENHANCE_YOUR_CALM, "too many connections ...") and closed. */
+  size_t max_connections;
+  /* Streams open at once on one connection, announced in
+   * SETTINGS_MAX_CONCURRENT_STREAMS (gRPC clients queue further calls). */
+  uint32_t max_concurrent_streams;
+  /* Response bytes one streaming call may have waiting unsent (beyond what
+   * the client's HTTP/2 flow-control window lets through). */
+  size_t stream_queue_bytes;
+  /* All calls together; past it a call holding more than its share
+   * (total / open calls) is refused too. */
+  size_t stream_queue_total;
+};
+#define API_DEFAULT_MAX_CONNECTIONS 256
+#define API_DEFAULT_MAX_CONCURRENT_STREAMS 1024
+#define API_DEFAULT_STREAM_QUEUE_BYTES (256u * 1024)
+#define API_DEFAULT_STREAM_QUEUE_TOTAL (16u * 1024 * 1024)
+void api_server_set_limits (struct api_server *s, const struct api_limits *l);
+/* Response bytes waiting unsent in all calls (tests, metrics). */
+size_t api_server_queued_bytes (const struct api_server *s);
+/* Connections refused for --max-connections since the start (metrics). */
+uint64_t api_server_refused_connections (const struct api_server *s);
 /* Call fn once for every completed call of a registered method, from the
  * loop, when the call is released (one observer; NULL removes it).
  * api_server_free removes it: calls released later are not reported. */
@@ -86,11 +114,23 @@ void api_call_fail (struct api_call *call, int grpc_code, const char *fmt, ...)
 /* Failure from a ctrd error: code ctrd_error_code(err), message err->msg. */
 void api_call_fail_error (struct api_call *call, const struct ctrd_error *err);
 /* Streaming: queue one message (copied). Returns 0, or -1 when the call is
- * cancelled/closed, or when more than the stream's queue limit (1 MiB of
- * unsent data) is pending: a slow reader never makes the server buffer
- * without bound, and the handler should end the stream then. */
+ * cancelled/closed, or when it would take the call past its queue bound
+ * (struct api_limits: stream_queue_bytes, or its share of
+ * stream_queue_total): a slow reader never makes the server buffer without
+ * bound, and the handler should end the stream then. A message is always
+ * taken when nothing is waiting. */
 int api_call_send (struct api_call *call, const ProtobufCMessage *msg);
-/* Streaming: end with status (GRPC_OK = 0 for a normal end) and message (may be NULL). */
+/* Streaming: bytes queued and not yet taken by HTTP/2 (flow control). */
+size_t api_call_queued (const struct api_call *call);
+/* Streaming: let the call hold `bytes` more than stream_queue_bytes (a
+ * replay of stored events, bounded by what is stored, must not count against
+ * the bound of what is live). The server's total still applies. */
+void api_call_set_queue_extra (struct api_call *call, size_t bytes);
+/* Streaming: end with status (GRPC_OK = 0 for a normal end) and message (may
+ * be NULL). After an api_call_send refused for the queue bound, queued
+ * messages not yet begun on the wire are dropped (at most the one partly
+ * sent is finished): the status must not wait behind a reader that does not
+ * read, and their memory goes at once. */
 void api_call_end (struct api_call *call, int grpc_code, const char *msg);
 
 bool api_call_cancelled (const struct api_call *call);

@@ -1,12 +1,15 @@
 /* The Events RPC (api.md "Events", daemon.md §8): replay from the bus's
  * window, then live events, as one server stream. A stream whose client
- * reads too slowly (api_call_send refuses more than 1 MiB unsent) is ended
- * with RESOURCE_EXHAUSTED and a warning: the daemon never blocks on it and
- * never drops an event for it silently (the original did, and Docker
- * missed exits). */
+ * reads too slowly (api_call_send refuses past --events-queue-bytes unsent,
+ * or past its share of the server's total) is ended with RESOURCE_EXHAUSTED
+ * and a warning: the daemon never blocks on it, never buffers for it without
+ * bound, and never drops an event for it silently (the original did, and
+ * Docker missed exits); the client resubscribes from the timestamp of the
+ * last event it got and the replay gives it the rest. */
 #include "supervisor/events.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,9 +180,16 @@ api_events_handle (struct api_call *call, const ProtobufCMessage *request, void 
 
   struct event_sub *sub = NULL;
   st->in_subscribe = true;
+  /* The replay is bounded by the retained window, not by the queue bound:
+   * a client resubscribing after it was too slow must be able to get the
+   * window back at once. Only what is live after it counts. */
+  if (replay)
+    api_call_set_queue_extra (call, SIZE_MAX);
   event_bus_subscribe (bus, st->filter, replay, from_sec, from_nsec, req->storedonly,
                        stream_deliver, st, &sub);
   st->in_subscribe = false;
+  if (replay && !st->finished)
+    api_call_set_queue_extra (call, api_call_queued (call));
   st->sub = sub;
   if (st->finished)
     {

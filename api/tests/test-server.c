@@ -6,10 +6,11 @@
  *   "fail:CODE:MSG" fail with that gRPC code and message
  *   "big:N"         (State) reply with an N-byte bundlePath
  * Events: "count:N" sends N events then ends OK; "flood" sends until the
- * queue limit refuses, then ends RESOURCE_EXHAUSTED; otherwise one event,
- * then the stream stays open until cancelled.
+ * queue bound refuses, then ends RESOURCE_EXHAUSTED (the queued messages,
+ * none begun on the wire, are dropped); otherwise one event, then the
+ * stream stays open until cancelled.
  * Usage: test-server SOCKET [MAX_MESSAGE]. Prints "READY <socket>" when
- * listening; SIGUSR1 prints "STATS conns=N calls=N fds=N"; SIGTERM prints
+ * listening; SIGUSR1 prints "STATS conns=N calls=N fds=N queued=BYTES"; SIGTERM prints
  * "EXIT conns=N calls=N fds=N" after freeing the server, then exits. */
 #include <dirent.h>
 #include <errno.h>
@@ -196,7 +197,8 @@ handle_events (struct api_call *call, const ProtobufCMessage *req, void *userdat
       while (api_call_send (call, &ev.base) == 0)
         n++;
       free (ev.pid);
-      api_call_end (call, 8, n > 0 ? "events subscriber too slow" : "nothing sent");
+      /* n × 1 KB reached the bound: more than one went in */
+      api_call_end (call, 8, n > 1 ? "events subscriber too slow" : "bound not reached");
       return;
     }
   struct pending *p = xmalloc0 (sizeof *p);
@@ -214,8 +216,9 @@ struct ctx
 static void
 print_stats (struct ctx *c, const char *what)
 {
-  printf ("%s conns=%zu calls=%zu fds=%d\n", what, api_server_connection_count (c->server),
-          api_server_call_count (c->server), count_fds ());
+  printf ("%s conns=%zu calls=%zu fds=%d queued=%zu\n", what,
+          api_server_connection_count (c->server), api_server_call_count (c->server), count_fds (),
+          api_server_queued_bytes (c->server));
   fflush (stdout);
 }
 
