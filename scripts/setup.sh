@@ -56,7 +56,8 @@ PKGS="build-essential autoconf automake libtool pkg-config git
 libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libsystemd-dev
 libcgroup-dev libseccomp-dev libcmocka-dev scdoc
 runc crun busybox-static iptables jq tmux valgrind file libsqlite3-0
-python3 python3-grpcio python3-grpc-tools python3-protobuf python3-prometheus-client"
+python3 python3-grpcio python3-grpc-tools python3-protobuf python3-prometheus-client
+dpkg-dev debhelper fakeroot lintian"
 
 missing=
 for p in $PKGS; do
