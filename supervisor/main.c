@@ -239,6 +239,12 @@ daemon_run (struct daemon *d, const struct daemon_options *o, struct ctrd_error 
     }
   if (api_server_new (d->loop, &d->server, err) < 0)
     return -1;
+  api_server_set_limits (d->server, &(struct api_limits) {
+                                        .max_connections = (size_t) o->max_connections,
+                                        .max_concurrent_streams
+                                        = (uint32_t) o->max_concurrent_streams,
+                                        .stream_queue_bytes = (size_t) o->events_queue_bytes,
+                                    });
   daemon_register (d);
   if (daemon_listen (d->server, o->listen, err) < 0)
     return -1;

@@ -14,7 +14,7 @@
 #define STR(x) STR_ (x)
 #define VERSION_TEXT STR (CTRD_VERSION_MAJOR) "." STR (CTRD_VERSION_MINOR) "." STR (CTRD_VERSION_PATCH)
 
-enum { N_FLAGS = 14 };
+enum { N_FLAGS = 17 };
 
 /* The one table: parser and --help. Order as in daemon.md §1. */
 static void
@@ -48,6 +48,15 @@ options_table (struct goflag *f, struct daemon_options *o, bool *version)
     { "graphite-address", NULL, GOFLAG_STRING, &o->graphite_address,
       "graphite host:port to push metrics to every 10s instead of stdout (with --debug)",
       NULL, false },
+    { "max-connections", NULL, GOFLAG_INT, &o->max_connections,
+      "most client connections open at once; more are refused with an HTTP/2 GOAWAY",
+      STR (DEFAULT_MAX_CONNECTIONS), false },
+    { "max-concurrent-streams", NULL, GOFLAG_INT, &o->max_concurrent_streams,
+      "most calls open at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)",
+      STR (DEFAULT_MAX_CONCURRENT_STREAMS), false },
+    { "events-queue-bytes", NULL, GOFLAG_INT, &o->events_queue_bytes,
+      "bytes of events one Events subscriber may leave unread before its stream is ended "
+      "with RESOURCE_EXHAUSTED", STR (DEFAULT_EVENTS_QUEUE_BYTES), false },
     { "help", "h", GOFLAG_BOOL, NULL, "show help", NULL, false },
     { "version", "v", GOFLAG_BOOL, version, "print the version", NULL, false },
   };
@@ -68,6 +77,9 @@ options_defaults (struct daemon_options *o)
   o->start_timeout_ns = 30 * NSEC_PER_SEC;
   o->retain_count = 500;
   o->graphite_address = xstrdup ("");
+  o->max_connections = DEFAULT_MAX_CONNECTIONS;
+  o->max_concurrent_streams = DEFAULT_MAX_CONCURRENT_STREAMS;
+  o->events_queue_bytes = DEFAULT_EVENTS_QUEUE_BYTES;
 }
 
 static void
@@ -113,6 +125,16 @@ listen_make_absolute (char **listen)
   char *n = xasprintf ("%s%s", prefix, abs);
   free (*listen);
   *listen = n;
+}
+
+static int
+limit_check (const char *flag, long long v, long long min, long long max)
+{
+  if (v >= min && v <= max)
+    return 0;
+  fprintf (stderr, "invalid value \"%lld\" for flag -%s: must be between %lld and %lld\n", v,
+           flag, min, max);
+  return -1;
 }
 
 int
@@ -164,6 +186,11 @@ daemon_options_parse (int argc, char **argv, struct daemon_options *o)
       o->state_dir = abs;
     }
   listen_make_absolute (&o->listen);
+
+  if (limit_check ("max-connections", o->max_connections, 1, 1000000) < 0
+      || limit_check ("max-concurrent-streams", o->max_concurrent_streams, 1, 2147483647) < 0
+      || limit_check ("events-queue-bytes", o->events_queue_bytes, 1024, 1ll << 32) < 0)
+    return -1;
 
   if (o->pprof_address[0] != '\0')
     log_warn ("--pprof-address %s ignored: ctrd has no pprof server", o->pprof_address);

@@ -23,7 +23,16 @@ struct daemon_options
   int64_t start_timeout_ns;
   long long retain_count;
   char *graphite_address; /* accepted, ignored (warned) */
+  long long max_connections;        /* 1..1000000 */
+  long long max_concurrent_streams; /* per connection, 1..2^31-1 */
+  long long events_queue_bytes;     /* per Events subscriber, 1 KiB..4 GiB */
 };
+
+/* Defaults of the limits (containerd(8), api-server.md "Limits"; the same as
+ * api/server.h's). */
+#define DEFAULT_MAX_CONNECTIONS 256
+#define DEFAULT_MAX_CONCURRENT_STREAMS 1024
+#define DEFAULT_EVENTS_QUEUE_BYTES 262144
 
 /* Parse argv (defaults from daemon.md). Returns 0 to run; 1 when --help,
  * --version or the `help` command printed to stdout (exit 0); -1 on a bad

@@ -77,6 +77,9 @@ test_defaults (void **state UNUSED)
   assert_true (o.start_timeout_ns == 30 * NSEC_PER_SEC);
   assert_int_equal (o.retain_count, 500);
   assert_string_equal (o.graphite_address, "");
+  assert_int_equal (o.max_connections, 256);
+  assert_int_equal (o.max_concurrent_streams, 1024);
+  assert_int_equal (o.events_queue_bytes, 262144);
   assert_int_equal (daemon_options_log_level (&o), LOG_LVL_INFO);
   daemon_options_free (&o);
   free (out);
@@ -189,6 +192,32 @@ test_errors (void **state UNUSED)
   daemon_options_free (&o);
   free (out);
   free (err);
+
+  /* limits out of range: a clear error, not a daemon without a bound */
+  static const char *const bad[][2] = { { "--max-connections", "0" },
+                                        { "--max-concurrent-streams", "-1" },
+                                        { "--max-concurrent-streams", "2147483648" },
+                                        { "--events-queue-bytes", "100" } };
+  for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
+    {
+      assert_int_equal (parse_capture (&o, &out, &err, bad[i][0], bad[i][1], NULL), -1);
+      char *want = xasprintf ("invalid value \"%s\" for flag -%s: must be between ", bad[i][1],
+                              bad[i][0] + 2);
+      assert_true (strncmp (err, want, strlen (want)) == 0);
+      free (want);
+      daemon_options_free (&o);
+      free (out);
+      free (err);
+    }
+  assert_int_equal (parse_capture (&o, &out, &err, "--max-connections=3",
+                                   "--max-concurrent-streams", "8", "--events-queue-bytes=1024",
+                                   NULL),
+                    0);
+  assert_true (o.max_connections == 3 && o.max_concurrent_streams == 8
+               && o.events_queue_bytes == 1024);
+  daemon_options_free (&o);
+  free (out);
+  free (err);
 }
 
 static void
@@ -198,7 +227,8 @@ test_help_version (void **state UNUSED)
     "--debug",          "--log-level value",     "--state-dir value",  "--metrics-interval value",
     "--listen value, -l value", "--runtime value, -r value", "--runtime-args value",
     "--shim value",     "--pprof-address value", "--start-timeout value",
-    "--retain-count value", "--graphite-address value", "--help, -h", "--version, -v",
+    "--retain-count value", "--graphite-address value", "--max-connections value",
+    "--max-concurrent-streams value", "--events-queue-bytes value", "--help, -h", "--version, -v",
   };
   const char *forms[][2] = { { "--help", NULL }, { "-h", NULL }, { "help", NULL },
                              { "--debug", "help" } };
@@ -217,6 +247,9 @@ test_help_version (void **state UNUSED)
       assert_non_null (strstr (out, "(default: 5m0s)"));
       assert_non_null (strstr (out, "(default: 30s)"));
       assert_non_null (strstr (out, "(default: 500)"));
+      assert_non_null (strstr (out, "(default: 256)"));
+      assert_non_null (strstr (out, "(default: 1024)"));
+      assert_non_null (strstr (out, "(default: 262144)"));
       assert_non_null (strstr (out, "(default: \"unix:///run/containerd/containerd.sock\")"));
       assert_string_equal (err, "");
       daemon_options_free (&o);
