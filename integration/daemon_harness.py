@@ -86,8 +86,11 @@ def make_bundle(tmp, name, args, terminal=False, memory=None, edit=None):
 
 
 class Daemon:
-    def __init__(self, tmp=None, args=(), tmpfs_state=False):
+    def __init__(self, tmp=None, args=(), tmpfs_state=False, wrap=()):
+        """wrap: a command prefix the daemon runs under (e.g. a private mount
+        namespace, CGROUP2_NS); the cleanup's runtime calls run under it too."""
         self.tmp = tmp or tempfile.mkdtemp(prefix="ctrd-it-")
+        self.wrap = list(wrap)
         self.state = os.path.join(self.tmp, "state")
         self.sock = os.path.join(self.tmp, "ctrd.sock")
         self.log = os.path.join(self.tmp, "daemon.log")
@@ -120,8 +123,8 @@ class Daemon:
         s.settimeout(timeout)
         env = dict(os.environ, NOTIFY_SOCKET=path)
         env["PATH"] = os.path.dirname(SHIM) + ":" + env.get("PATH", "/usr/bin:/bin")
-        cmd = [DAEMON, "--state-dir", self.state, "--listen", listen or "unix://" + self.sock,
-               "--shim", SHIM] + self.args
+        cmd = self.wrap + [DAEMON, "--state-dir", self.state, "--listen",
+                           listen or "unix://" + self.sock, "--shim", SHIM] + self.args
         preexec = None
         if listen_fd is not None:
             def preexec():
@@ -199,8 +202,8 @@ class Daemon:
                         os.kill(int(f.read()), signal.SIGKILL)
                 except (OSError, ValueError):
                     pass
-            subprocess.call([rt] + rargs + ["delete", "-f", cid], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+            subprocess.call(self.wrap + [rt] + rargs + ["delete", "-f", cid],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if self.tmpfs:
             subprocess.call(["umount", self.state])
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -256,6 +259,17 @@ class Daemon:
     def create(self, cid, bundle, timeout=30, **kw):
         return self.stub.CreateContainer(pb.CreateContainerRequest(id=cid, bundlePath=bundle, **kw),
                                          timeout=timeout)
+
+
+# A private mount namespace in which /sys/fs/cgroup is a fresh mount of the
+# cgroup2 hierarchy and no cgroup v1 hierarchy is mounted anywhere (they are
+# detached there only), as on a host with cgroup v2 alone: runc and crun see
+# the unified mode, the daemon finds no v1 directory. The command runs with
+# the same pid (unshare and sh exec it).
+CGROUP2_NS = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+              "for m in $(sed -n 's/^[^ ]* [^ ]* [^ ]* [^ ]* \\([^ ]*\\) .* - cgroup .*/\\1/p' "
+              "/proc/self/mountinfo); do umount -l \"$m\"; done; umount -R /sys/fs/cgroup; "
+              "mount -t cgroup2 ctrd-test-cgroup2 /sys/fs/cgroup && exec \"$@\"", "cgroup2-ns"]
 
 
 def rpc_error(fn, *a, **kw):
