@@ -37,7 +37,8 @@ _ctr()
        [[ $prev == --id ]] && { COMPREPLY=($(compgen -W "$(_ctr_containers)" -- "$cur")); return; } ;;
     containers/kill) flags="--pid --signal" ;;
     containers/update) flags="--memory-limit --memory-reservation --memory-swap --cpu-shares --cpu-quota --cpu-period --kernel-limit --kernel-tcp-limit --blkio-weight --pids-limit --cpu-realtime-period --cpu-realtime-runtime --cpuset-cpus --cpuset-mems" ;;
-    containers/list|containers/watch|containers/stats|containers/state|state/*) flags="--json" ;;
+    containers/stats) flags="--json --watch" ;;
+    containers/list|containers/watch|containers/state|state/*) flags="--json" ;;
     checkpoints/create) flags="--exit --tcp --unix-sockets --shell --empty-ns --checkpoint-dir" ;;
     checkpoints/list) flags="--checkpoint-dir --json" ;;
     checkpoints/delete) flags="--checkpoint-dir" ;;

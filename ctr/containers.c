@@ -1,5 +1,6 @@
-/* ctr containers: list, kill, pause, resume, update, stats, state; the
- * group dispatch (start and exec are in start.c, watch in events.c). */
+/* ctr containers: list, kill, pause, resume, update, state; the group
+ * dispatch (start and exec are in start.c, watch in events.c, stats in
+ * stats.c). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -175,32 +176,6 @@ resume_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
   return set_status (ctx, "containers resume", &cmd_resume, "running", argc, argv, err);
 }
 
-static const struct ctr_command cmd_stats
-    = { "stats", "get stats for running container", "ID", NULL };
-
-static int
-stats_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
-{
-  bool json = false;
-  struct goflag flags[] = {
-    { "json", NULL, GOFLAG_BOOL, &json, "print JSON (the default and only format)", NULL, false },
-  };
-  int first = ctr_parse_flags (ctx, "containers stats", &cmd_stats, flags, 1, argc, argv, err);
-  if (first < 0)
-    return first == GOFLAG_HELP ? 0 : -1;
-  const char *id = ctr_arg (argc, argv, first);
-  if (require_id (id, err) < 0 || ctr_check_args (argc, argv, first, 1, err) < 0)
-    return -1;
-  Types__StatsRequest req = TYPES__STATS_REQUEST__INIT;
-  req.id = (char *) id;
-  ProtobufCMessage *resp = NULL;
-  if (ctr_rpc (ctx, "Stats", id, &req.base, &types__stats_response__descriptor, &resp, err) < 0)
-    return -1;
-  json_write_message (ctx->out, resp, false);
-  FREE_MSG (resp);
-  return 0;
-}
-
 static const struct ctr_command cmd_state
     = { "state", "get a raw dump of the containerd state", "[ID]", NULL };
 
@@ -242,7 +217,8 @@ static const struct ctr_command subcommands[] = {
   { "resume", "resume a paused container", "ID", resume_run },
   { "start", "start a container", "ID BUNDLE", containers_start_run },
   { "state", "get a raw dump of the containerd state", "[ID]", state_run },
-  { "stats", "get stats for running container", "ID", stats_run },
+  { "stats", "print resource usage of a container, or of all of them", "[ID]",
+    containers_stats_run },
   { "watch", "print container events", "[ID]", ctr_watch_run },
   { "update", "update a containers resources", "ID", containers_update_run },
 };

@@ -151,6 +151,13 @@ container_frozen (pid_t init_pid)
   return frozen;
 }
 
+static bool
+container_running (const struct container *c)
+{
+  return c->init && c->init->state == PROCESS_RUNNING && c->init->pid > 0
+         && (c->state == CONTAINER_RUNNING || c->state == CONTAINER_STARTING);
+}
+
 Types__Container *
 api_container_message (struct container *c, bool with_pids)
 {
@@ -185,15 +192,18 @@ api_container_message (struct container *c, bool with_pids)
       for (size_t i = 0; i < m->n_labels; i++)
         m->labels[i] = xstrdup (c->labels[i]);
     }
-  bool running = c->init && c->init->state == PROCESS_RUNNING && c->init->pid > 0
-                 && (c->state == CONTAINER_RUNNING || c->state == CONTAINER_STARTING);
-  if (running && container_frozen (c->init->pid))
-    m->status = xstrdup ("paused");
-  else
-    m->status = xstrdup (running ? "running" : "stopped");
-  if (with_pids && running)
+  m->status = xstrdup (api_container_status (c));
+  if (with_pids && container_running (c))
     container_pids (m, c->init->pid);
   return m;
+}
+
+const char *
+api_container_status (struct container *c)
+{
+  if (!container_running (c))
+    return "stopped";
+  return container_frozen (c->init->pid) ? "paused" : "running";
 }
 
 struct container *

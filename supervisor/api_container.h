@@ -24,5 +24,8 @@ struct process *api_find_process (struct api_call *call, struct container *c, co
  * with every pid of the container's cgroup (read from cgroup.procs, no
  * runtime call) when it is running. */
 Types__Container *api_container_message (struct container *c, bool with_pids);
+/* The API's status of c: "running", "paused" (its cgroup is frozen) or
+ * "stopped" (init not running). Reads the freezer state. */
+const char *api_container_status (struct container *c);
 
 #endif

@@ -11,6 +11,7 @@ struct api_server;
 struct daemon_options;
 struct event_bus;
 struct metrics;
+struct prom;
 struct runtime;
 
 struct daemon
@@ -23,6 +24,7 @@ struct daemon
   uint32_t machine_cpus;      /* daemon.md §10, read at start-up */
   uint64_t machine_memory_mib;
   struct metrics *metrics;   /* NULL unless --debug with --metrics-interval > 0 */
+  struct prom *prom;         /* Prometheus /metrics, NULL without --metrics-address */
   int lock_fd;               /* <state-dir>/.lock, flock'ed for the daemon's life */
 };
 

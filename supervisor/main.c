@@ -27,11 +27,13 @@
 #include "supervisor/journal.h"
 #include "supervisor/metrics.h"
 #include "supervisor/options.h"
+#include "supervisor/prometheus.h"
 
 static void
 daemon_emit (void *data, const char *type, const char *id, const char *pid, uint32_t status)
 {
   struct daemon *d = data;
+  prom_on_event (d->prom, type, id, pid);
   event_bus_publish (d->bus, type, id, pid, status);
 }
 
@@ -248,6 +250,13 @@ daemon_run (struct daemon *d, const struct daemon_options *o, struct ctrd_error 
   daemon_register (d);
   if (daemon_listen (d->server, o->listen, err) < 0)
     return -1;
+  /* daemon.md §9a: before restore, so exits found there are counted */
+  if (o->metrics_address[0] != '\0')
+    {
+      if (prom_new (d, o->metrics_address, &d->prom, err) < 0)
+        return -1;
+      api_server_set_observer (d->server, prom_on_call, d->prom);
+    }
   /* Adopt what the previous daemon left; exits that happened meanwhile are
    * published now, before any client can subscribe live. */
   runtime_restore (d->rt);
@@ -281,9 +290,10 @@ main (int argc, char **argv)
   if (rc < 0)
     log_msg (LOG_LVL_FATAL, NULL, "%s", err->msg);
   /* Shims and containers keep running: the model is freed, not the state. */
-  api_server_free (d.server);
+  api_server_free (d.server); /* removes the observer before prom goes */
   runtime_free (d.rt);
   metrics_free (d.metrics);
+  prom_free (d.prom);
   event_bus_free (d.bus);
   sd_event_unref (d.loop);
   daemon_options_free (&o);

@@ -14,7 +14,7 @@
 #define STR(x) STR_ (x)
 #define VERSION_TEXT STR (CTRD_VERSION_MAJOR) "." STR (CTRD_VERSION_MINOR) "." STR (CTRD_VERSION_PATCH)
 
-enum { N_FLAGS = 17 };
+enum { N_FLAGS = 18 };
 
 /* The one table: parser and --help. Order as in daemon.md §1. */
 static void
@@ -48,6 +48,10 @@ options_table (struct goflag *f, struct daemon_options *o, bool *version)
     { "graphite-address", NULL, GOFLAG_STRING, &o->graphite_address,
       "graphite host:port to push metrics to every 10s instead of stdout (with --debug)",
       NULL, false },
+    { "metrics-address", NULL, GOFLAG_STRING, &o->metrics_address,
+      "serve Prometheus metrics at /metrics on unix://<path>, tcp://<host:port> or <host:port> "
+      "(off when empty)",
+      NULL, false },
     { "max-connections", NULL, GOFLAG_INT, &o->max_connections,
       "most client connections open at once; more are refused with an HTTP/2 GOAWAY",
       STR (DEFAULT_MAX_CONNECTIONS), false },
@@ -80,6 +84,7 @@ options_defaults (struct daemon_options *o)
   o->max_connections = DEFAULT_MAX_CONNECTIONS;
   o->max_concurrent_streams = DEFAULT_MAX_CONCURRENT_STREAMS;
   o->events_queue_bytes = DEFAULT_EVENTS_QUEUE_BYTES;
+  o->metrics_address = xstrdup ("");
 }
 
 static void
@@ -186,6 +191,7 @@ daemon_options_parse (int argc, char **argv, struct daemon_options *o)
       o->state_dir = abs;
     }
   listen_make_absolute (&o->listen);
+  listen_make_absolute (&o->metrics_address);
 
   if (limit_check ("max-connections", o->max_connections, 1, 1000000) < 0
       || limit_check ("max-concurrent-streams", o->max_concurrent_streams, 1, 2147483647) < 0

@@ -26,6 +26,7 @@ struct daemon_options
   long long max_connections;        /* 1..1000000 */
   long long max_concurrent_streams; /* per connection, 1..2^31-1 */
   long long events_queue_bytes;     /* per Events subscriber, 1 KiB..4 GiB */
+  char *metrics_address;  /* Prometheus /metrics listener, "" = off */
 };
 
 /* Defaults of the limits (containerd(8), api-server.md "Limits"; the same as

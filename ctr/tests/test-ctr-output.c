@@ -173,7 +173,7 @@ test_stats_json (void **state)
   Types__StatsResponse s = TYPES__STATS_RESPONSE__INIT;
   s.cgroup_stats = &cg, s.timestamp = &ts;
   fk.resp = &s.base;
-  struct result r = run_ctr ("containers", "stats", "c1", NULL);
+  struct result r = run_ctr ("containers", "stats", "--json", "c1", NULL);
   assert_int_equal (r.status, 0);
   assert_string_equal (fk.method, "Stats");
   assert_string_equal (REQ (Types__StatsRequest)->id, "c1");
@@ -185,10 +185,63 @@ test_stats_json (void **state)
              "{\"active_anon\":7,\"rss\":5}},\"pids_stats\":{\"current\":1}},\"timestamp\":"
              "{\"seconds\":1496160783,\"nanos\":5000000}}");
   result_free (&r);
-  r = run_ctr ("containers", "stats", NULL);
+  r = run_ctr ("containers", "stats", "--json", NULL);
   assert_int_equal (r.status, 1);
   assert_string_equal (r.err, "ctr: container id cannot be empty\n");
   result_free (&r);
+  /* the default is the table: State, then two Stats of the id a second
+   * apart (the same canned answer twice: no CPU time passed, "--") */
+  fk.ncalls = 0;
+  r = run_ctr ("containers", "stats", "c1", NULL);
+  assert_int_equal (r.status, 0);
+  assert_int_equal (fk.ncalls, 4);
+  assert_string_equal (fk.method, "Stats");
+  assert_string_equal (REQ (Types__StatsRequest)->id, "c1");
+  assert_string_equal (r.out, "CONTAINER           CPU %               MEM USAGE / LIMIT   MEM %"
+                              "               BLOCK I/O           PIDS\n"
+                              "c1                  --                  1MiB / 0B           --"
+                              "                  0B / 0B             1\n");
+  result_free (&r);
+}
+
+/* The table's figures from two samples (docker stats' formulas). */
+static void
+test_stats_table (void **state)
+{
+  (void) state;
+  struct stats_sample prev[2] = { { .id = "a", .valid = true, .cpu = 1000000000,
+                                    .system = 40000000000ULL } };
+  struct stats_sample cur[3] = {
+    /* 0.5 s of CPU over 4 s of host CPU time on 4 CPUs: 50% */
+    { .id = "a", .valid = true, .cpu = 1500000000, .system = 44000000000ULL,
+      .mem = 3 << 20, .mem_limit = 64 << 20, .blk_read = 12345, .blk_write = 2500000,
+      .pids = 3 },
+    /* no previous sample; no limit: the machine's memory */
+    { .id = "b", .valid = true, .mem = 1536, .mem_limit = UINT64_MAX, .pids = 1 },
+    /* its Stats call failed: left out */
+    { .id = "c" },
+  };
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream (&buf, &len);
+  stats_write_table (f, prev, cur, 3, 4, 8ULL << 30);
+  fclose (f);
+  assert_string_equal (buf, "CONTAINER           CPU %               MEM USAGE / LIMIT   MEM %"
+                            "               BLOCK I/O           PIDS\n"
+                            "a                   50.00%              3MiB / 64MiB        4.69%"
+                            "               12.3kB / 2.5MB      3\n"
+                            "b                   --                  1.5KiB / 8GiB       0.00%"
+                            "               0B / 0B             1\n");
+  free (buf);
+  char b[32];
+  stats_format_bytes (1023, b, sizeof b);
+  assert_string_equal (b, "1023B");
+  stats_format_bytes (1.5 * 1024 * 1024 * 1024, b, sizeof b);
+  assert_string_equal (b, "1.5GiB");
+  stats_format_size (999, b, sizeof b);
+  assert_string_equal (b, "999B");
+  stats_format_size (1234567, b, sizeof b);
+  assert_string_equal (b, "1.23MB");
 }
 
 static Types__Event *
@@ -395,6 +448,7 @@ main (void)
     cmocka_unit_test_setup (test_state_json_example, reset),
     cmocka_unit_test_setup (test_json_escaping, reset),
     cmocka_unit_test_setup (test_stats_json, reset),
+    cmocka_unit_test_setup (test_stats_table, reset),
     cmocka_unit_test_setup (test_events_table, reset),
     cmocka_unit_test_setup (test_watch, reset),
     cmocka_unit_test_setup (test_checkpoints, reset),
