@@ -38,8 +38,9 @@ supervisor/tests/test-api-events 5
 supervisor/tests/test-api-ops 4
 supervisor/tests/test-journal 3
 supervisor/tests/test-metrics 5
+supervisor/tests/test-promtext 3
 ctr/tests/test-ctr 12
-ctr/tests/test-ctr-output 8
+ctr/tests/test-ctr-output 9
 ctr/tests/test-completion.sh 17
 integration/test-daemon.sh 69
 integration/test-daemon-faults.sh 55
@@ -49,6 +50,7 @@ integration/test-daemon-restart.sh 27
 integration/test-cgroup2.sh 16
 integration/test-ops 87
 integration/test-ctr.sh 76
+integration/test-metrics.sh 50
 EOF
   # Docker 17.10 is expected only where ../shared has it.
   if [ -x "$docker_dir/dockerd" ]; then echo "integration/test-docker.sh 48"; fi
