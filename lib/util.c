@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,8 +389,22 @@ mkdir_p (const char *path, mode_t mode, struct ctrd_error **err)
   return 0;
 }
 
+/* The mount id of name in parent (not following a symlink), 0 when unknown. */
+static uint64_t
+mount_id_at (int parent, const char *name)
+{
+  struct statx sx;
+  if (statx (parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &sx) < 0
+      || !(sx.stx_mask & STATX_MNT_ID))
+    return 0;
+  return sx.stx_mnt_id;
+}
+
+/* Never into another mount: a directory on another mount (a bind mount of
+ * somebody's files, even of the same filesystem) fails with EXDEV and is
+ * left whole. */
 static int
-rm_rf_at (int parent, const char *name, int depth)
+rm_rf_at (int parent, const char *name, int depth, uint64_t mnt)
 {
   if (depth > 256)
     {
@@ -400,6 +415,14 @@ rm_rf_at (int parent, const char *name, int depth)
     return 0;
   if (errno != EISDIR && errno != EPERM)
     return -1;
+  uint64_t here = mount_id_at (parent, name);
+  if (depth == 0)
+    mnt = here;
+  else if (here != mnt)
+    {
+      errno = EXDEV;
+      return -1;
+    }
   int fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return errno == ENOENT ? 0 : -1;
@@ -409,26 +432,38 @@ rm_rf_at (int parent, const char *name, int depth)
       close (fd);
       return -1;
     }
-  int ret = 0;
+  int ret = 0, saved = 0;
   struct dirent *de;
   while ((de = readdir (d)) != NULL)
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
-      if (rm_rf_at (dirfd (d), de->d_name, depth + 1) < 0)
-        ret = -1;
+      if (rm_rf_at (dirfd (d), de->d_name, depth + 1, mnt) < 0)
+        {
+          ret = -1;
+          saved = errno;
+        }
     }
   closedir (d);
+  if (ret < 0)
+    {
+      errno = saved;
+      return -1;
+    }
   if (unlinkat (parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
     return -1;
-  return ret;
+  return 0;
 }
 
 int
 rm_rf (const char *path, struct ctrd_error **err)
 {
-  if (rm_rf_at (AT_FDCWD, path, 0) < 0)
-    return ctrd_error_set (err, errno, "remove `%s`", path);
+  if (rm_rf_at (AT_FDCWD, path, 0, 0) < 0)
+    {
+      int e = errno;
+      return ctrd_error_set (err, e, e == EXDEV ? "remove `%s`: a mount point is inside it; left "
+                             "in place" : "remove `%s`", path);
+    }
   return 0;
 }
 

@@ -88,8 +88,11 @@ int write_file (const char *path, const void *data, size_t len, mode_t mode,
 
 /* mkdir -p; existing directories are fine. */
 int mkdir_p (const char *path, mode_t mode, struct ctrd_error **err);
-/* rm -rf without following symlinks and without leaving the tree (openat/unlinkat).
- * A missing path is success. */
+/* rm -rf without following symlinks and without leaving the tree (openat/unlinkat),
+ * and never into another mount: a directory that is a mount point (a bind
+ * mount of somebody's files, of the same filesystem or not) is left whole,
+ * with everything above it, and the call fails with EXDEV. A missing path is
+ * success. */
 int rm_rf (const char *path, struct ctrd_error **err);
 /* Create a FIFO; an existing FIFO at path is accepted. */
 int mkfifo_ok (const char *path, mode_t mode, struct ctrd_error **err);

@@ -78,6 +78,8 @@ char *runtime_log_first_error (const char *path);
 int process_watch_exit (struct process *p, struct ctrd_error **err);
 /* The shim is gone (HUP, or found dead at restore): determine the status. */
 void process_handle_shim_gone (struct process *p);
+/* Unlink p from its container and free it; its directory stays. */
+void process_forget (struct process *p);
 /* Open p->pidfd for p->pid if it still has p->starttime. */
 void process_open_pidfd (struct process *p);
 

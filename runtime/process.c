@@ -99,6 +99,12 @@ process_discard (struct process *p)
   cleanup_error struct ctrd_error *err = NULL;
   if (rm_rf (p->dir, &err) < 0)
     log_warn ("removing %s: %s", p->dir, err->msg);
+  process_forget (p);
+}
+
+void
+process_forget (struct process *p)
+{
   for (struct process **pp = &p->c->procs; *pp; pp = &(*pp)->next)
     if (*pp == p)
       {

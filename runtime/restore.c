@@ -17,6 +17,7 @@
 #include "lib/util.h"
 #include "runtime/internal.h"
 #include "runtime/job.h"
+#include "runtime/reap.h"
 #include "runtime/statefile.h"
 
 static int
@@ -77,16 +78,6 @@ static int
 shim_alive (struct process *p)
 {
   return shim_alive_dir (p->dir, &p->shim_pid);
-}
-
-static void
-restore_job_done (const struct job_result *r, void *data UNUSED)
-{
-  if (!job_succeeded (r) && !strstr (r->err, "does not exist") && !strstr (r->out, "does not exist"))
-    {
-      cleanup_free char *t = job_error_text (r);
-      log_warn ("delete of a container that never started: %s", t);
-    }
 }
 
 /* Is pid still the runtime's init stage, waiting for `start` (runc shows
@@ -172,10 +163,21 @@ find_real_pid (struct container *c, struct process *p, unsigned long long record
     log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
 }
 
+/* An init whose operation (create, restore) the previous daemon died in. */
+struct dead_init
+{
+  bool found;
+  struct reap_target t;
+  char *criu_work;
+};
+
 /* Load one process directory. Returns the process, or NULL when it never
- * started (no pid: its directory is removed). */
+ * started (no pid and no exitStatus): an exec's operation is killed and its
+ * directory removed; an init's is left for restore_container to reap
+ * (*dead: nothing of it may be deleted before that). */
 static struct process *
-restore_process (struct container *c, const char *name, struct process ***pending, size_t *npend)
+restore_process (struct container *c, const char *name, struct process ***pending, size_t *npend,
+                 struct dead_init *dead)
 {
   struct process *p = process_new (c, name);
   cleanup_error struct ctrd_error *err = NULL;
@@ -194,18 +196,29 @@ restore_process (struct container *c, const char *name, struct process ***pendin
       if (statefile_read_ull (p->dir, "exitStatus", &st) < 0)
         {
           /* The previous daemon died while this shim was starting: its
-           * client never got an answer. Stop the shim and what the runtime
-           * may have created. */
-          log_msg (LOG_LVL_WARN, c->id, "process %s never started; removing it", name);
-          if (shim_alive (p) == 1)
-            kill (p->shim_pid, SIGKILL);
-          if (strcmp (name, "init") == 0)
+           * client never got an answer. Stop the shim and everything its
+           * operation started (reap.h) before anything is deleted. */
+          struct reap_target t = { 0 };
+          t.shim_verified = shim_alive (p) == 1;
+          t.shim_pid = p->shim_pid;
+          if (strcmp (name, "init") != 0)
             {
-              const char *sub[] = { "delete", "-f", c->id, NULL };
-              if (container_runtime_job (c, sub, NULL, 0, restore_job_done, NULL, NULL, &err) < 0)
-                log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+              log_msg (LOG_LVL_WARN, c->id, "process %s never started; removing it", name);
+              reap_kill_now (c, &t);
+              process_discard (p);
+              return NULL;
             }
-          process_discard (p);
+          log_msg (LOG_LVL_WARN, c->id, "init never started; stopping what its %s started, "
+                   "then deleting it", c->runtime_bin);
+          json_object *ck;
+          if (json_object_object_get_ex (p->spec, "checkpoint", &ck)
+              && json_object_is_type (ck, json_type_string) && json_object_get_string_len (ck) > 0)
+            dead->criu_work = path_join (json_object_get_string (ck), "criu.work");
+          t.whole = true;
+          t.criu_work = dead->criu_work;
+          dead->t = t;
+          dead->found = true;
+          process_forget (p);
           return NULL;
         }
     }
@@ -244,6 +257,52 @@ restore_process (struct container *c, const char *name, struct process ***pendin
       (*pending)[(*npend)++] = p;
     }
   return p;
+}
+
+/* `<rt> delete -f` of a dead init has run: what the runtime may have left
+ * (cgroups, its state dir), then the container's own dir and the id. */
+static void
+reap_delete_done (const struct job_result *r, void *data)
+{
+  struct container *c = data;
+  c->job = NULL;
+  if (!job_succeeded (r) && !strstr (r->err, "does not exist") && !strstr (r->out, "does not exist"))
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
+    }
+  reap_remove_leftovers (c);
+  container_drain_finish (c);
+}
+
+static void
+reap_init_done (struct container *c, bool clean)
+{
+  if (!clean)
+    {
+      /* Something of the dead operation lives on: delete nothing, hold the
+       * id (the next start tries again). */
+      log_msg (LOG_LVL_ERROR, c->id, "left in %s for the next start", c->dir);
+      return;
+    }
+  const char *sub[] = { "delete", "-f", c->id, NULL };
+  cleanup_error struct ctrd_error *err = NULL;
+  if (container_runtime_job (c, sub, NULL, 0, reap_delete_done, c, &c->job, &err) == 0)
+    return;
+  log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+  reap_remove_leftovers (c);
+  container_drain_finish (c);
+}
+
+/* The init never started: hold the id (DRAINING) while its operation is
+ * reaped; then delete (reap_init_done). */
+static void
+reap_dead_init (struct container *c, struct dead_init *dead)
+{
+  container_drain_add (c);
+  cleanup_error struct ctrd_error *err = NULL;
+  if (reap_start (c, &dead->t, reap_init_done, &err) < 0)
+    log_msg (LOG_LVL_ERROR, c->id, "%s; deleting nothing of it, left in %s", err->msg, c->dir);
 }
 
 /* The container's exit was reported by the previous daemon while its shim
@@ -368,12 +427,22 @@ restore_container (struct runtime *rt, const char *name)
   }
   struct process **pending = NULL;
   size_t npend = 0;
+  struct dead_init dead = { 0 };
   {
     /* (a block: `goto remove` above must not skip a cleanup variable) */
     cleanup_strv char **procs = list_dirs (c->dir);
     for (size_t i = 0; procs && procs[i]; i++)
-      restore_process (c, procs[i], &pending, &npend);
+      restore_process (c, procs[i], &pending, &npend, &dead);
   }
+  if (dead.found)
+    {
+      /* Exec dirs of a container that never started are left to the
+       * container's removal. */
+      free (pending);
+      reap_dead_init (c, &dead);
+      free (dead.criu_work);
+      return;
+    }
   if (!c->procs)
     {
       log_msg (LOG_LVL_WARN, name, "container has no process running,removing state directory.");

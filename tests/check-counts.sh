@@ -16,7 +16,7 @@ docker_dir=${CTRD_DOCKER_DIR:-$top/../shared/docker-17.10}
 
 table() {
   cat <<'EOF'
-lib/tests/test-lib 11
+lib/tests/test-lib 12
 lib/tests/test-goflag 8
 api/tests/test-grpc-wire 5
 api/tests/test-listen 4
@@ -44,6 +44,7 @@ ctr/tests/test-ctr-output 9
 ctr/tests/test-completion.sh 17
 integration/test-daemon.sh 69
 integration/test-daemon-faults.sh 55
+integration/test-crash.sh 22
 integration/test-daemon-cli.sh 13
 integration/test-translate.sh 53
 integration/test-daemon-restart.sh 27

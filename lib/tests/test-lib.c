@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -283,6 +284,41 @@ test_files (void **state UNUSED)
   assert_int_equal (access (tmpl, F_OK), -1);
 }
 
+/* rm -rf never goes into a mount: a bind mount of somebody's files inside
+ * the tree (a dead `runc restore` leaves the rootfs bind-mounted under
+ * runc's state dir) keeps every file; the call fails with EXDEV. A bind
+ * mount of the same filesystem has the same st_dev: the mount id tells. */
+static void
+test_rm_rf_mount (void **state UNUSED)
+{
+  char tmpl[] = "/tmp/ctrd-rmrf-XXXXXX";
+  assert_non_null (mkdtemp (tmpl));
+  cleanup_free char *user = path_join (tmpl, "user");
+  cleanup_free char *file = path_join (user, "precious");
+  cleanup_free char *tree = path_join (tmpl, "tree");
+  cleanup_free char *mp = path_join (tree, "sub/criu-root");
+  assert_int_equal (mkdir_p (user, 0755, NULL), 0);
+  assert_int_equal (write_file (file, "p", 1, 0644, NULL), 0);
+  assert_int_equal (mkdir_p (mp, 0755, NULL), 0);
+  if (mount (user, mp, NULL, MS_BIND, NULL) < 0)
+    {
+      /* not root: nothing to check here (CI runs as root) */
+      rm_rf (tmpl, NULL);
+      skip ();
+    }
+  struct ctrd_error *err = NULL;
+  assert_int_equal (rm_rf (tree, &err), -1);
+  assert_int_equal (err->status, EXDEV);
+  assert_non_null (strstr (err->msg, "mount point"));
+  ctrd_error_free (&err);
+  assert_int_equal (access (file, F_OK), 0);
+  assert_int_equal (umount2 (mp, MNT_DETACH), 0);
+  assert_int_equal (rm_rf (tree, NULL), 0);
+  assert_int_equal (access (tree, F_OK), -1);
+  assert_int_equal (access (file, F_OK), 0);
+  assert_int_equal (rm_rf (tmpl, NULL), 0);
+}
+
 static void
 test_parse_ints (void **state UNUSED)
 {
@@ -392,7 +428,7 @@ main (void)
     cmocka_unit_test (test_id_valid),   cmocka_unit_test (test_id_hostile),
     cmocka_unit_test (test_error_codes), cmocka_unit_test (test_rfc3339),
     cmocka_unit_test (test_duration),   cmocka_unit_test (test_files),
-    cmocka_unit_test (test_lockfile),
+    cmocka_unit_test (test_lockfile), cmocka_unit_test (test_rm_rf_mount),
     cmocka_unit_test (test_log_text_messages),
     cmocka_unit_test (test_parse_ints), cmocka_unit_test (test_strv),
     cmocka_unit_test (test_log_sink_proc), cmocka_unit_test (test_find_executable),
