@@ -46,7 +46,7 @@ integration/test-daemon.sh 69
 integration/test-daemon-faults.sh 55
 integration/test-crash.sh 22
 integration/test-daemon-cli.sh 13
-integration/test-translate.sh 53
+integration/test-translate.sh 55
 integration/test-daemon-restart.sh 27
 integration/test-cgroup2.sh 16
 integration/test-ops 87
