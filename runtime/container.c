@@ -285,8 +285,7 @@ container_maybe_finish (struct container *c)
   if (ip && (ip->shim_running || (ip->shim_is_child && !ip->shim_exited && !ip->shim_died)))
     {
       cleanup_error struct ctrd_error *err = NULL;
-      cleanup_free char *marker = path_join (c->dir, EXIT_REPORTED_FILE);
-      if (write_file_atomic (marker, "1", 1, 0644, &err) < 0)
+      if (statefile_write_marker (c->dir, EXIT_REPORTED_FILE, &err) < 0)
         log_msg (LOG_LVL_WARN, id, "%s", err->msg);
       container_drain_add (c);
       return;

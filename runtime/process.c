@@ -215,12 +215,49 @@ process_handle_shim_gone (struct process *p)
   process_set_status (p, 255);
 }
 
-static int
-process_on_exit_hup (sd_event_source *s UNUSED, int fd UNUSED, uint32_t ev UNUSED, void *data)
+/* The shim could not write exitStatus (a read-only or failing state
+ * filesystem) and sent "exit <status>\n" on the exit FIFO instead; it keeps
+ * running until the file is written. Taken as from exitStatus. Returns
+ * true when p's status was set (p may be freed then). */
+static bool
+process_read_exit_fifo (struct process *p, int fd)
 {
-  /* The shim holds the only write end of `exit` for its whole life and
-   * never writes: HUP means the shim is gone. */
+  char buf[256];
+  ssize_t n;
+  long long st = -1;
+  /* read it all: level-triggered, unread bytes would wake us again */
+  while ((n = read (fd, buf, sizeof buf - 1)) > 0)
+    {
+      buf[n] = '\0';
+      char *line = strstr (buf, "exit ");
+      char *nl = line ? strchr (line, '\n') : NULL;
+      if (nl)
+        {
+          *nl = '\0';
+          if (parse_int64 (line + 5, &st, false) < 0 || st < 0)
+            st = -1;
+        }
+    }
+  if (st < 0 || p->state != PROCESS_RUNNING)
+    return false;
+  log_msg (LOG_LVL_WARN, p->c->id, "process %s: exit status %lld from the exit FIFO (the shim "
+           "could not write exitStatus)", p->id, st);
+  p->status_src = sd_event_source_disable_unref (p->status_src);
+  p->shim_running = true;
+  process_set_status (p, st > 255 ? 255 : (int) st);
+  return true;
+}
+
+static int
+process_on_exit_hup (sd_event_source *s UNUSED, int fd, uint32_t ev, void *data)
+{
+  /* The shim holds the only write end of `exit` for its whole life: HUP
+   * means the shim is gone. It writes only a status it could not store. */
   struct process *p = data;
+  if ((ev & EPOLLIN) && process_read_exit_fifo (p, fd))
+    return 0; /* a HUP with it stays pending (level-triggered) */
+  if (!(ev & (EPOLLHUP | EPOLLERR)))
+    return 0;
   if (p->state == PROCESS_EXITED && p->shim_running)
     {
       /* The exit was taken from exitStatus already; the shim has now
@@ -234,7 +271,7 @@ process_on_exit_hup (sd_event_source *s UNUSED, int fd UNUSED, uint32_t ev UNUSE
   return 0;
 }
 
-/* The shim writes exitStatus (atomically: a rename) as soon as it reaped
+/* The shim writes exitStatus (a rename) as soon as it reaped
  * the container process, before its cleanup (relays, `<rt> delete`, ~10 ms):
  * taking the status from there makes the exit event that much faster. */
 static int
@@ -264,7 +301,7 @@ process_watch_exit (struct process *p, struct ctrd_error **err)
         return ctrd_error_set (err, errno, "open %s", ep);
       p->control_fd = open (cp, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     }
-  if (sd_event_add_io (p->c->rt->cfg.loop, &p->exit_src, p->exit_fd, EPOLLHUP,
+  if (sd_event_add_io (p->c->rt->cfg.loop, &p->exit_src, p->exit_fd, EPOLLIN | EPOLLHUP,
                        process_on_exit_hup, p) < 0)
     return ctrd_error_set (err, EIO, "watching %s/exit", p->dir);
   sd_event_source_set_priority (p->exit_src, RUNTIME_PRIORITY_EXIT);

@@ -211,6 +211,19 @@ statefile_write_ull (const char *dir, const char *name, unsigned long long v,
   return write_file_atomic (path, buf, (size_t) n, 0644, err);
 }
 
+int
+statefile_write_marker (const char *dir, const char *name, struct ctrd_error **err)
+{
+  cleanup_free char *path = path_join (dir, name);
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return ctrd_error_set (err, errno, "create `%s`", path);
+  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || fsync (dfd) < 0)
+    return ctrd_error_set (err, errno, "fsync `%s`", dir);
+  return 0;
+}
+
 unsigned long long
 proc_stat_field (pid_t pid, int want)
 {

@@ -31,6 +31,11 @@ int statefile_read_ull (const char *dir, const char *name, unsigned long long *v
 int statefile_write_ull (const char *dir, const char *name, unsigned long long v,
                          struct ctrd_error **err);
 
+/* An empty file <dir>/<name> (a marker such as exitReported), the directory
+ * fsynced. Empty: it needs an inode and a name but no data block, so a full
+ * state filesystem still takes it. */
+int statefile_write_marker (const char *dir, const char *name, struct ctrd_error **err);
+
 /* Field 22 of /proc/<pid>/stat (split at the last ')'); 0 when gone. */
 unsigned long long proc_starttime (pid_t pid);
 /* Field want (1-based, want ≥ 3) of /proc/<pid>/stat, 0 when unreadable. */

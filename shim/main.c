@@ -8,7 +8,8 @@
  *   STARTING  runtime create/exec/restore running (+ console master awaited)
  *      | runtime exited 0, pid read, master received → sync "ok <pid>"
  *   RUNNING   relaying stdio, control messages
- *      | container pid reaped → exitStatus written (atomically)
+ *      | container pid reaped → exitStatus written (into the block reserved
+ *      | at start, renamed: status.c; else held, sent on `exit`, retried)
  *   DRAINING  init without own PID ns: runtime kill --all; wait stdout/stderr EOF
  *      | relays done (or given up), kill --all reaped
  *   DELETING  init: runtime delete
@@ -139,6 +140,13 @@ sync_write (struct shim *s, const char *fmt, ...)
 static void
 finish (struct shim *s, int code)
 {
+  /* Never exit with the status only in memory: a restarted daemon would
+   * take the shim for dead and report 137/255 (status.c). */
+  if (shim_status_pending (s))
+    {
+      shim_status_hold (s, code);
+      return;
+    }
   s->exit_code = code;
   s->done = true;
 }
@@ -250,13 +258,9 @@ static void
 begin_cleanup (struct shim *s, int st)
 {
   cleanup_error struct ctrd_error *err = NULL;
-  char buf[16];
   s->exit_status = wait_status_code (st);
-  int n = snprintf (buf, sizeof buf, "%d", s->exit_status);
-  cleanup_free char *path = path_join (s->cwd, "exitStatus");
   /* Before any cleanup: a crash from here on cannot lose the status. */
-  if (write_file_atomic (path, buf, (size_t) n, 0666, &err) < 0)
-    shim_log (s, "error", "%s", err->msg);
+  shim_status_write (s);
   s->phase = PHASE_DRAINING;
   s->last_progress_ns = time_now_mono_ns ();
   /* kill --all stops whatever the init left in the cgroup so that stdout
@@ -372,6 +376,11 @@ on_timer (struct shim *s, struct watch *w, uint32_t events)
   uint64_t ticks;
   if (read (w->fd, &ticks, sizeof ticks) < 0)
     return;
+  if (s->holding)
+    {
+      shim_status_retry (s);
+      return;
+    }
   int64_t now = time_now_mono_ns ();
   if (s->phase == PHASE_STARTING)
     {
@@ -521,7 +530,8 @@ shim_start (struct shim *s, struct ctrd_error **err)
   s->devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (s->devnull < 0)
     return ctrd_error_set (err, errno, "open /dev/null");
-  if (shim_config_load (s, err) < 0 || shim_io_setup (s, err) < 0)
+  if (shim_config_load (s, err) < 0 || shim_status_reserve (s, err) < 0
+      || shim_io_setup (s, err) < 0)
     return -1;
   cleanup_strv char **argv = shim_argv_start (s);
   /* create/restore in the bundle (as the original: a relative root.path);
@@ -565,6 +575,7 @@ shim_free (struct shim *s)
 {
   log_deferred (s);
   shim_io_close_all (s);
+  shim_status_close (s);
   int *fds[] = { &s->wsig.fd, &s->wtimer.fd, &s->wcontrol.fd, &s->devnull, &s->epfd, &s->exit_fd,
                  &s->log_fd };
   for (size_t i = 0; i < ARRAY_SIZE (fds); i++)
@@ -598,7 +609,7 @@ int
 main (int argc, char **argv)
 {
   struct shim s = { .log_fd = -1, .sync_fd = -1, .exit_fd = -1, .devnull = -1, .epfd = -1,
-                    .master = -1, .stdin_closer = -1 };
+                    .master = -1, .stdin_closer = -1, .dir_fd = -1, .status_fd = -1 };
   s.wsig.fd = s.wtimer.fd = s.wcontrol.fd = s.wlisten.fd = s.wconn.fd = -1;
   for (int i = 0; i < 4; i++)
     s.fifo_keep[i] = -1;

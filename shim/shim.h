@@ -92,6 +92,16 @@ struct shim {
   pid_t runtime_pid, kill_pid, delete_pid, container_pid;
   int exit_status;
 
+  /* exitStatus (status.c): the process dir, the reserved file, and the
+   * status held in memory while it cannot be written */
+  int dir_fd;
+  int status_fd;          /* exitStatus.reserve, open until renamed */
+  bool reserve_named;     /* exitStatus.reserve exists */
+  bool status_pending;    /* exit_status known, exitStatus not written */
+  bool holding;           /* would exit, but the status is not written yet */
+  int held_code;          /* the shim's exit code once it is */
+  int64_t retry_ms;       /* the hold's retry backoff */
+
   /* stdio */
   int child_fds[3];       /* fds 0/1/2 of the runtime (and so of the container) */
   int stdin_closer;       /* the shim's own writer on the stdin FIFO */
@@ -138,6 +148,22 @@ pid_t shim_spawn (struct shim *s, char **argv, const int fds[3], const char *cwd
                   struct ctrd_error **err);
 /* Spawn and wait synchronously (failure paths only); returns the wait status or -1. */
 int shim_spawn_wait (struct shim *s, char **argv);
+
+/* status.c */
+/* Open the process dir and create exitStatus.reserve with its bytes
+ * written (before the runtime runs: no space fails the start, cleanly). */
+int shim_status_reserve (struct shim *s, struct ctrd_error **err);
+/* Write exitStatus (s->exit_status) into the reserved block and rename it;
+ * when that fails, keep it pending and send "exit <status>" on the exit FIFO. */
+void shim_status_write (struct shim *s);
+bool shim_status_pending (const struct shim *s);
+/* The shim would exit with code but the status is pending: retry on a
+ * backoff timer (wtimer); s->done once written (or the dir removed). */
+void shim_status_hold (struct shim *s, int code);
+/* The hold's timer fired: try again. */
+void shim_status_retry (struct shim *s);
+/* Close the fds; remove an unused reserve. */
+void shim_status_close (struct shim *s);
 
 /* io.c */
 /* Open the stdio FIFOs and create pipes/console socket; fills child_fds. */

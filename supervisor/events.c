@@ -341,10 +341,19 @@ event_bus_open (const char *state_dir, long long retain_count, struct event_bus 
   b->fd = -1;
   b->retain = retain_count > 0 ? retain_count : 0;
   b->last_ts = INT64_MIN;
-  if (log_load (b, err) < 0 || log_rewrite (b, err) < 0)
+  if (log_load (b, err) < 0)
     {
       event_bus_free (b);
       return -1;
+    }
+  cleanup_error struct ctrd_error *e = NULL;
+  if (log_rewrite (b, &e) < 0)
+    {
+      /* A full or read-only state filesystem must not keep the daemon from
+       * reporting the exits that happened while it was down: the events
+       * are in memory (replayed to subscribers), the old file is intact,
+       * and the next append tries the rewrite again. */
+      log_error ("events: cannot rewrite the event log: %s", e->msg);
     }
   *out = b;
   return 0;

@@ -1,0 +1,3 @@
+#!/bin/sh
+# A full or read-only state filesystem loses no exit status (real daemon, shim, runc); TAP.
+. "$(cd "$(dirname "$0")" && pwd)/python-test.sh"
