@@ -214,6 +214,7 @@ call_answer_health (struct api_call *call)
       call_start_response (call);
       call->out = xmalloc (sizeof serving);
       call->out_cap = sizeof serving;
+      call->s->out_alloc += sizeof serving;
       memcpy (call->out, serving, sizeof serving);
       call->out_len = sizeof serving;
       call->s->out_bytes += sizeof serving;

@@ -104,6 +104,7 @@ call_free (struct api_call *call)
   if (call->request)
     protobuf_c_message_free_unpacked (call->request, NULL);
   s->out_bytes -= call->out_len - call->out_off;
+  s->out_alloc -= call->out_cap;
   server_note_freed (s, sizeof *call + call->out_cap + call->msg_cap);
   free (call->path);
   free (call->msg);
@@ -184,6 +185,7 @@ out_drained (struct api_call *call)
   if (call->out_cap > OUT_KEEP)
     {
       server_note_freed (call->s, call->out_cap);
+      call->s->out_alloc -= call->out_cap;
       free (call->out);
       call->out = NULL;
       call->out_cap = 0;
@@ -199,7 +201,23 @@ call_discard_unsent (struct api_call *call)
   call->s->out_bytes -= call->out_len - keep;
   call->out_len = keep;
   if (call->out_off == call->out_len)
-    out_drained (call);
+    {
+      out_drained (call);
+      return;
+    }
+  /* only the rest of one message stays: give the buffer back */
+  size_t rest = call->out_len - call->out_off;
+  memmove (call->out, call->out + call->out_off, rest);
+  call->out_msg_end -= call->out_off;
+  call->out_off = 0;
+  call->out_len = rest;
+  if (call->out_cap > OUT_KEEP && rest < call->out_cap / 2)
+    {
+      server_note_freed (call->s, call->out_cap - rest);
+      call->s->out_alloc -= call->out_cap - rest;
+      call->out_cap = rest;
+      call->out = xrealloc (call->out, rest);
+    }
 }
 
 static ssize_t
@@ -330,7 +348,10 @@ call_queue_message (struct api_call *call, const ProtobufCMessage *msg, size_t s
   size_t need = call->out_len + 5 + size;
   if (need > call->out_cap)
     {
-      call->out_cap = need < 256 ? 256 : need * 2;
+      /* grow by half: with thousands of slow streams, slack adds up */
+      size_t cap = need < 256 ? 256 : need + need / 2;
+      call->s->out_alloc += cap - call->out_cap;
+      call->out_cap = cap;
       call->out = xrealloc (call->out, call->out_cap);
     }
   uint8_t *p = call->out + call->out_len;
@@ -455,8 +476,9 @@ api_call_fail_error (struct api_call *call, const struct ctrd_error *err)
 }
 
 /* Would `add` more bytes take the call past its queue bound? Never when
- * nothing waits (a single message always goes). Past the server's total, a
- * call holding more than its share (total / calls) is refused too: many
+ * nothing waits (a single message always goes). Past the server's total
+ * (of response buffer memory), a call holding more than its share
+ * (total / calls) is refused too: many
  * readers that each stay under their own bound cannot add up without limit,
  * and the ones furthest behind go first. */
 static bool
@@ -470,7 +492,9 @@ call_over_bound (const struct api_call *call, size_t add)
   bound = call->queue_extra > SIZE_MAX - bound ? SIZE_MAX : bound + call->queue_extra;
   if (pending + add > bound)
     return true;
-  return s->out_bytes + add > s->limits.stream_queue_total
+  /* the total counts the buffers' memory (what the bound is for), the
+   * share what waits */
+  return s->out_alloc + add > s->limits.stream_queue_total
          && pending + add > s->limits.stream_queue_total / (s->n_calls ? s->n_calls : 1);
 }
 

@@ -63,6 +63,7 @@ struct api_server
   struct api_limits limits;
   size_t n_conns, n_calls;
   size_t out_bytes;         /* unsent response bytes of all calls */
+  size_t out_alloc;         /* their response buffers' size */
   uint64_t refused_conns;   /* over limits.max_connections */
   bool refusing;            /* at the limit: the refusal was logged */
   size_t freed_since_trim;  /* rough bytes freed since the last malloc_trim */

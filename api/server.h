@@ -81,8 +81,9 @@ struct api_limits
   /* Response bytes one streaming call may have waiting unsent (beyond what
    * the client's HTTP/2 flow-control window lets through). */
   size_t stream_queue_bytes;
-  /* All calls together; past it a call holding more than its share
-   * (total / open calls) is refused too. */
+  /* The response buffers of all calls together (their memory, slack
+   * included); past it a call holding more than its share (total / open
+   * calls) is refused too. */
   size_t stream_queue_total;
 };
 #define API_DEFAULT_MAX_CONNECTIONS 256
