@@ -15,7 +15,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(27)
+t = h.Tap(28)
 d = h.Daemon()
 
 
@@ -67,6 +67,12 @@ try:
         env=["PATH=/bin"], stdin=fifo("nine.in"), stdout=fifo("nine.out")))
     nine_out = h.FifoReader(os.path.join(d.tmp, "io", "nine.out"))
     nine_w = os.open(os.path.join(d.tmp, "io", "nine.in"), os.O_RDWR)
+    tin, tout = fifo("tty.in"), fifo("tty.out")
+    tty_out = h.FifoReader(tout)
+    tty_w = os.open(tin, os.O_RDWR)
+    code3, r3 = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+        id=cid, pid="tty", terminal=True, args=["sh", "-c", "read x; stty size; exit 2"], cwd="/",
+        env=["PATH=/bin"], stdin=tin, stdout=tout))
     os.write(cat_w, b"before\n")
     t.ok(code is None and code2 is None and cat_out.read_until(b"before\n") == b"before\n",
          "two execs (cat, read-and-exit-9) run; stdin reaches cat", (code, r, code2, r2))
@@ -74,8 +80,9 @@ try:
     restart()
     c = listed(cid)
     procs = sorted(p.pid for p in c.processes) if c else None
-    t.ok(procs == ["cat", "init", "nine"] and h.pid_alive(cat_pid),
-         "after SIGKILL + restart: the container and both execs are listed, cat lives", procs)
+    t.ok(code3 is None and procs == ["cat", "init", "nine", "tty"] and h.pid_alive(cat_pid),
+         "after SIGKILL + restart: the container and its three execs are listed, cat lives",
+         (procs, code3, r3))
     os.write(cat_w, b"after\n")
     t.ok(cat_out.read_until(b"after\n") == b"after\n",
          "the exec's stdio still flows after the restart (stdin → cat → stdout)")
@@ -90,8 +97,17 @@ try:
     t.ok(ev is not None and ev.status == 9 and nine_out.read_until(None) == b"read:go\n",
          "the other exec's output and its exit status 9 reach the new daemon's stream", ev)
     os.close(nine_w)
-    t.ok(not os.path.exists(os.path.join(d.state, cid, "cat"))
-         and not os.path.exists(os.path.join(d.state, cid, "nine"))
+    # the tty exec's control FIFO, reopened by the new daemon: a resize
+    code, r = h.rpc_error(d.stub.UpdateProcess, pb.UpdateProcessRequest(
+        id=cid, pid="tty", width=100, height=40))
+    os.write(tty_w, b"go\n")
+    ev = d.wait_exit(cid, "tty")
+    os.close(tty_w)
+    out = tty_out.read_until(None)
+    t.ok(code is None and ev is not None and ev.status == 2 and b"40 100" in out,
+         "a tty exec resized through the new daemon (stty size → 40 100), exit status 2",
+         (code, r, ev, out))
+    t.ok(not [p for p in ("cat", "nine", "tty") if os.path.exists(os.path.join(d.state, cid, p))]
          and listed(cid) is not None and [p.pid for p in listed(cid).processes] == ["init"],
          "the execs' dirs are removed; init alone is left")
     d.stub.Signal(pb.SignalRequest(id=cid, pid="init", signal=9))

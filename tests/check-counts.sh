@@ -48,7 +48,7 @@ integration/test-state-fs.sh 19
 integration/test-crash.sh 22
 integration/test-daemon-cli.sh 13
 integration/test-translate.sh 55
-integration/test-daemon-restart.sh 27
+integration/test-daemon-restart.sh 28
 integration/test-cgroup2.sh 16
 integration/test-ops 87
 integration/test-ctr.sh 76
