@@ -291,7 +291,7 @@ container_maybe_finish (struct container *c)
       return;
     }
   cleanup_error struct ctrd_error *err = NULL;
-  if (rm_rf (c->dir, &err) < 0)
+  if (statefile_remove_dir (c->dir, &err) < 0)
     log_msg (LOG_LVL_ERROR, id, "%s", err->msg);
   container_timing (c, RUNTIME_TIMING_DELETE);
   container_free (c);
@@ -365,7 +365,7 @@ container_drain_finish (struct container *c)
         break;
       }
   cleanup_error struct ctrd_error *err = NULL;
-  if (rm_rf (c->dir, &err) < 0)
+  if (statefile_remove_dir (c->dir, &err) < 0)
     log_msg (LOG_LVL_ERROR, c->id, "%s", err->msg);
   container_timing (c, RUNTIME_TIMING_DELETE);
   struct pending_create *pend = c->pending;
@@ -612,7 +612,7 @@ container_abort_step (struct container *c)
   if (!c->abort_delete_done || !shim_gone)
     return;
   cleanup_error struct ctrd_error *err = NULL;
-  if (rm_rf (c->dir, &err) < 0)
+  if (statefile_remove_dir (c->dir, &err) < 0)
     log_msg (LOG_LVL_ERROR, c->id, "%s", err->msg);
   runtime_table_remove (c->rt, c);
   void (*done) (struct container *, const struct ctrd_error *, void *) = c->created;

@@ -11,6 +11,8 @@ struct runtime
   size_t nbuckets, count;
   bool shutting_down; /* runtime_free: leave shims running, unreaped */
   struct container *draining; /* DRAINING containers (not in the table) */
+  bool (*exit_reported) (void *data, const char *id, const char *pid); /* restore only */
+  void *exit_reported_data;
 };
 
 /* A CreateContainer waiting for a DRAINING container of the same id. */

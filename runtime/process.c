@@ -97,7 +97,7 @@ void
 process_discard (struct process *p)
 {
   cleanup_error struct ctrd_error *err = NULL;
-  if (rm_rf (p->dir, &err) < 0)
+  if (statefile_remove_dir (p->dir, &err) < 0)
     log_warn ("removing %s: %s", p->dir, err->msg);
   process_forget (p);
 }

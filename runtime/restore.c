@@ -171,6 +171,29 @@ struct dead_init
   char *criu_work;
 };
 
+/* Was the exit of process pid of c reported before the restart (the event
+ * log says so; runtime_set_exit_reported)? */
+static bool
+exit_reported (struct container *c, const char *pid)
+{
+  struct runtime *rt = c->rt;
+  return rt->exit_reported && rt->exit_reported (rt->exit_reported_data, c->id, pid);
+}
+
+/* The init's exit was reported before the restart and it has really ended
+ * (exitStatus written, or its shim gone): the container is removed (held
+ * until a live shim's cleanup is over) with nothing reported again. */
+static bool
+init_exit_reported (struct container *c)
+{
+  if (!exit_reported (c, "init"))
+    return false;
+  cleanup_free char *dir = path_join (c->dir, "init");
+  unsigned long long v;
+  pid_t spid = 0;
+  return statefile_read_ull (dir, "exitStatus", &v) == 0 || shim_alive_dir (dir, &spid) != 1;
+}
+
 /* Load one process directory. Returns the process, or NULL when it never
  * started (no pid and no exitStatus): an exec's operation is killed and its
  * directory removed; an init's is left for restore_container to reap
@@ -251,6 +274,14 @@ restore_process (struct container *c, const char *name, struct process ***pendin
    * free the id while the runtime's state still exists. */
   int alive = shim_alive (p);
   bool has_status = statefile_read_ull (p->dir, "exitStatus", &v) == 0;
+  if ((p->exit_fd < 0 || alive == 0 || has_status) && strcmp (name, "init") != 0
+      && exit_reported (c, name))
+    {
+      /* Killed between the exit event and the directory's removal. */
+      log_msg (LOG_LVL_INFO, c->id, "process %s: exit already reported; removing it", name);
+      process_discard (p);
+      return NULL;
+    }
   if (p->exit_fd < 0 || alive == 0 || (alive < 0 && has_status))
     {
       *pending = xrealloc (*pending, (*npend + 1) * sizeof **pending);
@@ -417,9 +448,10 @@ restore_container (struct runtime *rt, const char *name)
           ctrd_error_free (&err);
         }
     }
+  statefile_remove_leftovers (c->dir);
   {
     cleanup_free char *marker = path_join (c->dir, EXIT_REPORTED_FILE);
-    if (access (marker, F_OK) == 0)
+    if (access (marker, F_OK) == 0 || init_exit_reported (c))
       {
         restore_reported (rt, c);
         return;
@@ -477,7 +509,7 @@ restore_container (struct runtime *rt, const char *name)
 remove:
   {
     cleanup_error struct ctrd_error *e = NULL;
-    if (rm_rf (c->dir, &e) < 0)
+    if (statefile_remove_dir (c->dir, &e) < 0)
       log_warn ("%s", e->msg);
     container_free (c);
   }
@@ -486,7 +518,19 @@ remove:
 void
 runtime_restore (struct runtime *rt)
 {
+  /* directories a crash left half-removed (statefile_remove_dir) */
+  statefile_remove_leftovers (rt->cfg.state_dir);
   cleanup_strv char **dirs = list_dirs (rt->cfg.state_dir);
   for (size_t i = 0; dirs && dirs[i]; i++)
     restore_container (rt, dirs[i]);
+  rt->exit_reported = NULL;
+  rt->exit_reported_data = NULL;
+}
+
+void
+runtime_set_exit_reported (struct runtime *rt,
+                           bool (*fn) (void *data, const char *id, const char *pid), void *data)
+{
+  rt->exit_reported = fn;
+  rt->exit_reported_data = data;
 }

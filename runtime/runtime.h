@@ -251,5 +251,13 @@ int container_runtime_job (struct container *c, const char *const *sub, const ch
  * fails the daemon: what cannot be loaded is logged and skipped/removed.
  * Exits that happened while the daemon was down are reported via emit. */
 void runtime_restore (struct runtime *rt);
+/* For the next runtime_restore only (forgotten when it returns): fn says
+ * whether the last start or exit event of process pid of container id in
+ * the event log is its exit. A process directory found after a crash
+ * between that event and the directory's removal is then cleaned up
+ * without reporting the exit a second time. */
+void runtime_set_exit_reported (struct runtime *rt,
+                                bool (*fn) (void *data, const char *id, const char *pid),
+                                void *data);
 
 #endif

@@ -1,4 +1,5 @@
 /* state.json, process.json and the small files of a process directory. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
 #include "runtime/statefile.h"
@@ -209,6 +211,54 @@ statefile_write_ull (const char *dir, const char *name, unsigned long long v,
   char buf[32];
   int n = snprintf (buf, sizeof buf, "%llu", v);
   return write_file_atomic (path, buf, (size_t) n, 0644, err);
+}
+
+#define DELETING_SUFFIX ".deleting"
+
+static char *
+deleting_name (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  if (!slash)
+    return xasprintf (".%s" DELETING_SUFFIX, path);
+  return xasprintf ("%.*s/.%s" DELETING_SUFFIX, (int) (slash - path), path, slash + 1);
+}
+
+int
+statefile_remove_dir (const char *path, struct ctrd_error **err)
+{
+  cleanup_free char *gone = deleting_name (path);
+  if (rename (path, gone) < 0)
+    {
+      if (errno == ENOENT)
+        return 0;
+      /* (ENOTEMPTY/EEXIST: an older leftover of the same name) */
+      if ((errno != ENOTEMPTY && errno != EEXIST) || rm_rf (gone, NULL) < 0 || rename (path, gone) < 0)
+        return rm_rf (path, err);
+    }
+  return rm_rf (gone, err);
+}
+
+void
+statefile_remove_leftovers (const char *dir)
+{
+  DIR *d = opendir (dir);
+  if (!d)
+    return;
+  struct dirent *de;
+  size_t sl = strlen (DELETING_SUFFIX);
+  while ((de = readdir (d)))
+    {
+      size_t n = strlen (de->d_name);
+      if (de->d_name[0] != '.' || n <= sl + 1 || strcmp (de->d_name + n - sl, DELETING_SUFFIX) != 0
+          || de->d_type != DT_DIR)
+        continue;
+      cleanup_free char *p = path_join (dir, de->d_name);
+      cleanup_error struct ctrd_error *e = NULL;
+      if (rm_rf (p, &e) < 0)
+        log_warn ("%s", e->msg);
+    }
+  closedir (d);
 }
 
 int

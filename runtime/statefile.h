@@ -35,6 +35,14 @@ int statefile_write_ull (const char *dir, const char *name, unsigned long long v
  * fsynced. Empty: it needs an inode and a name but no data block, so a full
  * state filesystem still takes it. */
 int statefile_write_marker (const char *dir, const char *name, struct ctrd_error **err);
+/* Remove a container or process directory so that a crash half-way never
+ * leaves a directory a restart would read: first renamed (atomic) to
+ * `.<name>.deleting` in the same parent, then removed (rm_rf: never into a
+ * mount). A missing path is success. */
+int statefile_remove_dir (const char *path, struct ctrd_error **err);
+/* Remove every `.<name>.deleting` directory in dir (left by a crash during
+ * statefile_remove_dir). */
+void statefile_remove_leftovers (const char *dir);
 
 /* Field 22 of /proc/<pid>/stat (split at the last ')'); 0 when gone. */
 unsigned long long proc_starttime (pid_t pid);

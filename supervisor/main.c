@@ -24,6 +24,7 @@
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
 #include "supervisor/events.h"
+#include "supervisor/reported.h"
 #include "supervisor/journal.h"
 #include "supervisor/metrics.h"
 #include "supervisor/options.h"
@@ -258,8 +259,12 @@ daemon_run (struct daemon *d, const struct daemon_options *o, struct ctrd_error 
       api_server_set_observer (d->server, prom_on_call, d->prom);
     }
   /* Adopt what the previous daemon left; exits that happened meanwhile are
-   * published now, before any client can subscribe live. */
+   * published now, before any client can subscribe live. Exits the event
+   * log already holds are not published again (reported.h). */
+  struct reported *rep = reported_build (d->bus);
+  runtime_set_exit_reported (d->rt, reported_exit, rep);
   runtime_restore (d->rt);
+  reported_free (rep);
   /* Unset NOTIFY_SOCKET: shims and runtimes inherit our environment, and
    * runc would take it for its own notify socket. */
   sd_notify (1, "READY=1");
