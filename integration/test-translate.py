@@ -27,7 +27,7 @@ NAMES = ["docker-1.12.6-defaults", "docker-1.12.6-options", "docker-1.13.1-defau
          "docker-1.13.1-options"]
 RUNTIMES = ["runc", "crun"]
 # per run: create, result, .bundle, hash, cleanup = 5 checks
-t = h.Tap(len(NAMES) * len(RUNTIMES) * 5 + 15)
+t = h.Tap(len(NAMES) * len(RUNTIMES) * 5 + 16)
 
 CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
         "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
@@ -159,6 +159,18 @@ try:
                     id=cid, pid="e2", args=["/bin/busybox", "sh", "-c", "exit 4"], cwd="/"))
                 ev = d.wait_exit(cid, "e2") if code is None else None
                 t.ok(ev is not None and ev.status == 4, "exec after the restart", (code, r, ev))
+                # a damaged state.json is rebuilt from the live shim's argv,
+                # which names .bundle: the client's bundle comes back
+                d.stop(signal.SIGKILL)
+                with open(os.path.join(d.state, cid, "state.json"), "w") as f:
+                    f.write("{damaged")
+                d.start()
+                d.start_events()
+                code, r = h.rpc_error(d.stub.State, pb.StateRequest(id=cid))
+                t.ok(code is None and len(r.containers) == 1 and r.containers[0].bundlePath == b
+                     and os.path.exists(os.path.join(tb, "config.json")),
+                     "a damaged state.json rebuilt from the shim names the client's bundle, not .bundle",
+                     (code, r))
             if name == "docker-1.13.1-defaults" and rt == "runc" and not shutil.which("criu"):
                 for what_cp in ("checkpoint of a translated container", "restore from .bundle"):
                     t.skip_expected(what_cp, "no criu on PATH")

@@ -475,6 +475,8 @@ container_on_process_exit (struct process *p)
 
 /* ---- the runtime's bundle ---- */
 
+#define CLIENT_BUNDLE_FILE "client-bundle"
+
 char *
 container_runtime_bundle (const struct container *c)
 {
@@ -485,8 +487,26 @@ container_runtime_bundle (const struct container *c)
   return xstrdup (c->bundle);
 }
 
+char *
+container_client_bundle (const struct container *c, const char *shim_bundle)
+{
+  cleanup_free char *d = path_join (c->dir, RUNTIME_BUNDLE_DIR);
+  if (strcmp (shim_bundle, d) == 0)
+    {
+      cleanup_free char *p = path_join (d, CLIENT_BUNDLE_FILE);
+      char *text = NULL;
+      size_t len = 0;
+      if (read_file (p, &text, &len, 4096, NULL) == 0 && len > 0 && text[0] == '/'
+          && strlen (text) == len)
+        return text;
+      free (text);
+    }
+  return xstrdup (shim_bundle);
+}
+
 /* <dir>/.bundle/config.json: the translated config (the client's files are
- * never written). Logged once, at the container's create. */
+ * never written), and <dir>/.bundle/client-bundle: the client's bundle path
+ * (the shim's argv names .bundle). Logged once, at the container's create. */
 static int
 container_write_runtime_bundle (struct container *c, json_object *config, const char *summary,
                                 struct ctrd_error **err)
@@ -497,7 +517,9 @@ container_write_runtime_bundle (struct container *c, json_object *config, const 
   cleanup_free char *p = path_join (d, "config.json");
   const char *text = json_object_to_json_string_ext (config, JSON_C_TO_STRING_PLAIN
                                                                  | JSON_C_TO_STRING_NOSLASHESCAPE);
-  if (write_file_atomic (p, text, strlen (text), 0600, err) < 0)
+  cleanup_free char *cb = path_join (d, CLIENT_BUNDLE_FILE);
+  if (write_file_atomic (cb, c->bundle, strlen (c->bundle), 0600, err) < 0
+      || write_file_atomic (p, text, strlen (text), 0600, err) < 0)
     return -1;
   log_msg (LOG_LVL_INFO, c->id, "bundle %s: pre-1.0 config.json translated for the runtime into %s: %s",
            c->bundle, p, summary);
