@@ -13,6 +13,8 @@ dir=${1:-.}
 dirs=${*:-lib api specs runtime shim supervisor ctr integration}
 top=$(cd "$(dirname "$0")/.." && pwd)
 docker_dir=${CTRD_DOCKER_DIR:-$top/../shared/docker-17.10}
+docker_1_13_dir=${CTRD_DOCKER_1_13_DIR:-$top/../shared/docker-1.13}
+docker_1_12_dir=${CTRD_DOCKER_1_12_DIR:-$top/../shared/docker-1.12}
 
 table() {
   cat <<'EOF'
@@ -56,6 +58,9 @@ integration/test-metrics.sh 50
 EOF
   # Docker 17.10 is expected only where ../shared has it.
   if [ -x "$docker_dir/dockerd" ]; then echo "integration/test-docker.sh 48"; fi
+  # the same suite with Docker 1.13 and 1.12 (1.12: 3 checkpoint checks SKIP)
+  if [ -x "$docker_1_13_dir/dockerd" ]; then echo "integration/test-docker-1.13.sh 48"; fi
+  if [ -x "$docker_1_12_dir/dockerd" ]; then echo "integration/test-docker-1.12.sh 45"; fi
 }
 
 short=0
