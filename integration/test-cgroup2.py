@@ -166,8 +166,10 @@ try:
              "(%r), the container untouched" % r, (code, r))
 
     # OOM through memory.events
+    def no_swap(cfg):
+        cfg["linux"]["resources"]["memory"]["swap"] = 32 << 20  # memory.swap.max 0
     hog = h.make_bundle(d.tmp, "hog", ["sh", "-c", "a=0123456789; while :; do a=$a$a; done"],
-                        memory=32 << 20)
+                        memory=32 << 20, edit=no_swap)
     if have_mem:
         code, r = h.rpc_error(d.create, I("hog"), hog)
         ev = d.wait_exit(I("hog"), timeout=60)
@@ -182,9 +184,12 @@ try:
         t.skip("OOM via memory.events", "no memory controller in cgroup2 on this kernel "
                "(bound to cgroup v1)")
     log = d.read_log()
-    t.ok(("memory.events" in log and cid in log) or have_mem,
-         "without memory.events the daemon logs that the container has no OOM notifications",
-         log[-800:])
+    if have_mem:
+        t.skip("no memory.events: the daemon says so", "memory.events exists here")
+    else:
+        t.ok("memory.events" in log and cid in log,
+             "without memory.events the daemon logs that the container has no OOM notifications",
+             log[-800:])
 
     # adoption after a restart (a new namespace, the same hierarchy)
     d.stop(signal.SIGKILL)
@@ -218,8 +223,9 @@ try:
     if have_mem:
         t.skip("create with a memory limit and no memory controller", "memory is available")
         if code is None:
-            d.stub.Signal(pb.SignalRequest(id=I("limited"), pid="init", signal=9))
-            d.wait_exit(I("limited"))
+            h.rpc_error(d.stub.Signal, pb.SignalRequest(id=I("limited"), pid="init", signal=9))
+            d.wait_exit(I("limited"), timeout=60)
+            h.settle(d, I("limited"))
     else:
         h.settle(d, I("limited"))
         t.ok(code is not None and I("limited") not in os.listdir(d.state)
