@@ -183,8 +183,9 @@ to_int64 (struct tr *t, json_object *o, const char *key, const char *where)
     return -1;
   if (is_huge (v))
     {
+      note (t, "%s: uint64 %llu -> int64 -1 (unlimited)", w,
+            (unsigned long long) json_object_get_uint64 (v));
       json_object_object_add (o, key, json_object_new_int64 (-1));
-      note (t, "%s: uint64 %llu (-1) -> int64 -1", w, (unsigned long long) UINT64_MAX);
     }
   return 0;
 }
