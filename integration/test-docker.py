@@ -270,6 +270,13 @@ class Tmux:
 
     def __init__(self):
         self.sock = os.path.join(X, "tmux.sock")
+        # A session that lives until kill_server: tmux exits with its last
+        # session, and a new-session racing with that exit fails ("server
+        # exited unexpectedly": the second interactive check then found an
+        # empty pane, 1 run in 3 under load, in CI too).
+        r = self.cmd("new-session", "-d", "-s", "keeper", "sleep 3600")
+        if r.returncode:
+            raise RuntimeError("tmux new-session: " + r.stderr.decode(errors="replace"))
 
     def cmd(self, *args):
         return subprocess.run(["tmux", "-S", self.sock] + list(args), env=dict(ENV, TERM="xterm"),
@@ -309,7 +316,9 @@ def interactive(tm, name, command, t_name):
     """Drive command (docker run -it / exec -it with sh) under tmux: size seen
     inside, resize-window seen inside, exit status of the shell back."""
     status = os.path.join(X, name + ".status")
-    tm.new(name, "%s; echo $? > %s; sleep 3600" % (command, status))
+    r = tm.new(name, "%s; echo $? > %s; sleep 3600" % (command, status))
+    if r.returncode:
+        t.note("tmux new-session %s: %s" % (name, r.stderr.decode(errors="replace")))
     # the shell's prompt: the client has attached and sent its first resize
     tm.expect(name, r"(?m)^/ # ", 30)
     s1 = stty_size(tm, name, "A")
