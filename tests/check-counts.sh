@@ -49,6 +49,7 @@ integration/test-daemon-faults.sh 55
 integration/test-state-fs.sh 19
 integration/test-crash.sh 22
 integration/test-daemon-cli.sh 13
+integration/test-daemon-limits.sh 19
 integration/test-translate.sh 56
 integration/test-daemon-restart.sh 28
 integration/test-cgroup2.sh 16
