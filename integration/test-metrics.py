@@ -20,7 +20,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-PLAN = 50
+PLAN = 52
 t = h.Tap(PLAN)
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -556,6 +556,23 @@ try:
     except OSError as e:
         r = repr(e).encode()
     t.ok(r == b"", "an idle connection is closed (30 s)", r)
+
+    # ---- a daemon restart: a container paused before it counts as paused ----
+    h.rpc_error(d.stub.UpdateContainer, pb.UpdateContainerRequest(id=c2, pid="init",
+                                                                  status="paused"))
+    d.stop()
+    d.start()
+    s8, _ = m.scrape()
+    t.ok(s8.get(("ctrd_containers", frozenset({"state": "paused"}.items()))) == 1
+         and s8.get(("ctrd_containers", frozenset({"state": "running"}.items()))) == 3
+         and s8.get(("ctrd_container_creates_total", frozenset())) == 0,
+         "after a restart: the adopted paused container is paused, 3 running, counters anew",
+         {k: v for k, v in s8.items() if k[0] == "ctrd_containers"})
+    h.rpc_error(d.stub.UpdateContainer, pb.UpdateContainerRequest(id=c2, pid="init",
+                                                                  status="running"))
+    t.ok(m.value("ctrd_containers", state="paused") == 0
+         and m.value("ctrd_containers", state="running") == 4,
+         "resumed after the restart: 4 running", m.value("ctrd_containers", state="paused"))
 
     # ---- the address forms --------------------------------------------------
     run = subprocess.run([h.DAEMON, "--state-dir", os.path.join(d.tmp, "s2"), "--listen",

@@ -67,6 +67,14 @@ struct recent_node
   int chain; /* next node in the bucket, -1 */
 };
 
+/* Ids of paused containers: a chained hash, one node per paused container. */
+#define PAUSED_BUCKETS 1024
+struct paused_node
+{
+  char *id;
+  struct paused_node *next;
+};
+
 struct prom
 {
   struct daemon *d;
@@ -78,6 +86,8 @@ struct prom
   struct recent_node recent[PROM_RECENT_EXITS];
   int buckets[RECENT_BUCKETS];
   size_t recent_next; /* ring slot written next */
+  struct paused_node *paused[PAUSED_BUCKETS];
+  bool paused_seeded; /* the freezers were read once (first scrape) */
 };
 
 /* ---- recently exited ids -------------------------------------------------- */
@@ -136,6 +146,48 @@ recent_take (struct prom *p, const char *id)
   return true;
 }
 
+/* ---- paused containers ------------------------------------------------------ */
+
+static struct paused_node **
+paused_link (struct prom *p, const char *id)
+{
+  struct paused_node **l = &p->paused[id_hash (id) % PAUSED_BUCKETS];
+  while (*l && strcmp ((*l)->id, id) != 0)
+    l = &(*l)->next;
+  return l;
+}
+
+static void
+paused_set (struct prom *p, const char *id, bool paused)
+{
+  struct paused_node **l = paused_link (p, id);
+  if (paused && *l == NULL)
+    {
+      struct paused_node *n = xmalloc0 (sizeof *n);
+      n->id = xstrdup (id);
+      *l = n;
+    }
+  else if (!paused && *l)
+    {
+      struct paused_node *n = *l;
+      *l = n->next;
+      free (n->id);
+      free (n);
+    }
+}
+
+/* Containers adopted at start-up may have been paused before: their
+ * freezer is read once, at the first scrape; from then on the pause and
+ * resume events keep the set (a scrape makes no syscall per container). */
+static void
+paused_seed (struct prom *p)
+{
+  struct runtime *rt = p->d->rt;
+  p->paused_seeded = true;
+  for (struct container *c = rt ? runtime_next (rt, NULL) : NULL; c; c = runtime_next (rt, c))
+    paused_set (p, c->id, strcmp (api_container_status (c), "paused") == 0);
+}
+
 /* ---- feeds ---------------------------------------------------------------- */
 
 void
@@ -148,16 +200,22 @@ prom_on_event (struct prom *p, const char *type, const char *id, const char *pid
       p->creates++;
       if (recent_take (p, id))
         p->restarts++;
+      paused_set (p, id, false);
     }
   else if (strcmp (type, EVENT_EXIT) == 0 && pid && strcmp (pid, "init") == 0)
     {
       p->exits++;
       recent_add (p, id);
+      paused_set (p, id, false);
     }
   else if (strcmp (type, EVENT_EXIT) == 0)
     p->exec_exits++;
   else if (strcmp (type, EVENT_OOM) == 0)
     p->ooms++;
+  else if (strcmp (type, EVENT_PAUSE) == 0)
+    paused_set (p, id, true);
+  else if (strcmp (type, EVENT_RESUME) == 0)
+    paused_set (p, id, false);
 }
 
 static struct rpc_method *
@@ -212,19 +270,20 @@ render_containers (struct prom *p, struct promtext *t)
   double n[ARRAY_SIZE (states)] = { 0 };
   double procs = 0;
   struct runtime *rt = p->d->rt;
+  if (!p->paused_seeded)
+    paused_seed (p);
   for (struct container *c = rt ? runtime_next (rt, NULL) : NULL; c; c = runtime_next (rt, c))
     {
+      /* the API's rule (api_container_status) without reading the freezer */
+      bool init_running = c->init && c->init->state == PROCESS_RUNNING && c->init->pid > 0;
       const char *s;
-      if (c->state == CONTAINER_CREATING || c->state == CONTAINER_ABORTING)
+      if (c->state == CONTAINER_CREATING || c->state == CONTAINER_ABORTING
+          || (c->state == CONTAINER_STARTING && !init_running))
         s = "creating";
-      else if (c->state == CONTAINER_STOPPING || c->state == CONTAINER_DRAINING)
+      else if (c->state == CONTAINER_STOPPING || c->state == CONTAINER_DRAINING || !init_running)
         s = "stopped";
       else
-        {
-          s = api_container_status (c);
-          if (c->state == CONTAINER_STARTING && strcmp (s, "stopped") == 0)
-            s = "creating";
-        }
+        s = *paused_link (p, c->id) ? "paused" : "running";
       for (size_t i = 0; i < ARRAY_SIZE (states); i++)
         if (strcmp (s, states[i]) == 0)
           n[i]++;
@@ -234,7 +293,7 @@ render_containers (struct prom *p, struct promtext *t)
     }
   promtext_family (t, "ctrd_containers", "gauge",
                    "Containers by state: creating (shim or runtime start running), running, "
-                   "paused (cgroup frozen), stopped (init exited, cleanup running).");
+                   "paused (by a pause event), stopped (init exited, cleanup running).");
   for (size_t i = 0; i < ARRAY_SIZE (states); i++)
     promtext_sample (t, "ctrd_containers", (const char *const[]) { "state", states[i], NULL },
                      n[i]);
@@ -424,5 +483,13 @@ prom_free (struct prom *p)
     }
   for (size_t i = 0; i < PROM_RECENT_EXITS; i++)
     free (p->recent[i].id);
+  for (size_t i = 0; i < PAUSED_BUCKETS; i++)
+    while (p->paused[i])
+      {
+        struct paused_node *n = p->paused[i];
+        p->paused[i] = n->next;
+        free (n->id);
+        free (n);
+      }
   free (p);
 }

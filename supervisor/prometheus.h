@@ -24,7 +24,9 @@ void prom_free (struct prom *p);
  * and a restart when the id's previous container exited in this daemon's
  * life (how Docker's restart policies restart one; the newest
  * PROM_RECENT_EXITS exited ids are remembered); exit counts container (pid
- * "init") or exec exits; oom counts OOMs. NULL p is fine. */
+ * "init") or exec exits; oom counts OOMs; pause and resume keep the set of
+ * paused containers (seeded from the freezers at the first scrape, for
+ * containers adopted at start-up). NULL p is fine. */
 #define PROM_RECENT_EXITS 4096
 void prom_on_event (struct prom *p, const char *type, const char *id, const char *pid);
 /* api_call_observer_fn for api_server_set_observer (data = the prom). */

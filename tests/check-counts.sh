@@ -55,7 +55,7 @@ integration/test-daemon-restart.sh 28
 integration/test-cgroup2.sh 16
 integration/test-ops 87
 integration/test-ctr.sh 76
-integration/test-metrics.sh 50
+integration/test-metrics.sh 52
 EOF
   # Docker 17.10 is expected only where ../shared has it.
   if [ -x "$docker_dir/dockerd" ]; then echo "integration/test-docker.sh 48"; fi
