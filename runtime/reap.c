@@ -172,7 +172,10 @@ cgroup_hierarchies (void)
 static char *
 cgroup_rel_path (const struct container *c)
 {
-  cleanup_free char *cfg = c->bundle && *c->bundle ? path_join (c->bundle, "config.json") : NULL;
+  /* (the translated copy of a pre-1.0 bundle when there is one: it stays
+   * when the client removes its bundle) */
+  cleanup_free char *bundle = c->bundle && *c->bundle ? container_runtime_bundle (c) : NULL;
+  cleanup_free char *cfg = bundle ? path_join (bundle, "config.json") : NULL;
   json_object *j = NULL, *linux_o, *cp;
   char *rel = NULL;
   if (cfg && statefile_read_json (cfg, &j, NULL) == 0 && json_object_is_type (j, json_type_object)
