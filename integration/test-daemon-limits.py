@@ -93,7 +93,8 @@ try:
 
     # -- a grpcio stream that never reads: RESOURCE_EXHAUSTED past the bound ---------
     slow_ch = channel(d, SMALL_WINDOW)
-    slow = api_pb2_grpc.APIStub(slow_ch).Events(pb.EventsRequest())
+    # (a deadline only so that a daemon that never ends it fails, not hangs)
+    slow = api_pb2_grpc.APIStub(slow_ch).Events(pb.EventsRequest(), timeout=300)
     api_pb2_grpc.APIStub(slow_ch).State(pb.StateRequest(), timeout=30)  # the stream is open
     seen_before = len(d.events)
     sent = 0
