@@ -174,9 +174,11 @@ try:
     # grpcio keeps to the limit: a 9th call waits in the client until one ends
     ch = channel(d)
     stub = api_pb2_grpc.APIStub(ch)
-    streams = [stub.Events(pb.EventsRequest()) for _ in range(8)]
+    streams = [stub.Events(pb.EventsRequest(), timeout=120) for _ in range(8)]
+    toggle()  # one event read on each: all 8 are open at the server
+    firsts = [next(s) for s in streams]
     code, _ = h.rpc_error(stub.State, pb.StateRequest(), timeout=2)
-    t.ok(code == grpc.StatusCode.DEADLINE_EXCEEDED,
+    t.ok(len(firsts) == 8 and code == grpc.StatusCode.DEADLINE_EXCEEDED,
          "grpcio with 8 streams open: a 9th call on that connection waits (not sent)", code)
     code2, _ = h.rpc_error(d.stub.State, pb.StateRequest(), timeout=30)
     streams[0].cancel()
