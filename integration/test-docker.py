@@ -268,8 +268,10 @@ def make_image():
 class Tmux:
     """A private tmux server for the interactive checks."""
 
-    def __init__(self):
+    def __init__(self, keeper=True):
         self.sock = os.path.join(X, "tmux.sock")
+        if not keeper:
+            return  # only to talk to a server already there (cleanup)
         # A session that lives until kill_server: tmux exits with its last
         # session, and a new-session racing with that exit fails ("server
         # exited unexpectedly": the second interactive check then found an
@@ -460,7 +462,7 @@ def cleanup():
         ids = (dk_out("ps", "-aq", "--no-trunc", timeout=30) or "").split()
         for cid in ids:
             dk("rm", "-f", cid, timeout=60)
-    Tmux().kill_server()
+    Tmux(keeper=False).kill_server()
     stop_daemon("dockerd")
     stop_daemon("containerd")
     for cid in runc_list():
