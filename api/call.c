@@ -227,7 +227,8 @@ call_data_read (nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_
   struct api_call *call = source->ptr;
   size_t avail = call->out_len - call->out_off;
   size_t n = avail < length ? avail : length;
-  memcpy (buf, call->out + call->out_off, n);
+  if (n > 0) /* out is NULL once a drained or discarded queue was freed */
+    memcpy (buf, call->out + call->out_off, n);
   call->out_off += n;
   call->s->out_bytes -= n;
   if (call->out_off < call->out_len)

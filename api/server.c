@@ -234,7 +234,8 @@ conn_write (struct conn *c)
         }
       off += (size_t) n;
     }
-  memmove (c->wbuf, c->wbuf + off, c->wlen - off);
+  if (off > 0)
+    memmove (c->wbuf, c->wbuf + off, c->wlen - off); /* wbuf may be NULL when empty */
   c->wlen -= off;
   if (c->wlen == 0 && c->wcap > WBUF_KEEP)
     {
