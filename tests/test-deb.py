@@ -392,10 +392,12 @@ def steps(tmp, out):
         err = None
     except (OSError, ValueError) as e:
         argv, err = [], str(e)
-    tap(bool(argv) and argv[0] in paths and "fd://" in argv,
-        "ExecStart of the installed containerd.service runs a file of the package with "
-        "--listen fd:// (%s)" % " ".join(argv), err)
-    if not argv:
+    # Only a line that takes its socket from systemd (fd://) runs here: any
+    # other would listen on the machine's /run/containerd/containerd.sock.
+    if not tap(bool(argv) and argv[0] in paths and argv[1:3] == ["--listen", "fd://"]
+               and "--state-dir" not in argv,
+               "ExecStart of the installed containerd.service runs a file of the package with "
+               "--listen fd:// (%s)" % " ".join(argv), err):
         return True, None
     run_dir = os.path.join(tmp, "run")
     os.makedirs(run_dir)
