@@ -10,7 +10,7 @@
 # runc, crun, CRIU from scripts/setup.sh, grpcio); raise one with its test.
 dir=${1:-.}
 [ $# -gt 0 ] && shift
-dirs=${*:-lib api specs runtime shim supervisor ctr integration}
+dirs=${*:-lib api specs runtime shim supervisor ctr integration tests}
 top=$(cd "$(dirname "$0")/.." && pwd)
 docker_dir=${CTRD_DOCKER_DIR:-$top/../shared/docker-17.10}
 docker_1_13_dir=${CTRD_DOCKER_1_13_DIR:-$top/../shared/docker-1.13}
@@ -55,8 +55,12 @@ integration/test-daemon-restart.sh 28
 integration/test-cgroup2.sh 16
 integration/test-ops 87
 integration/test-ctr.sh 76
+tests/test-install-dirs.sh 7
+packaging/test-deb.py 17
 integration/test-metrics.sh 52
 EOF
+  # packaging/: .ci/run's Debian package step (tests/test-deb.py, its .trs in
+  # build/packaging/), counted only when asked for: check-counts.sh build packaging
   # Docker 17.10 is expected only where ../shared has it.
   if [ -x "$docker_dir/dockerd" ]; then echo "integration/test-docker.sh 48"; fi
   # the same suite with Docker 1.13 and 1.12 (1.12: 3 checkpoint checks SKIP)
