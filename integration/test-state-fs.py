@@ -19,7 +19,7 @@ from daemon_harness import uid as I
 import grpc
 from google.protobuf import timestamp_pb2
 
-t = h.Tap(19)
+t = h.Tap(20)
 d = h.Daemon()
 os.makedirs(d.state)
 subprocess.check_call(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "ctrd-state-fs", d.state])
@@ -224,6 +224,24 @@ try:
     except FileNotFoundError:
         pass  # the old shim had none
     th = time.time()
+    # an exec in the same plight: reported from the FIFO, its dir removed by
+    # the daemon, so its shim stops retrying and ends
+    code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+        id=I("h3"), pid="x7", args=["sh", "-c", "trap 'exit 7' TERM; sleep 100000 & wait"],
+        cwd="/", env=["PATH=/bin"]))
+    xshim = shim_of(I("h3"), "x7") if code is None else 0
+    try:
+        os.unlink(os.path.join(hdir, "x7", "exitStatus.reserve"))
+    except FileNotFoundError:
+        pass
+    fill()
+    if code is None:
+        os.kill(r.systemPid, signal.SIGTERM)
+    d.wait_exit(I("h3"), "x7")
+    t.ok(code is None and [s for s, _ in exits(I("h3"), pid="x7")] == [7]
+         and h.wait_pid_gone(xshim, 20) and not os.path.exists(os.path.join(hdir, "x7")),
+         "no reserve, full: an exec's exit 7 reported from the FIFO; its dir removed, its shim ended",
+         (code, exits(I("h3"), pid="x7")))
     fill()
     hshim = shim_of(I("h3"))
     d.stub.Signal(pb.SignalRequest(id=I("h3"), pid="init", signal=signal.SIGTERM))

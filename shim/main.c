@@ -335,6 +335,8 @@ static void
 step (struct shim *s)
 {
   s->io_changed = false;
+  if (s->holding)
+    return; /* cleanup done; only the status is left to write (status.c) */
   if (s->phase == PHASE_STARTING && s->runtime_pid == 0 && s->container_pid > 0
       && shim_io_have_master (s))
     {

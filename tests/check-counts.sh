@@ -46,7 +46,7 @@ ctr/tests/test-ctr-output 9
 ctr/tests/test-completion.sh 17
 integration/test-daemon.sh 69
 integration/test-daemon-faults.sh 55
-integration/test-state-fs.sh 19
+integration/test-state-fs.sh 20
 integration/test-crash.sh 22
 integration/test-daemon-cli.sh 13
 integration/test-daemon-limits.sh 19
