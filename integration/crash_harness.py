@@ -122,6 +122,7 @@ class CrashSoak:
         self.criu = self._criu_works()
         self.have_checkpoint = False
         self.results = []      # (op, delay_ms, violations)
+        self.known = set()     # leaks reported already
 
     @staticmethod
     def _criu_works():
@@ -170,7 +171,13 @@ class CrashSoak:
         self.d.start()
 
     def leaks(self, cid):
-        """What the trial of cid left behind."""
+        """What the trial of cid left behind (a leak of an earlier trial is
+        reported by that trial only)."""
+        bad = [b for b in self._leaks(cid) if b not in self.known]
+        self.known.update(bad)
+        return bad
+
+    def _leaks(self, cid):
         bad = []
         if os.path.lexists(os.path.join(self.d.state, cid)):
             bad.append("state dir %s/%s still there" % (self.d.state, cid))

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <systemd/sd-event.h>
 
 #include "lib/log.h"
+#include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/internal.h"
 #include "runtime/reap.h"
@@ -554,6 +556,91 @@ reap_start (struct container *c, const struct reap_target *t, reap_done_fn done,
       return ctrd_error_set (err, -e, "reaping the dead operation of %s", c->id);
     }
   return 0;
+}
+
+/* argv of pid (NUL-separated, *len bytes), or NULL. */
+static char *
+proc_argv (pid_t pid, size_t *len)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+  char *cmd = NULL;
+  if (read_file (path, &cmd, len, 1 << 20, NULL) < 0 || *len == 0)
+    {
+      free (cmd);
+      return NULL;
+    }
+  return cmd;
+}
+
+char **
+reap_orphan_jobs (const char *state_dir)
+{
+  struct reap *r = xmalloc0 (sizeof *r);
+  char **ids = NULL;
+  struct procinfo *pi;
+  size_t n = proc_list (&pi);
+  for (size_t i = 0; i < n; i++)
+    {
+      char link[64], cwd[4096];
+      snprintf (link, sizeof link, "/proc/%d/cwd", (int) pi[i].pid);
+      ssize_t k = readlink (link, cwd, sizeof cwd - 1);
+      if (k <= 0 || pi[i].pid == getpid ())
+        continue;
+      cwd[k] = '\0';
+      size_t len = 0;
+      cleanup_free char *argv = strcmp (cwd, state_dir) == 0 ? proc_argv (pi[i].pid, &len) : NULL;
+      if (!argv || !add_victim (r, pi[i].pid))
+        continue;
+      /* `<rt> [global options] <command> [options] <id>`: the id is last */
+      const char *last = argv, *cmdname = NULL;
+      for (size_t off = 0; off < len; off += strlen (argv + off) + 1)
+        {
+          last = argv + off;
+          if (strcmp (last, "checkpoint") == 0)
+            cmdname = last;
+        }
+      for (size_t off = 0; off + 1 < len; off++)
+        if (argv[off] == '\0')
+          argv[off] = ' ';
+      log_msg (LOG_LVL_WARN, last, "killing the previous daemon's `%s`, still running (pid %d)",
+               argv, (int) pi[i].pid);
+      if (cmdname)
+        strv_push (&ids, last);
+    }
+  free (pi);
+  if (r->n == 0)
+    {
+      reap_free (r);
+      return ids;
+    }
+  /* their descendants (CRIU), stopped as found, then all killed */
+  for (int i = 0; i < REAP_STOP_SCANS && scan_once (r); i++)
+    ;
+  struct pollfd *pf = xmalloc (r->n * sizeof *pf);
+  for (size_t i = 0; i < r->n; i++)
+    {
+      pidfd_send_signal (r->v[i].pidfd, SIGKILL, NULL, 0);
+      pf[i] = (struct pollfd) { .fd = r->v[i].pidfd, .events = POLLIN };
+    }
+  /* Start-up, before anything is served: wait (pidfds, bounded) so that a
+   * checkpoint's CRIU has let go of the container before it is resumed. */
+  int64_t deadline = time_now_mono_ns () + 5000000000LL;
+  for (size_t left = r->n; left > 0;)
+    {
+      int64_t now = time_now_mono_ns ();
+      if (now >= deadline || poll (pf, r->n, (int) ((deadline - now) / 1000000) + 1) <= 0)
+        break;
+      left = 0;
+      for (size_t i = 0; i < r->n; i++)
+        if (pf[i].revents & POLLIN)
+          pf[i].fd = -1;
+        else if (pf[i].fd >= 0)
+          left++;
+    }
+  free (pf);
+  reap_free (r);
+  return ids;
 }
 
 void

@@ -53,6 +53,14 @@ int reap_start (struct container *c, const struct reap_target *t, reap_done_fn d
  * started: nothing of it is deleted by the runtime). */
 void reap_kill_now (struct container *c, const struct reap_target *t);
 
+/* At start-up, before any container is restored: the previous daemon's own
+ * runtime invocations that still run (its jobs run in the state dir:
+ * pause, update, checkpoint, start, delete …, found by that cwd) are killed
+ * with their descendants (CRIU) and waited for (pidfds, at most 5 s). Returns
+ * the ids (NULL-terminated, caller frees) of containers whose checkpoint was
+ * among them: CRIU froze them and they stay frozen until resumed. */
+char **reap_orphan_jobs (const char *state_dir);
+
 /* After `<rt> delete -f`: remove what the runtime created for c and may
  * have left when it died before writing its own state: the empty cgroup
  * dirs of the container in every hierarchy, and the runtime's state dir of

@@ -515,14 +515,50 @@ remove:
   }
 }
 
+static void
+resume_done (const struct job_result *r, void *data)
+{
+  cleanup_free char *id = data;
+  /* ("not paused": CRIU had not frozen it yet) */
+  if (!job_succeeded (r) && !strstr (r->err, "not paused") && !strstr (r->out, "not paused"))
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_msg (LOG_LVL_WARN, id, "resume after the interrupted checkpoint: %s", t);
+    }
+}
+
+/* A checkpoint the previous daemon died in left the container frozen by
+ * CRIU (its dump was killed with the daemon's job): resume it. */
+static void
+resume_after_checkpoint (struct runtime *rt, const char *id)
+{
+  struct container *c = runtime_find (rt, id);
+  if (!c || c->state != CONTAINER_RUNNING)
+    return;
+  log_msg (LOG_LVL_WARN, id, "its checkpoint was interrupted by the daemon's death; resuming it "
+           "(CRIU freezes the container while it dumps)");
+  const char *sub[] = { "resume", id, NULL };
+  cleanup_error struct ctrd_error *err = NULL;
+  char *data = xstrdup (id);
+  if (container_runtime_job (c, sub, NULL, 0, resume_done, data, NULL, &err) < 0)
+    {
+      log_msg (LOG_LVL_WARN, id, "%s", err->msg);
+      free (data);
+    }
+}
+
 void
 runtime_restore (struct runtime *rt)
 {
   /* directories a crash left half-removed (statefile_remove_dir) */
   statefile_remove_leftovers (rt->cfg.state_dir);
+  /* the dead daemon's runtime invocations first (reap.h) */
+  cleanup_strv char **frozen = reap_orphan_jobs (rt->cfg.state_dir);
   cleanup_strv char **dirs = list_dirs (rt->cfg.state_dir);
   for (size_t i = 0; dirs && dirs[i]; i++)
     restore_container (rt, dirs[i]);
+  for (size_t i = 0; frozen && frozen[i]; i++)
+    resume_after_checkpoint (rt, frozen[i]);
   rt->exit_reported = NULL;
   rt->exit_reported_data = NULL;
 }
