@@ -451,7 +451,7 @@ def now():
     return "%.9f" % time.time()
 
 
-def cleanup():
+def cleanup_docker():
     for es in streams:
         es.close()
     for p in busy:
@@ -463,12 +463,18 @@ def cleanup():
         for cid in ids:
             dk("rm", "-f", cid, timeout=60)
     Tmux(keeper=False).kill_server()
+
+
+def cleanup_daemons():
     stop_daemon("dockerd")
     stop_daemon("containerd")
     for cid in runc_list():
         subprocess.run([RUNC, "--root", RUNC_ROOT, "delete", "-f", cid],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # shims go once their container has; what is left after that is a stray
+
+
+def cleanup_strays():
+    """Shims go once their container has; what is left after that is a stray."""
     wait_for(lambda: not mentions_x(), 10)
     strays = ["%d %s" % (pid, cmdline(pid)) for pid in mentions_x()]
     for pid in mentions_x():
@@ -477,7 +483,11 @@ def cleanup():
         except OSError:
             pass
     wait_for(lambda: not mentions_x(), 10)
-    # mounts under X, deepest (latest) first
+    return strays
+
+
+def cleanup_mounts():
+    """Mounts under X, deepest (latest) first."""
     with open("/proc/self/mountinfo") as f:
         mps = [line.split()[4] for line in f]
     for mp in reversed(mps):
@@ -485,7 +495,10 @@ def cleanup():
         if mp == X or mp.startswith(X + "/"):
             if subprocess.run(["umount", mp], stderr=subprocess.DEVNULL).returncode:
                 subprocess.run(["umount", "-l", mp], stderr=subprocess.DEVNULL)
-    # the cgroup dirs of the test's containers, then the /docker parents if empty
+
+
+def cleanup_cgroups():
+    """The cgroup dirs of the test's containers, then the /docker parents if empty."""
     for ctrl in os.listdir("/sys/fs/cgroup"):
         parent = os.path.join("/sys/fs/cgroup", ctrl, "docker")
         if not os.path.isdir(parent):
@@ -500,8 +513,19 @@ def cleanup():
             os.rmdir(parent)
         except OSError:
             pass
+
+
+def cleanup():
+    """Every step runs even when an earlier one fails (a failing step is
+    reported with the strays): the daemons must go in any case."""
+    problems = []
+    for step in (cleanup_docker, cleanup_daemons, cleanup_strays, cleanup_mounts, cleanup_cgroups):
+        try:
+            problems += step() or []
+        except Exception as e:  # noqa: BLE001
+            problems.append("%s: %r" % (step.__name__, e))
     shutil.rmtree(X, ignore_errors=True)
-    return strays
+    return problems
 
 
 made = set()         # full ids of every container the test created
