@@ -100,14 +100,44 @@ def restart(replay_from=None):
     d.start_events(**kw)
 
 
+def cue_fifo(name):
+    """A stdin FIFO for a process that exits once the test writes a line
+    to it (`read x; exit N`: a signal could come before a shell's trap).
+    Returns (path, the fd the test keeps and cues with)."""
+    path = os.path.join(d.tmp, name + ".in")
+    os.mkfifo(path)
+    return path, os.open(path, os.O_RDWR)
+
+
+def create_on_cue(dm, cid):
+    """Container cid whose init exits 3 on its cue; returns the cue fd."""
+    path, fd = cue_fifo(cid)
+    code, r = h.rpc_error(dm.create, cid, exit3, stdin=path)
+    assert code is None, (cid, code, r)
+    return fd
+
+
+def exec_on_cue(cid, pid, status):
+    """An exec that exits with status on its cue: (grpc code, response, cue fd)."""
+    path, fd = cue_fifo(cid + "-" + pid)
+    code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+        id=cid, pid=pid, args=["sh", "-c", "read x; exit %d" % status], cwd="/",
+        env=["PATH=/bin"], stdin=path))
+    return code, r, fd
+
+
+def cue(fd):
+    os.write(fd, b"go\n")
+    os.close(fd)
+
+
 def shim_of(cid, pid="init"):
     with open(os.path.join(d.state, cid, pid, "shim.pid")) as f:
         return int(f.read())
 
 
 try:
-    # sh as pid 1 exits 3 on SIGTERM (its trap interrupts `wait`)
-    exit3 = h.make_bundle(d.tmp, "exit3", ["sh", "-c", "trap 'exit 3' TERM; sleep 100000 & wait"])
+    exit3 = h.make_bundle(d.tmp, "exit3", ["sh", "-c", "read x; exit 3"])
     sleeper = h.make_bundle(d.tmp, "sleeper", ["sleep", "100000"])
     quick = h.make_bundle(d.tmp, "quick", ["true"])
     d.start()
@@ -115,22 +145,19 @@ try:
 
     # ---- full, daemon up: exit 3, SIGKILL and an exec's exit 5 -------------
     t0 = time.time()
-    for cid, b in (("f3", exit3), ("fk", sleeper)):
-        code, r = h.rpc_error(d.create, I(cid), b)
-        assert code is None, (cid, code, r)
-    code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-        id=I("fk"), pid="x5", args=["sh", "-c", "trap 'exit 5' TERM; sleep 100000 & wait"],
-        cwd="/", env=["PATH=/bin"]))
+    f3 = create_on_cue(d, I("f3"))
+    code, r = h.rpc_error(d.create, I("fk"), sleeper)
     assert code is None, r
-    xpid = r.systemPid
+    code, r, x5 = exec_on_cue(I("fk"), "x5", 5)
+    assert code is None, r
     fill()
     full = is_full()
     # (fill again before each exit: a removed container dir frees its pages)
-    d.stub.Signal(pb.SignalRequest(id=I("f3"), pid="init", signal=signal.SIGTERM))
+    cue(f3)
     d.wait_exit(I("f3"))
     h.settle(d, I("f3"))
     fill()
-    os.kill(xpid, signal.SIGTERM)
+    cue(x5)
     d.wait_exit(I("fk"), "x5")
     fill()
     d.stub.Signal(pb.SignalRequest(id=I("fk"), pid="init", signal=signal.SIGKILL))
@@ -166,16 +193,15 @@ try:
          "state dir clean", (first, late, state_dirs()))
 
     # ---- full while the daemon is down, restart while still full ----------
-    for cid, b in (("d3", exit3), ("dk", sleeper)):
-        code, r = h.rpc_error(d.create, I(cid), b)
-        assert code is None, (cid, code, r)
-    pid3 = d.stub.State(pb.StateRequest(id=I("d3"))).containers[0].processes[0].systemPid
+    d3 = create_on_cue(d, I("d3"))
+    code, r = h.rpc_error(d.create, I("dk"), sleeper)
+    assert code is None, r
     pidk = d.stub.State(pb.StateRequest(id=I("dk"))).containers[0].processes[0].systemPid
     t2 = time.time()
     d.stop(signal.SIGKILL)
     fill()
     shims = [shim_of(I("d3")), shim_of(I("dk"))]
-    os.kill(pid3, signal.SIGTERM)
+    cue(d3)  # relayed by its shim, the daemon being down
     os.kill(pidk, signal.SIGKILL)
     gone = all(h.wait_pid_gone(p, 20) for p in shims)
     full = is_full()
@@ -216,8 +242,7 @@ try:
     # through the exit FIFO, the daemon records "reported" (an empty file,
     # no block needed), the shim keeps the status and retries; a restart
     # meanwhile reports nothing; space back: written, cleaned, still once.
-    code, r = h.rpc_error(d.create, I("h3"), exit3)
-    assert code is None, r
+    h3 = create_on_cue(d, I("h3"))
     hdir = os.path.join(d.state, I("h3"))
     try:
         os.unlink(os.path.join(hdir, "init", "exitStatus.reserve"))
@@ -226,17 +251,14 @@ try:
     th = time.time()
     # an exec in the same plight: reported from the FIFO, its dir removed by
     # the daemon, so its shim stops retrying and ends
-    code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
-        id=I("h3"), pid="x7", args=["sh", "-c", "trap 'exit 7' TERM; sleep 100000 & wait"],
-        cwd="/", env=["PATH=/bin"]))
+    code, r, x7 = exec_on_cue(I("h3"), "x7", 7)
     xshim = shim_of(I("h3"), "x7") if code is None else 0
     try:
         os.unlink(os.path.join(hdir, "x7", "exitStatus.reserve"))
     except FileNotFoundError:
         pass
     fill()
-    if code is None:
-        os.kill(r.systemPid, signal.SIGTERM)
+    cue(x7)
     d.wait_exit(I("h3"), "x7")
     t.ok(code is None and [s for s, _ in exits(I("h3"), pid="x7")] == [7]
          and h.wait_pid_gone(xshim, 20) and not os.path.exists(os.path.join(hdir, "x7")),
@@ -244,7 +266,7 @@ try:
          (code, exits(I("h3"), pid="x7")))
     fill()
     hshim = shim_of(I("h3"))
-    d.stub.Signal(pb.SignalRequest(id=I("h3"), pid="init", signal=signal.SIGTERM))
+    cue(h3)
     d.wait_exit(I("h3"))
     t.ok([s for s, _ in exits(I("h3"))] == [3] and h.pid_alive(hshim)
          and not os.path.exists(os.path.join(hdir, "init", "exitStatus"))
@@ -292,9 +314,9 @@ try:
     else:
         d2.start()
         d2.start_events()
-        for cid, b in (("r3", exit3), ("rk", sleeper)):
-            code, r = h.rpc_error(d2.create, I(cid), b)
-            assert code is None, (cid, code, r)
+        r3 = create_on_cue(d2, I("r3"))
+        code, r = h.rpc_error(d2.create, I("rk"), sleeper)
+        assert code is None, r
         with open(trigger, "w") as f:
             f.write("1")
         try:
@@ -304,7 +326,7 @@ try:
         except OSError as e:
             ro = e.errno == errno.EROFS
         rshims = h.shim_pids(d2.state, I("r3")) + h.shim_pids(d2.state, I("rk"))
-        d2.stub.Signal(pb.SignalRequest(id=I("r3"), pid="init", signal=signal.SIGTERM))
+        cue(r3)
         d2.stub.Signal(pb.SignalRequest(id=I("rk"), pid="init", signal=signal.SIGKILL))
         e3, ek = d2.wait_exit(I("r3")), d2.wait_exit(I("rk"))
         r3 = [e.status for e in d2.events if e.type == "exit" and e.id == I("r3")]
