@@ -1,4 +1,4 @@
-"""Stats with many containers (FAILURES.md #10: the original took ~1.8 s per
+"""Stats with many containers (docs/failure-modes.md #10: the original took ~1.8 s per
 container at 407 containers; target: 500 containers well under 100 ms).
 
 Starts N real containers (busybox `sleep`) through a private containerd, then

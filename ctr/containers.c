@@ -27,7 +27,7 @@ container_cmp (const void *a, const void *b)
   return strcmp (ca->id, cb->id);
 }
 
-/* The list table (ctr.md): rows sorted by id, PROCESSES = process ids. */
+/* The list table (docs/ctr.md): rows sorted by id, PROCESSES = process ids. */
 void
 containers_write_table (FILE *out, Types__StateResponse *resp)
 {

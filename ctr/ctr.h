@@ -1,4 +1,4 @@
-/* ctr: the command-line client (ctr.md). Shared by the command files.
+/* ctr: the command-line client (docs/ctr.md). Shared by the command files.
  * Every command runs against a struct ctr_ctx whose transport is the real
  * gRPC client (rpc.c) or, in the unit tests, a recorder that checks the
  * requests and returns hand-built responses. */

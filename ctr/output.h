@@ -22,7 +22,7 @@ void table_add (struct table *t, size_t n, const char *const *cells);
 void table_write (struct table *t, FILE *out);
 void table_free (struct table *t);
 
-/* Go encoding/json of the generated Go struct (ctr.md "state"): proto field
+/* Go encoding/json of the generated Go struct (docs/ctr.md §3): proto field
  * names as keys, zero scalars and empty lists omitted (unless emit_defaults),
  * present messages always printed ("{}" when empty), maps as objects with
  * sorted keys, strings escaped as Go does (<>& as \u003c…). No newline. */

@@ -108,7 +108,7 @@ ctr_rpc_error (const char *id, struct ctrd_error **err)
   if (e == NULL)
     return ctrd_error_set (err, 0, "unknown error");
   const char *m = e->msg ? e->msg : "";
-  /* the daemon's texts for an unknown id (api.md "Error texts"): State and
+  /* the daemon's texts for an unknown id (docs/api.md "Error texts"): State and
    * the task RPCs say "container not found", ListCheckpoint "no such
    * containers" */
   if (id && *id

@@ -1,4 +1,4 @@
-/* ctr containers start / exec (ctr.md), with the Notes' bugs fixed:
+/* ctr containers start / exec (docs/ctr.md), with the original's bugs fixed (docs/ctr.md §5):
  * without --attach no FIFOs are passed (the daemon uses /dev/null), the
  * runtime is sent only when --runtime is given, stdin EOF reaches the
  * container at once, and the temp dir is removed on every path. */

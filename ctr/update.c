@@ -1,4 +1,4 @@
-/* ctr containers update: resource limits (ctr.md, with --cpu-shares and -1
+/* ctr containers update: resource limits (docs/ctr.md, with --cpu-shares and -1
  * = unlimited added). */
 #include <errno.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-"""containerd's command line and listeners (daemon.md §1-§2): bad --listen
+"""containerd's command line and listeners (docs/daemon.md §1-§2): bad --listen
 values, tcp://, fd:// (socket activation), --version, SIGTERM. TAP."""
 import os
 import signal

@@ -1,4 +1,4 @@
-"""containerd under faults (FAILURES.md #1, #2, #4, #11, #12): shims killed
+"""containerd under faults (docs/failure-modes.md #1, #2, #4, #11, #12): shims killed
 with the daemon up and down, background stdio holders, many instant and
 failing execs. Real daemon, shim, runc; TAP."""
 import os
@@ -153,7 +153,7 @@ try:
     t.ok(h.wait_pid_gone(cpid, 5) and I("s1") not in h.runc_list_ids() and I("s1") not in state_dirs(),
          "shim killed: container process killed, runc state and dir removed")
 
-    # ---- shim SIGKILLed while the daemon is down (FAILURES.md #4) ----------
+    # ---- shim SIGKILLed while the daemon is down (docs/failure-modes.md #4) ----------
     code, r = h.rpc_error(d.create, I("s2"), sleeper)
     cpid = r.container.processes[0].systemPid if code is None else 0
     t.ok(code is None, "container s2 runs", r)
@@ -172,7 +172,7 @@ try:
     t.ok(h.wait_pid_gone(cpid, 5) and I("s2") not in h.runc_list_ids() and I("s2") not in state_dirs(),
          "orphaned container process killed and cleaned up after restart")
 
-    # ---- a background child holding the exec's stdio (FAILURES.md #1) ------
+    # ---- a background child holding the exec's stdio (docs/failure-modes.md #1) ------
     code, r = h.rpc_error(d.create, I("bg"), sleeper)
     t.ok(code is None, "container bg runs", r)
     out = os.path.join(d.tmp, "bg.out")
@@ -384,7 +384,7 @@ try:
          "restart mid-cleanup: exit reported once (replayed, not repeated), id released",
          (code, exits))
 
-    # ---- OOM: exactly one oom event, before the exit (FAILURES.md #9) -------
+    # ---- OOM: exactly one oom event, before the exit (docs/failure-modes.md #9) -------
     def no_swap(cfg):
         cfg["linux"]["resources"]["memory"]["swap"] = 32 << 20
     hog = h.make_bundle(d.tmp, "hog", ["sh", "-c", "a=0123456789; while :; do a=$a$a; done"],
@@ -495,7 +495,7 @@ try:
     if h.pid_alive(ppid_real):
         subprocess.call(["runc", "delete", "-f", I("pf")])
 
-    # ---- corrupt state does not stop start-up (FAILURES.md #6) --------------
+    # ---- corrupt state does not stop start-up (docs/failure-modes.md #6) --------------
     d.stop(signal.SIGKILL)
     os.makedirs(os.path.join(d.state, "junk1"))
     with open(os.path.join(d.state, "junk1", "state.json"), "w") as f:

@@ -1,4 +1,4 @@
-"""Prometheus metrics (--metrics-address, daemon.md §9a) and `ctr containers
+"""Prometheus metrics (--metrics-address, docs/daemon.md "Prometheus metrics") and `ctr containers
 stats` (ctr(1)), issue 14 #3 and #4. Real daemon, shim, runc, busybox
 containers; every scrape is parsed by the real Prometheus text parser of
 Debian's python3-prometheus-client; the HTTP server is driven by Python's
@@ -212,7 +212,7 @@ try:
     }
     t.ok(all(types.get(k) == v for k, v in want.items()), "every family with its type",
          {k: types.get(k) for k in want})
-    # docs true to the code: every family is in the man page and daemon.md
+    # docs true to the code: every family is in the man page and docs/daemon.md
     docs = ""
     for p in ("man/containerd.8.scd", "docs/daemon.md"):
         with open(os.path.join(h.TOP_SRC, p)) as f:

@@ -361,7 +361,7 @@ delete_checkpoint (const char *id, const char *name, const char *dir, struct ctr
 }
 
 /* ListCheckpoint as "name:<tcp><unixSockets><shell><exit><n emptyNS>" entries,
- * space-separated: api.md says List fills only name and the first three. */
+ * space-separated: docs/api.md says List fills only name and the first three. */
 static bool
 list_is (const char *id, const char *dir, const char *want)
 {
@@ -419,12 +419,13 @@ test_checkpoint (void)
   ok (read_file (cfgp, &cfg, NULL, 1 << 16, NULL) == 0
           && strstr (cfg, "\"name\":\"cp1\",\"tcp\":true,\"unixSockets\":true,\"shell\":false,"
                           "\"exit\":false,\"emptyNS\":[\"network\"]}\n"),
-      "<bundle>/checkpoints/cp1/config.json as runtime.md §3.2");
+      "<bundle>/checkpoints/cp1/config.json as docs/runtime.md §3.2");
   cleanup_free char *img = path_join (b, "checkpoints/cp1/inventory.img");
   ok (access (img, F_OK) == 0, "CRIU images written");
   long v = counter_read (rootfs);
   ok (counter_wait (&w, v + 2, 5000) > v, "still counting after a leave-running checkpoint");
-  ok (list_is (id, NULL, "cp1:11000"), "ListCheckpoint: name, tcp, unixSockets, shell (api.md)");
+  ok (list_is (id, NULL, "cp1:11000"),
+      "ListCheckpoint: name, tcp, unixSockets, shell (docs/api.md)");
 
   ok (checkpoint (id, "cp1", false, NULL, &err) < 0 && expect_error (err, GRPC_ALREADY_EXISTS, "cp1: file exists"),
       "an existing name → ALREADY_EXISTS \"mkdir …: file exists\"");

@@ -1,5 +1,5 @@
 /* Command-line flags with the syntax of Go's `flag` package as used by
- * urfave/cli (daemon.md §1, ctr.md §1), which clients of containerd 0.2 rely on:
+ * urfave/cli (docs/daemon.md §1, docs/ctr.md §1), which clients of containerd 0.2 rely on:
  *   -name and --name are the same flag; values as --name=value or --name value;
  *   booleans only as --b or --b=<bool> (1 0 t f T F true false TRUE FALSE True False);
  *   parsing stops at the first non-flag argument ("-" alone is one) or after "--";

@@ -1,4 +1,4 @@
-/* The daemon↔shim protocol's names that both sides need (state-and-shim.md;
+/* The daemon↔shim protocol's names that both sides need (docs/state-directory.md "The shim";
  * libc only: the shim includes it). */
 #ifndef CTRD_LIB_SHIM_PROTO_H
 #define CTRD_LIB_SHIM_PROTO_H

@@ -1,4 +1,4 @@
-/* Checkpoints (runtime.md §3, #13): create through `<rt> checkpoint` and
+/* Checkpoints (docs/runtime.md §3, #13): create through `<rt> checkpoint` and
  * CRIU, list and delete by reading the checkpoint directory. Restore is
  * CreateContainer's business (container.c). */
 #include <dirent.h>

@@ -760,7 +760,7 @@ container_init_launched (struct process *p, const struct ctrd_error *err, void *
   cleanup_error struct ctrd_error *e = NULL;
   c->state = CONTAINER_STARTING;
   /* Between the runtime's create and start: even a container that is
-   * OOM-killed 10 ms after start has its OOM seen (FAILURES.md #9). */
+   * OOM-killed 10 ms after start has its OOM seen (docs/failure-modes.md #9). */
   container_watch_oom (c);
   if (p->spec)
     {

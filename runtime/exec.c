@@ -1,4 +1,4 @@
-/* AddProcess on the runtime side (daemon.md §5, without its blocking wait):
+/* AddProcess on the runtime side (docs/daemon.md §5, without its blocking wait):
  * the exec's directory, process.json, the shim in exec mode, and the undo of
  * a failed start. */
 #include <errno.h>

@@ -177,7 +177,7 @@ job_on_exit (sd_event_source *s UNUSED, const siginfo_t *si, void *data)
   else
     st = si->si_status & 0x7f; /* killed by signal */
   /* The child is gone: whatever it wrote is in the pipes. A grandchild that
-   * inherited them must not make us wait (FAILURES.md #1): read what is
+   * inherited them must not make us wait (docs/failure-modes.md #1): read what is
    * there now and stop. */
   job_drain (j->out_fd, &j->out, &j->out_len);
   job_drain (j->err_fd, &j->errb, &j->err_len);

@@ -1,5 +1,5 @@
 /* Child processes of the daemon: spawning (shims and runtime calls) and
- * asynchronous runtime jobs (runtime.md §1–2).
+ * asynchronous runtime jobs (docs/runtime.md §1–2).
  *
  * A job runs one binary with stdout and stderr captured separately (and
  * optional stdin data), completes from the loop when the child exits (sd-event
@@ -74,7 +74,7 @@ bool job_succeeded (const struct job_result *r);
 char *job_error_text (const struct job_result *r);
 
 /* `<rt> <global args...> <sub...>`: the runtime's global arguments always
- * precede the subcommand (runtime.md §2, including checkpoint). sub is a
+ * precede the subcommand (docs/runtime.md §2, including checkpoint). sub is a
  * NULL-terminated list. Caller frees with strv_free. */
 char **runtime_argv (const char *rt, char *const *global_args, const char *const *sub);
 

@@ -1,11 +1,11 @@
 /* OOM watches on a container's memory cgroup, in the daemon's sd-event loop
- * (daemon.md §6). No polling: cgroup v1 registers an eventfd on
+ * (docs/daemon.md §6). No polling: cgroup v1 registers an eventfd on
  * memory.oom_control through cgroup.event_control; cgroup v2 watches
  * memory.events with inotify. fn runs once per OOM kill (the oom_kill
  * counter's increase; on kernels without it, once per notification).
  *
  * Register between the runtime's create and start, so that a container that
- * is killed 10 ms after start still has its OOM seen (FAILURES.md 9), and
+ * is killed 10 ms after start still has its OOM seen (docs/failure-modes.md #9), and
  * call oom_watch_drain() when handling its exit so the `oom` event precedes
  * the `exit` event. fn runs from the loop (or from oom_watch_drain) and must
  * not free the watch. */

@@ -1,6 +1,6 @@
 /* Operations on a live container besides start, exec and signals: pause and
- * resume, resource update, checkpoints (runtime.md §2 #7, #8, #12, #13, §3,
- * §5; api.md UpdateContainer, Create/Delete/ListCheckpoint).
+ * resume, resource update, checkpoints (docs/runtime.md §2 #7, #8, #12, #13, §3,
+ * §5; docs/api.md UpdateContainer, Create/Delete/ListCheckpoint).
  *
  * Every runtime call is an asynchronous job on the daemon's loop (the
  * original ran them, CRIU included, inside its only loop). At most one such
@@ -33,7 +33,7 @@ typedef void (*ops_done_fn) (const struct ctrd_error *err, void *data);
 int ops_pause (struct container *c, bool pause, ops_done_fn done, void *data,
                struct ctrd_error **err);
 
-/* UpdateResource (api.md) with proto3 semantics: 0 / "" = not given. */
+/* UpdateResource (docs/api.md) with proto3 semantics: 0 / "" = not given. */
 struct ops_resources
 {
   uint64_t blkio_weight, cpu_shares, cpu_period, cpu_quota, cpu_rt_period;
@@ -49,8 +49,8 @@ struct ops_resources
 /* True when no field is given (the update is a no-op). */
 bool ops_resources_empty (const struct ops_resources *r);
 /* The resources document for `<rt> update -r -` (runtime-spec 1.0
- * LinuxResources, single line + "\n"), with only the given fields (runtime.md
- * §5 Notes: zeros are "unchanged" for the runtime anyway, and runc would
+ * LinuxResources, single line + "\n"), with only the given fields (docs/runtime.md
+ * §5: zeros are "unchanged" for the runtime anyway, and runc would
  * persist them). The uint64 fields the original reinterprets as int64 are
  * printed signed (Docker's 2^64-1 swap is -1 = unlimited). Errors
  * (INVALID_ARGUMENT / UNIMPLEMENTED): blkio weight outside 10..1000, leaf
@@ -59,11 +59,11 @@ char *ops_update_json (const struct ops_resources *r, struct ctrd_error **err);
 /* Run `<rt> <g> update -r - <id>` with that document on stdin. A blkio
  * weight on a host whose I/O scheduler has no weight file in the
  * container's cgroup → FAILED_PRECONDITION before the runtime runs. A
- * runtime failure's message is its combined output (runtime.md §5). */
+ * runtime failure's message is its combined output (docs/runtime.md §5). */
 int ops_update (struct container *c, const struct ops_resources *r, ops_done_fn done, void *data,
                 struct ctrd_error **err);
 
-/* Checkpoint options (api.md Checkpoint). empty_ns: NULL-terminated or NULL. */
+/* Checkpoint options (docs/api.md Checkpoint). empty_ns: NULL-terminated or NULL. */
 struct ops_checkpoint
 {
   const char *name;
@@ -78,11 +78,11 @@ int ops_checkpoint_name_check (const char *name, struct ctrd_error **err);
 /* The checkpoint parent directory of a request: checkpoint_dir made
  * absolute, or <bundle>/checkpoints when empty. Caller frees. */
 char *ops_checkpoint_parent (const struct container *c, const char *checkpoint_dir);
-/* The checkpoint's config.json (runtime.md §3.2): keys created, name, tcp,
+/* The checkpoint's config.json (docs/runtime.md §3.2): keys created, name, tcp,
  * unixSockets, shell, exit, emptyNS (omitted when empty), one line + "\n";
  * created = created_ns as Go RFC 3339 nano in the local zone. */
 char *ops_checkpoint_config (const struct ops_checkpoint *cp, int64_t created_ns);
-/* Subcommand part of runtime.md #13 (after the runtime's global args):
+/* Subcommand part of docs/runtime.md #13 (after the runtime's global args):
  * checkpoint --image-path <image_dir> --work-path <image_dir>/criu.work
  * [--leave-running] [--shell-job] [--tcp-established] [--ext-unix-sk]
  * [--empty-ns <ns>]... <id>. NULL-terminated; strv_free. */
@@ -91,7 +91,7 @@ char **ops_checkpoint_sub (const char *image_dir, const struct ops_checkpoint *c
  * <parent>/<name> (EEXIST → ALREADY_EXISTS "mkdir <path>: file exists"),
  * write config.json, run the checkpoint job. A failure's message names the
  * CRIU log (<image_dir>/criu.work/dump.log); the directory is then kept for
- * that log (runtime.md §3.3). With cp->exit the container's processes end
+ * that log (docs/runtime.md §3.3). With cp->exit the container's processes end
  * after the dump and the usual exit event follows. */
 int ops_checkpoint_create (struct container *c, const char *parent, const struct ops_checkpoint *cp,
                            ops_done_fn done, void *data, struct ctrd_error **err);

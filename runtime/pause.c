@@ -1,4 +1,4 @@
-/* Pause/resume (runtime.md #7, #8) and the job plumbing shared by every
+/* Pause/resume (docs/runtime.md #7, #8) and the job plumbing shared by every
  * container operation of ops.h. */
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +52,7 @@ ops_check_container (const struct container *c, struct ctrd_error **err)
 }
 
 /* The message of a failed runtime call. update reports the runtime's output
- * alone (runtime.md §5), as its messages, not its logrus lines (ctrd: the
+ * alone (docs/runtime.md §5), as its messages, not its logrus lines (ctrd: the
  * original passed runc's `time=… level=error msg=…` through); everything
  * else as the original: `exit status N: "<output>"`. */
 static char *

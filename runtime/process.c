@@ -1,5 +1,5 @@
 /* A container process: its directory, shim launch with the sync pipe, exit
- * detection through the exit FIFO, and the dead-shim path (FAILURES.md #4). */
+ * detection through the exit FIFO, and the dead-shim path (docs/failure-modes.md #4). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -420,7 +420,8 @@ process_sync_line (struct process *p, const char *line)
     ctrd_error_grpc (&err, 2, "%s", line + 6);
   else
     {
-      /* EOF without a line: the shim crashed; its logs may say why (§6). */
+      /* EOF without a line: the shim crashed; its logs may say why
+       * (docs/state-directory.md "The daemon's side of a start"). */
       cleanup_free char *sl = path_join (p->dir, "shim-log.json");
       cleanup_free char *rl = path_join (p->dir, "log.json");
       cleanup_free char *m = runtime_log_first_error (sl);
@@ -532,7 +533,7 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
       && *json_object_get_string (ck))
     {
       /* CRIU restoring a large process takes far longer than a start
-       * (FAILURES.md #13): its own, longer deadline. */
+       * (docs/failure-modes.md #13): its own, longer deadline. */
       deadline = deadline * 10 > RESTORE_MIN_TIMEOUT_NS ? deadline * 10 : RESTORE_MIN_TIMEOUT_NS;
     }
   if (deadline > 0)

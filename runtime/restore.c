@@ -1,4 +1,4 @@
-/* Restart recovery (daemon.md §7, with its Notes fixed): adopt every
+/* Restart recovery (docs/daemon.md §7): adopt every
  * container directory; damaged state never blocks start-up. */
 #include <dirent.h>
 #include <errno.h>
@@ -262,7 +262,7 @@ restore_process (struct container *c, const char *name, struct process ***pendin
     }
   /* Register first, then look at exitStatus and the shim: a shim that
    * exits after this open delivers HUP; one that exited before is caught by
-   * the checks below (the original lost it, daemon.md Notes). */
+   * the checks below (the original's race; docs/daemon.md "Restart recovery"). */
   if (process_watch_exit (p, &err) < 0)
     {
       log_msg (LOG_LVL_WARN, c->id, "process %s: %s", name, err->msg);

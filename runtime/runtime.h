@@ -1,7 +1,7 @@
-/* The container and process model (daemon.md §4–§7, state-and-shim.md).
+/* The container and process model (docs/daemon.md §4–§7, docs/state-directory.md).
  *
  * One `struct runtime` owns every container (a hash table keyed by id) and
- * is the single source of truth (FAILURES.md #5): the state directory is
+ * is the single source of truth (docs/failure-modes.md #5): the state directory is
  * written from here and only here, and every transition goes through the
  * state machines below, on the daemon's one sd-event loop.
  *
@@ -50,7 +50,7 @@ struct job_result;
 typedef void (*runtime_emit_fn) (void *data, const char *type, const char *id, const char *pid,
                                  uint32_t status);
 
-/* Durations for the daemon's metrics (daemon.md §9). */
+/* Durations for the daemon's metrics (docs/daemon.md §9). */
 enum runtime_timing
 {
   RUNTIME_TIMING_EXIT,   /* init exit noticed → its exit event emitted */
@@ -189,7 +189,7 @@ struct container_create
   bool stale_cleared;           /* internal: a retry after stale state was deleted */
 };
 
-/* CreateContainer (daemon.md §4). Synchronous validation errors return -1
+/* CreateContainer (docs/daemon.md §4). Synchronous validation errors return -1
  * with nothing created; otherwise done runs later exactly once: with the
  * RUNNING container, or with the error (then nothing is left: no dir, no
  * shim, no runtime state). start-container is emitted right after done. */
@@ -232,7 +232,7 @@ int runtime_exec (struct container *c, const char *pid, json_object *spec, runti
  * kill it and undo; done then runs with CANCELLED "context canceled". */
 void runtime_exec_cancel (struct container *c, const char *pid);
 
-/* Write one control message (state-and-shim.md §5) to p's `control` FIFO:
+/* Write one control message (docs/state-directory.md "The control FIFO") to p's `control` FIFO:
  * type 0 = close stdin, 1 = resize (a = width, b = height). */
 int process_control (struct process *p, int type, unsigned a, unsigned b,
                      struct ctrd_error **err);
@@ -242,12 +242,12 @@ int process_control (struct process *p, int type, unsigned a, unsigned b,
  * texts ("no such process"). */
 int process_signal (struct process *p, int sig, struct ctrd_error **err);
 
-/* Run `<rt> <g> <sub...>` for c as a job (runtime.md §2). */
+/* Run `<rt> <g> <sub...>` for c as a job (docs/runtime.md §2). */
 int container_runtime_job (struct container *c, const char *const *sub, const char *stdin_data,
                            size_t stdin_len, void (*done) (const struct job_result *r, void *data),
                            void *data, struct job **out, struct ctrd_error **err);
 
-/* Restart recovery (daemon.md §7): adopt every container directory. Never
+/* Restart recovery (docs/daemon.md §7): adopt every container directory. Never
  * fails the daemon: what cannot be loaded is logged and skipped/removed.
  * Exits that happened while the daemon was down are reported via emit. */
 void runtime_restore (struct runtime *rt);

@@ -123,7 +123,8 @@ statefile_read_state (struct container *c, struct ctrd_error **err)
   return 0;
 }
 
-/* Host id of container id 0 from a {uid,gid}Mappings array (§3.1). */
+/* Host id of container id 0 from a {uid,gid}Mappings array
+ * (docs/state-directory.md "rootUID and rootGID"). */
 static long long
 root_id (json_object *linux_o, const char *key)
 {

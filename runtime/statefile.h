@@ -1,4 +1,4 @@
-/* Files of the state directory (state-and-shim.md §1–§3). */
+/* Files of the state directory (docs/state-directory.md "File formats"). */
 #ifndef CTRD_RUNTIME_STATEFILE_H
 #define CTRD_RUNTIME_STATEFILE_H
 
@@ -11,14 +11,15 @@
 
 struct container;
 
-/* state.json, atomically, keys in the original's order (§2). */
+/* state.json, atomically, keys in the original's order
+ * (docs/state-directory.md "state.json"). */
 int statefile_write_state (const struct container *c, struct ctrd_error **err);
 /* Load state.json into c's bundle/runtime/args/labels/shim/noPivot (missing
  * keys and nulls accepted). */
 int statefile_read_state (struct container *c, struct ctrd_error **err);
 
-/* process.json for the init process (§3): the bundle's process object plus
- * the containerd keys. */
+/* process.json for the init process (docs/state-directory.md "process.json"):
+ * the bundle's process object plus the containerd keys. */
 json_object *statefile_init_process_spec (json_object *config, const char *in, const char *out,
                                           const char *errp, char *const *runtime_args,
                                           bool no_pivot, const char *checkpoint);

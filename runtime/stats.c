@@ -1,4 +1,4 @@
-/* Cgroup statistics (runtime.md §4 mapping), plain file reads relative to a
+/* Cgroup statistics (docs/runtime.md §4 mapping), plain file reads relative to a
  * directory fd per controller. Files are read into one reused buffer;
  * a missing file reads as 0 (runc's optional files), a missing controller
  * leaves its section zero. */

@@ -1,4 +1,4 @@
-/* Container statistics read directly from cgroup files (runtime.md §4, §4.1):
+/* Container statistics read directly from cgroup files (docs/runtime.md §4, §4.1):
  * no `runc events --stats` fork, no thread; one call is ~40 file reads,
  * about 100 microseconds (median, measured on a loaded 2-core VM).
  * cgroup v1 (per-controller or co-mounted hierarchies), v2, and hybrid hosts
@@ -50,7 +50,7 @@ const ProtobufCMessageDescriptor *
 stats_strict_entry_descriptor (const ProtobufCMessageDescriptor *gen);
 
 /* Host CPU time in ns: the first `cpu` line of /proc/stat, fields 2-8 summed,
- * × 10^9 / CLK_TCK (runtime.md §4 step 3); 0 on any error. */
+ * × 10^9 / CLK_TCK (docs/runtime.md §4); 0 on any error. */
 uint64_t stats_system_usage (void);
 
 /* Every pid in the cgroup of pid and its sub-cgroups (what `runc ps` lists:

@@ -1,4 +1,4 @@
-/* Resource update (runtime.md #12 and §5): `<rt> <g> update -r - <id>` with
+/* Resource update (docs/runtime.md #12 and §5): `<rt> <g> update -r - <id>` with
  * a runtime-spec LinuxResources document on stdin. */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,7 +23,7 @@ ops_resources_empty (const struct ops_resources *r)
          && !r->pids_limit && !r->blkio_leaf_weight && !r->n_blkio_devices;
 }
 
-/* The original casts these uint64 request fields to int64 (api.md
+/* The original casts these uint64 request fields to int64 (docs/api.md
  * UpdateResource): 2^64-1 becomes -1, "unlimited" for the runtime. */
 static void
 json_add_signed (json_object *o, const char *key, uint64_t v)

@@ -1,4 +1,4 @@
-/* stdio of the container process (state-and-shim.md §4.3), relays and the
+/* stdio of the container process (docs/state-directory.md "Opening stdio"), relays and the
  * console socket.
  *
  * Differences from the original, on purpose:

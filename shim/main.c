@@ -3,7 +3,7 @@
  *   containerd-shim <container-id> <bundle-path> <runtime>
  *
  * cwd is the process directory (exit, control, process.json, pid,
- * exitStatus, shim-log.json, log.json). Lifecycle (state-and-shim.md §4.5):
+ * exitStatus, shim-log.json, log.json). Lifecycle (docs/state-directory.md "Main loop and exit"):
  *
  *   STARTING  runtime create/exec/restore running (+ console master awaited)
  *      | runtime exited 0, pid read, master received → sync "ok <pid>"
@@ -361,7 +361,7 @@ step (struct shim *s)
   int fds[3] = { s->devnull, s->devnull, s->devnull };
   s->phase = PHASE_DELETING;
   /* From the process dir: the client may have removed the bundle as soon
-   * as it saw the exit (FAILURES of issue 10: a chdir into the removed
+   * as it saw the exit (issue 10: a chdir into the removed
    * bundle kept runc from running at all). */
   s->delete_pid = shim_spawn (s, argv, fds, s->cwd, &err);
   if (s->delete_pid < 0)

@@ -1,7 +1,8 @@
-/* containerd-shim internals (state-and-shim.md §4–§5). One process per
- * container process, single-threaded: everything happens in one epoll loop
- * (main.c) fed by a signalfd (SIGCHLD), the control FIFO, the stdio relays,
- * the console socket and one timerfd. */
+/* containerd-shim internals (docs/state-directory.md "The shim" and "The
+ * control FIFO"). One process per container process, single-threaded:
+ * everything happens in one epoll loop (main.c) fed by a signalfd
+ * (SIGCHLD), the control FIFO, the stdio relays, the console socket and one
+ * timerfd. */
 #ifndef CTRD_SHIM_H
 #define CTRD_SHIM_H
 
@@ -12,11 +13,11 @@
 
 #include "lib/error.h"
 
-/* All stdio/console waits share this deadline (spec §4.3). */
+/* All stdio/console waits share this deadline (docs/state-directory.md "Opening stdio"). */
 #define SHIM_OPEN_TIMEOUT_MS 15000
 
 /* After the process exited: how long background holders of its stdout/stderr
- * may keep the pipes open before the shim stops relaying (FAILURES.md #1). */
+ * may keep the pipes open before the shim stops relaying (docs/failure-modes.md #1). */
 #define SHIM_DRAIN_GRACE_MS 500
 /* After the grace: a relay still blocked on a full client FIFO is given up
  * when it made no progress for this long. */
@@ -138,7 +139,7 @@ void shim_config_free (struct shim_config *cfg);
 char *shim_runtime_log_error (const char *path);
 
 /* spawn.c */
-/* argv for create / exec -d / restore -d (runtime.md §2 #1–#3). */
+/* argv for create / exec -d / restore -d (docs/runtime.md §2 #1–#3). */
 char **shim_argv_start (struct shim *s);
 /* argv `<rt> <g> <words...> <id> [tail]` for kill --all / delete. */
 char **shim_argv_simple (struct shim *s, const char *word1, const char *word2, const char *tail);

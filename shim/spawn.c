@@ -1,4 +1,4 @@
-/* Runtime invocations (runtime.md §2 #1–#3, #5, #6a) and the fork+exec
+/* Runtime invocations (docs/runtime.md §2 #1–#3, #5, #6a) and the fork+exec
  * that runs them. */
 #include <errno.h>
 #include <fcntl.h>

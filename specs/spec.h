@@ -35,8 +35,8 @@ int spec_validate_seccomp (json_object *seccomp, struct ctrd_error **err);
  * the container gets its own new PID namespace (its init's death kills all). */
 bool spec_has_own_pid_ns (json_object *spec);
 
-/* The OCI process object of an exec from AddProcessRequest (api.md,
- * state-and-shim.md §3), keys in the original's order: terminal (if true),
+/* The OCI process object of an exec from AddProcessRequest (docs/api.md,
+ * docs/state-directory.md "process.json"), keys in the original's order: terminal (if true),
  * user {uid,gid[,additionalGids]} (request's, or the init's from config when
  * the request has none), args, env (if any), cwd (request's, else config's
  * process.cwd, else "/"), capabilities (the request list in

@@ -1,4 +1,4 @@
-/* AddProcess (api.md, daemon.md §5): the exec's process.json from the
+/* AddProcess (docs/api.md, docs/daemon.md §5): the exec's process.json from the
  * request, then the shim in exec mode; the reply carries the host pid. No
  * wait in the loop: the runtime calls back when the shim reported. */
 #include <stdlib.h>
@@ -26,7 +26,7 @@ copy_key (json_object *from, const char *key)
   return o;
 }
 
-/* state-and-shim.md §3 for an exec: the OCI process object from the
+/* docs/state-directory.md "process.json" for an exec: the OCI process object from the
  * request (specs/, validated), then containerd's own keys. */
 static json_object *
 exec_spec (struct container *c, const Types__AddProcessRequest *r, struct ctrd_error **err)

@@ -1,4 +1,4 @@
-/* CreateCheckpoint, DeleteCheckpoint, ListCheckpoint (api.md; runtime.md
+/* CreateCheckpoint, DeleteCheckpoint, ListCheckpoint (docs/api.md; docs/runtime.md
  * §3). The checkpoint itself (CRIU) runs as a job off the loop. */
 #include <stdlib.h>
 
@@ -108,7 +108,7 @@ api_checkpoint_list_handle (struct api_call *call, const ProtobufCMessage *reque
   cleanup_free Types__Checkpoint **ptrs = n ? xmalloc (n * sizeof *ptrs) : NULL;
   for (size_t i = 0; i < n; i++)
     {
-      /* api.md: List fills name and the three flags; exit and emptyNS stay zero. */
+      /* docs/api.md: List fills name and the three flags; exit and emptyNS stay zero. */
       types__checkpoint__init (&items[i]);
       items[i].name = v[i].name;
       items[i].tcp = v[i].tcp;

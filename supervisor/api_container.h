@@ -1,5 +1,5 @@
 /* Building the API's Container and Process messages from the runtime model
- * (api.md "Container", "Process"), shared by CreateContainer and State. */
+ * (docs/api.md "Container", "Process"), shared by CreateContainer and State. */
 #ifndef CTRD_SUPERVISOR_API_CONTAINER_H
 #define CTRD_SUPERVISOR_API_CONTAINER_H
 

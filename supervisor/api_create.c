@@ -1,4 +1,4 @@
-/* CreateContainer (api.md, daemon.md §4): validation, then the runtime's
+/* CreateContainer (docs/api.md, docs/daemon.md §4): validation, then the runtime's
  * asynchronous start; the reply carries the Container message. */
 #include <stdlib.h>
 
@@ -30,7 +30,7 @@ struct create_ctx
   int64_t t0; /* request arrival, for container-start-time */
 };
 
-/* The client gave up while the shim starts: kill it, undo (daemon.md §4). */
+/* The client gave up while the shim starts: kill it, undo (docs/daemon.md §4). */
 static void
 create_on_cancel (struct api_call *call UNUSED, void *data)
 {

@@ -1,4 +1,4 @@
-/* The Events RPC (api.md "Events", daemon.md §8): replay from the bus's
+/* The Events RPC (docs/api.md "Events", docs/daemon.md §8): replay from the bus's
  * window, then live events, as one server stream. A stream whose client
  * reads too slowly (api_call_send refuses past --events-queue-bytes unsent,
  * or past its share of the server's total) is ended with RESOURCE_EXHAUSTED

@@ -1,4 +1,4 @@
-/* Signal (api.md): kill(2) through the process's pidfd, which was opened
+/* Signal (docs/api.md): kill(2) through the process's pidfd, which was opened
  * only after its start time matched (no signal to a reused pid). */
 #include "api/api.pb-c.h"
 #include "api/server.h"

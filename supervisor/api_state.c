@@ -1,5 +1,5 @@
-/* State (api.md): containers with their processes, pids from the cgroup
- * (no runtime call in the loop), machine information of daemon.md §10. */
+/* State (docs/api.md): containers with their processes, pids from the cgroup
+ * (no runtime call in the loop), machine information of docs/daemon.md §10. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
-/* Stats (api.md): the init process's cgroup statistics, read straight from
+/* Stats (docs/api.md): the init process's cgroup statistics, read straight from
  * the cgroup files (runtime/stats.h) in the loop — no `runc events --stats`
- * fork per call (FAILURES.md #10). The container keeps its cgroup
+ * fork per call (docs/failure-modes.md #10). The container keeps its cgroup
  * directories between calls (runtime/stats.h). */
 #include "api/api.pb-c.h"
 #include "api/server.h"
@@ -25,7 +25,7 @@ api_stats_handle (struct api_call *call, const ProtobufCMessage *request, void *
       api_call_fail (call, GRPC_FAILED_PRECONDITION, "container %s is not running", c->id);
       return;
     }
-  /* api.md: the time just before collection */
+  /* docs/api.md: the time just before collection */
   int64_t now = time_now_real_ns ();
   int64_t t0 = time_now_mono_ns ();
   metrics_counter_add (d->metrics, METRICS_TASKS, 1);

@@ -1,4 +1,4 @@
-/* UpdateContainer (api.md): pause/resume by `status`, else a resource
+/* UpdateContainer (docs/api.md): pause/resume by `status`, else a resource
  * update. The runtime call runs as a job; the call is answered from its
  * completion (runtime/ops.h), and the `pause`/`resume` event is emitted
  * just before the answer, as the original did. */

@@ -1,5 +1,5 @@
-/* UpdateProcess (api.md): close stdin and/or resize through the process's
- * `control` FIFO (state-and-shim.md §5). */
+/* UpdateProcess (docs/api.md): close stdin and/or resize through the process's
+ * `control` FIFO (docs/state-directory.md "The control FIFO"). */
 #include "api/api.pb-c.h"
 #include "api/server.h"
 #include "runtime/runtime.h"

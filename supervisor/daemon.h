@@ -21,7 +21,7 @@ struct daemon
   struct event_bus *bus;     /* events (supervisor/events.h) */
   struct runtime *rt;        /* containers (runtime/runtime.h) */
   struct api_server *server; /* gRPC (api/server.h) */
-  uint32_t machine_cpus;      /* daemon.md §10, read at start-up */
+  uint32_t machine_cpus;      /* docs/daemon.md §10, read at start-up */
   uint64_t machine_memory_mib;
   struct metrics *metrics;   /* NULL unless --debug with --metrics-interval > 0 */
   struct prom *prom;         /* Prometheus /metrics, NULL without --metrics-address */

@@ -309,7 +309,7 @@ log_load (struct event_bus *b, struct ctrd_error **err)
       const char *why;
       if (event_parse_line (line, (size_t) n, &ev, &why) < 0)
         {
-          /* damaged journal: skip only this line (FAILURES.md #6) */
+          /* damaged journal: skip only this line (docs/failure-modes.md #6) */
           log_warn ("containerd: Cannot parse event. Skipping. (%s line %zu: %s)", b->path,
                     lineno, why);
           skipped++;

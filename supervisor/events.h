@@ -1,4 +1,4 @@
-/* The event bus (daemon.md §8): publish, live subscribers with an id filter,
+/* The event bus (docs/daemon.md §8): publish, live subscribers with an id filter,
  * the persistent journal <state-dir>/events.log, and replay by timestamp.
  *
  * Single-threaded: every function runs on the daemon's loop thread. Nothing
@@ -11,7 +11,7 @@
  * window (between retain_count and 2×retain_count lines, so appends stay
  * O(1) amortized); on open it is rewritten atomically to exactly the window,
  * so repeated restarts lose nothing inside the window and duplicate nothing
- * (unlike the original's truncate-on-read, FAILURES.md #7). */
+ * (unlike the original's truncate-on-read, docs/failure-modes.md #7). */
 #ifndef CTRD_SUPERVISOR_EVENTS_H
 #define CTRD_SUPERVISOR_EVENTS_H
 
@@ -63,7 +63,7 @@ void event_bus_publish (struct event_bus *b, const char *type, const char *id, c
                         uint32_t status);
 
 /* What an event_sub_fn returns to be dropped because it is too slow (its
- * queue is over its bound, daemon.md §8): like -1, and counted in
+ * queue is over its bound, docs/daemon.md §8): like -1, and counted in
  * event_bus_dropped_total(). */
 #define EVENT_SUB_TOO_SLOW (-2)
 
@@ -104,7 +104,7 @@ const char *event_bus_log_path (const struct event_bus *b);
  * zone. Caller frees. */
 char *event_format_line (const struct ctrd_event *ev);
 
-/* The Events RPC (api.md "Events"); userdata = struct event_bus *. */
+/* The Events RPC (docs/api.md "Events"); userdata = struct event_bus *. */
 struct api_call;
 void api_events_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
 

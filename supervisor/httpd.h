@@ -1,6 +1,6 @@
 /* A small, strict HTTP/1.1 server on the daemon's sd-event loop (no
  * thread) serving one read-only resource: the Prometheus page of
- * --metrics-address (daemon.md §9a).
+ * --metrics-address (docs/daemon.md "Prometheus metrics").
  *
  * Protocol (RFC 9112). Only GET and HEAD of the one path (origin-form or
  * absolute-form; a query string is ignored) are answered 200; another path

@@ -1,4 +1,4 @@
-/* containerd: the daemon (daemon.md §1–§2). One sd-event loop runs
+/* containerd: the daemon (docs/daemon.md §1–§2). One sd-event loop runs
  * everything: the gRPC server, shims' exit FIFOs, runtime jobs, timers,
  * signals. SIGTERM/SIGINT stop the loop and leave containers and shims
  * running for the next daemon to adopt. */
@@ -75,7 +75,7 @@ daemon_on_usr1 (sd_event_source *s UNUSED, const struct signalfd_siginfo *si UNU
   return 0;
 }
 
-/* §2 step 3: a soft RLIMIT_NOFILE ≤ 1024 is raised to the hard limit. */
+/* docs/daemon.md §2 step 2: a soft RLIMIT_NOFILE ≤ 1024 is raised to the hard limit. */
 static int
 daemon_raise_nofile (struct ctrd_error **err)
 {
@@ -92,7 +92,7 @@ daemon_raise_nofile (struct ctrd_error **err)
   return 0;
 }
 
-/* §2 step 7: exactly one listener for "proto://address". */
+/* docs/daemon.md §2 step 7: exactly one listener for "proto://address". */
 static int
 daemon_listen (struct api_server *server, const char *spec, struct ctrd_error **err)
 {
@@ -227,7 +227,7 @@ daemon_run (struct daemon *d, const struct daemon_options *o, struct ctrd_error 
     .timing = daemon_timing,
   };
   d->rt = runtime_new (&cfg);
-  /* daemon.md §9: only with --debug and --metrics-interval > 0 */
+  /* docs/daemon.md §9: only with --debug and --metrics-interval > 0 */
   if (o->debug && o->metrics_interval_ns > 0)
     {
       struct metrics_config mc = {
@@ -251,7 +251,7 @@ daemon_run (struct daemon *d, const struct daemon_options *o, struct ctrd_error 
   daemon_register (d);
   if (daemon_listen (d->server, o->listen, err) < 0)
     return -1;
-  /* daemon.md §9a: before restore, so exits found there are counted */
+  /* docs/daemon.md "Prometheus metrics": before restore, so exits found there are counted */
   if (o->metrics_address[0] != '\0')
     {
       if (prom_new (d, o->metrics_address, &d->prom, err) < 0)

@@ -1,4 +1,4 @@
-/* daemon.md §9 metrics (metrics.h). Timers keep a uniform reservoir of 1028
+/* docs/daemon.md §9 metrics (metrics.h). Timers keep a uniform reservoir of 1028
  * samples for percentiles (go-metrics: an exponentially decaying sample of
  * the same size) and go-metrics' EWMA rates ticked every 5 s. */
 #include "supervisor/metrics.h"

@@ -1,4 +1,4 @@
-/* Metrics of daemon.md §9 (only with --debug and --metrics-interval > 0):
+/* Metrics of docs/daemon.md §9 (only with --debug and --metrics-interval > 0):
  * the original's counters, gauges and timers, printed every interval to
  * stdout in go-metrics' log layout behind Go log's "[containerd] " prefix,
  * or, with --graphite-address, pushed as graphite plaintext (prefix

@@ -16,7 +16,7 @@
 
 enum { N_FLAGS = 18 };
 
-/* The one table: parser and --help. Order as in daemon.md §1. */
+/* The one table: parser and --help. Order as in containerd 0.2's --help. */
 static void
 options_table (struct goflag *f, struct daemon_options *o, bool *version)
 {

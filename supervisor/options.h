@@ -1,4 +1,4 @@
-/* The daemon's command line (daemon.md §1), parsed with lib/goflag so that
+/* The daemon's command line (docs/daemon.md §1), parsed with lib/goflag so that
  * the syntax and the --help text come from one table. */
 #ifndef CTRD_SUPERVISOR_OPTIONS_H
 #define CTRD_SUPERVISOR_OPTIONS_H
@@ -35,7 +35,7 @@ struct daemon_options
 #define DEFAULT_MAX_CONCURRENT_STREAMS 1024
 #define DEFAULT_EVENTS_QUEUE_BYTES 262144
 
-/* Parse argv (defaults from daemon.md). Returns 0 to run; 1 when --help,
+/* Parse argv (defaults from docs/daemon.md). Returns 0 to run; 1 when --help,
  * --version or the `help` command printed to stdout (exit 0); -1 on a bad
  * command line (the error and the usage went to stderr; exit 1). Relative
  * --state-dir and unix:// paths are made absolute against the current

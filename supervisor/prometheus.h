@@ -1,4 +1,4 @@
-/* The daemon's Prometheus metrics (daemon.md §9a): --metrics-address serves
+/* The daemon's Prometheus metrics (docs/daemon.md "Prometheus metrics"): --metrics-address serves
  * them at /metrics (text format 0.0.4, supervisor/httpd.h) from the loop.
  * Counters are fed by the daemon's event emitter and the gRPC server's call
  * observer, each O(1); gauges (containers by state, processes, the

@@ -208,7 +208,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
  * summary "<stream>:<item> ..." in output order, items being h<:status>,
  * g<grpc-status>, d<DATA payload length> (non-empty DATA only), r<RST_STREAM
  * code> and G<GOAWAY code> (stream 0). The seeds' expected summaries are in
- * the table below (what the gRPC contract says each request gets, api.md). */
+ * the table below (what the gRPC contract says each request gets, docs/api.md). */
 struct answer_text
 {
   char s[1024];

@@ -86,7 +86,7 @@ static void
 test_state_json_example (void **state)
 {
   (void) state;
-  /* ctr.md's example, byte for byte */
+  /* docs/ctr.md's example, byte for byte */
   Types__User user = TYPES__USER__INIT;
   char *args[] = { (char *) "sh" }, *caps[] = { (char *) "CAP_KILL" };
   Types__Process p = TYPES__PROCESS__INIT;
@@ -343,7 +343,7 @@ test_watch (void **state)
   assert_int_equal (r.status, 1);
   assert_string_equal (r.err, "ctr: containerd ended the event stream\n");
   assert_string_equal (REQ (Types__EventsRequest)->id, "c1");
-  /* every matching event, not just the first (Notes) */
+  /* every matching event, not just the first (docs/ctr.md §5) */
   assert_string_equal (
       r.out, "&types.Event{Type:\"exit\", Id:\"c1\", Status:0x0, Pid:\"init\", "
              "Timestamp:&timestamp.Timestamp{Seconds:11, Nanos:5}}\n"

@@ -196,7 +196,7 @@ test_start_request (void **state)
   assert_true (q->nopivotroot);
   assert_string_equal (q->checkpoint, "cp1");
   assert_string_equal (q->checkpointdir, "/cps");
-  /* Notes: no runtime unless asked; no FIFOs nobody would open */
+  /* docs/ctr.md §5: no runtime unless asked; no FIFOs nobody would open */
   assert_string_equal (q->runtime, "");
   assert_int_equal (q->n_runtimeargs, 0);
   assert_string_equal (q->stdin, "");

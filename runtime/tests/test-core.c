@@ -232,7 +232,7 @@ test_jobs (void **state UNUSED)
   run_job (a3, NULL, 100 * 1000 * 1000LL, &w);
   assert_true (w.timed_out);
   assert_false (w.ok);
-  /* a grandchild keeping stdout open must not delay completion (FAILURES #1) */
+  /* a grandchild keeping stdout open must not delay completion (docs/failure-modes.md #1) */
   char *a4[] = { "sh", "-c", "sleep 100 & echo $!", NULL };
   int64_t t0 = (int64_t) time (NULL);
   run_job (a4, NULL, 0, &w);

@@ -445,7 +445,7 @@ test_update_job (void **state)
   assert_string_equal (in, "{\"memory\":{\"limit\":1048576},\"pids\":{\"limit\":9}}\n");
   assert_string_equal (f->events, "");
 
-  /* update failure: the runtime's output only (runtime.md §5) */
+  /* update failure: the runtime's output only (docs/runtime.md §5) */
   cleanup_free char *fail = path_join (tmp_root, "fail");
   assert_int_equal (write_file (fail, "", 0, 0644, NULL), 0);
   struct result r2 = { 0 };

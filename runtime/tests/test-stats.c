@@ -648,7 +648,7 @@ bench (pid_t pid)
           "(n=%d)\n",
           (double) t[N / 2] / 1000, (double) t[N * 9 / 10] / 1000,
           (double) t[N * 99 / 100] / 1000, N);
-  /* FAILURES.md 10: Stats for 500 containers "well under 100 ms" */
+  /* docs/failure-modes.md #10: Stats for 500 containers "well under 100 ms" */
   uint64_t t0 = now_ns ();
   for (int i = 0; i < 500; i++)
     {

@@ -220,7 +220,8 @@ h_proc_new (const char *id, const char *bundle, const char *name, bool exec,
       p->fifo[i] = xasprintf ("%s/%s-%s-%s", iodir, id, name, names[i]);
       mkfifo_ok (p->fifo[i], 0700, NULL);
     }
-  /* process.json: the bundle's process + containerd's keys (§3) */
+  /* process.json: the bundle's process + containerd's keys
+   * (docs/state-directory.md "process.json") */
   cleanup_free char *cfgpath = xasprintf ("%s/config.json", bundle);
   json_object *cfg = json_object_from_file (cfgpath), *proc = NULL;
   if (cfg == NULL || !json_object_object_get_ex (cfg, "process", &proc))

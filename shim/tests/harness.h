@@ -1,6 +1,7 @@
 /* Test harness for containerd-shim: prepares a process directory exactly
- * as the daemon does (state-and-shim.md §6), starts the real shim with a
- * sync pipe, and collects its outputs. Real runc, busybox bundles. */
+ * as the daemon does (docs/state-directory.md "The daemon's side of a
+ * start"), starts the real shim with a sync pipe, and collects its
+ * outputs. Real runc, busybox bundles. */
 #ifndef CTRD_SHIM_TEST_HARNESS_H
 #define CTRD_SHIM_TEST_HARNESS_H
 

@@ -195,7 +195,7 @@ t_exec (const char *bundle)
         "exec -d in a running container: status 5 and output; the init keeps running");
   h_proc_free (x);
 
-  /* FAILURES.md #1/#2: a background child keeps the exec's stdout open */
+  /* docs/failure-modes.md #1/#2: a background child keeps the exec's stdout open */
   const char *bg[] = { "sh", "-c", "sleep 100 & echo started", NULL };
   x = h_proc_new (init->id, bundle, "e2", true, bg);
   ok = h_proc_start (x, "runc", false, NULL) == 0 && sync_ok (x);

@@ -163,7 +163,7 @@ test_update_status (void **state)
   assert_int_equal (call.finished, 1);
   assert_string_equal (call.msg, "containerd: unknown container status ");
 
-  /* status wins over resources (api.md) */
+  /* status wins over resources (docs/api.md) */
   Types__UpdateResource res = TYPES__UPDATE_RESOURCE__INIT;
   res.memorylimit = 1 << 20;
   req.resources = &res;
@@ -268,7 +268,7 @@ test_checkpoint_handlers (void **state)
                    tmp_root, tmp_root);
   assert_string_equal (argv, want);
 
-  /* List: name, tcp, unixSockets, shell only (api.md), via the wire format */
+  /* List: name, tcp, unixSockets, shell only (docs/api.md), via the wire format */
   Types__ListCheckpointRequest lreq = TYPES__LIST_CHECKPOINT_REQUEST__INIT;
   lreq.id = (char *) "nope";
   call = (struct api_call){ 0 };

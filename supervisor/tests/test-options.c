@@ -1,4 +1,4 @@
-/* Unit tests for supervisor/options: the daemon's flags (daemon.md §1). */
+/* Unit tests for supervisor/options: the daemon's flags (docs/daemon.md §1). */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,7 +86,7 @@ test_defaults (void **state UNUSED)
   free (err);
 }
 
-/* Docker's command line (daemon.md §1). */
+/* Docker's command line (docs/daemon.md §1). */
 static void
 test_docker_cmdline (void **state UNUSED)
 {
