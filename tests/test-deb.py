@@ -106,6 +106,43 @@ def procs_running(paths):
     return found
 
 
+def shims_of(cid):
+    """Pids of /usr/bin/containerd-shim processes whose argv names cid."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            exe = os.readlink("/proc/%s/exe" % pid)
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if exe.removesuffix(" (deleted)") == "/usr/bin/containerd-shim" and cid.encode() in args:
+            pids.append(int(pid))
+    return pids
+
+
+def wait_exit(pids):
+    """Waits (pidfds, GUARD at most) for pids to exit; returns those still running."""
+    fds = {}
+    for pid in pids:
+        try:
+            fds[os.pidfd_open(pid)] = pid
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + GUARD
+    while fds and time.monotonic() < deadline:
+        r, _, _ = select.select(list(fds), [], [], max(0, deadline - time.monotonic()))
+        for fd in r:
+            os.close(fd)
+            del fds[fd]
+    left = sorted(fds.values())
+    for fd in fds:
+        os.close(fd)
+    return left
+
+
 def unit_traces():
     """Every containerd unit file, unit link and deb-systemd-helper record."""
     found = []
@@ -425,10 +462,15 @@ def steps(tmp, out):
     tap(c.returncode == 0 and "hello from the package" in c.stdout,
         "a busybox container runs through the installed daemon, shim and runc "
         "(ctr containers start --attach)", c.stdout + "\n" + open(dlog).read())
+    # ctr returns at the exit event; the container's shim still runs the
+    # runtime's delete then. Wait for it to exit (pidfd), then stop the daemon.
+    shim_left = wait_exit(shims_of(cid))
     st = daemon.stop()
     left = procs_running({"/usr/bin/containerd", "/usr/bin/containerd-shim"})
-    tap(st == 0 and not left, "SIGTERM stops the daemon (exit status 0); no daemon or "
-        "shim process is left", "status %s, left: %s\n%s" % (st, left, open(dlog).read()))
+    tap(st == 0 and not left and not shim_left, "the container's shim exits, SIGTERM stops the "
+        "daemon (exit status 0); no daemon or shim process is left",
+        "status %s, shim still running after %d s: %s, left: %s\n%s"
+        % (st, GUARD, shim_left, left, open(dlog).read()))
     daemon.close()
     daemon = None
     tap((pre_run or not os.path.lexists("/run/containerd")) and os.path.exists(state),
