@@ -420,7 +420,7 @@ container_drain_settle (struct container *c)
   bool failed = p && p->shim_is_child && !p->shim_killed && p->shim_code == SHIM_EXIT_DELETE_FAILED;
   if (failed)
     {
-      cleanup_free char *log = path_join (p->dir, "log.json");
+      cleanup_free char *log = path_join (p->dir, SHIM_FILE_RUNTIME_LOG);
       cleanup_free char *msg = runtime_log_first_error (log);
       log_msg (LOG_LVL_WARN, c->id, "%s delete failed in the shim (%s); running %s delete -f",
                c->runtime_bin, msg ? msg : "no message in log.json", c->runtime_bin);

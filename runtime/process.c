@@ -14,13 +14,13 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/shim-proto.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/internal.h"
 #include "runtime/job.h"
 #include "runtime/statefile.h"
 
-#define SYNC_ENV "CTRD_SHIM_SYNC_FD"
 /* Restoring from a checkpoint: at least 5 minutes, or 10 × --start-timeout. */
 #define RESTORE_MIN_TIMEOUT_NS (300LL * 1000 * 1000 * 1000)
 
@@ -119,7 +119,7 @@ process_forget (struct process *p)
 int
 process_write_spec (struct process *p, json_object *spec, struct ctrd_error **err)
 {
-  cleanup_free char *path = path_join (p->dir, "process.json");
+  cleanup_free char *path = path_join (p->dir, SHIM_FILE_PROCESS);
   if (statefile_write_json (path, spec, err) < 0)
     return -1;
   json_object_put (p->spec);
@@ -161,7 +161,7 @@ process_on_pid_gone (sd_event_source *s UNUSED, int fd UNUSED, uint32_t ev UNUSE
   struct process *p = data;
   p->pidfd_src = sd_event_source_disable_unref (p->pidfd_src);
   cleanup_error struct ctrd_error *err = NULL;
-  if (statefile_write_ull (p->dir, "exitStatus", 137, &err) < 0)
+  if (statefile_write_ull (p->dir, SHIM_FILE_EXIT_STATUS, 137, &err) < 0)
     log_warn ("%s", err->msg);
   process_set_status (p, 137);
   return 0;
@@ -182,7 +182,7 @@ process_handle_shim_gone (struct process *p)
   process_close_fifos (p);
   p->status_src = sd_event_source_disable_unref (p->status_src);
   unsigned long long st;
-  if (statefile_read_ull (p->dir, "exitStatus", &st) == 0)
+  if (statefile_read_ull (p->dir, SHIM_FILE_EXIT_STATUS, &st) == 0)
     {
       process_set_status (p, st > 255 ? 255 : (int) st);
       return;
@@ -210,7 +210,7 @@ process_handle_shim_gone (struct process *p)
         }
     }
   log_msg (LOG_LVL_ERROR, p->c->id, "process %s: shim died and no exit status is known", p->id);
-  if (statefile_write_ull (p->dir, "exitStatus", 255, &err) < 0)
+  if (statefile_write_ull (p->dir, SHIM_FILE_EXIT_STATUS, 255, &err) < 0)
     log_warn ("%s", err->msg);
   process_set_status (p, 255);
 }
@@ -229,12 +229,12 @@ process_read_exit_fifo (struct process *p, int fd)
   while ((n = read (fd, buf, sizeof buf - 1)) > 0)
     {
       buf[n] = '\0';
-      char *line = strstr (buf, "exit ");
+      char *line = strstr (buf, SHIM_EXIT_LINE);
       char *nl = line ? strchr (line, '\n') : NULL;
       if (nl)
         {
           *nl = '\0';
-          if (parse_int64 (line + 5, &st, false) < 0 || st < 0)
+          if (parse_int64 (line + strlen (SHIM_EXIT_LINE), &st, false) < 0 || st < 0)
             st = -1;
         }
     }
@@ -278,10 +278,10 @@ static int
 process_on_dir_event (sd_event_source *s UNUSED, const struct inotify_event *ev, void *data)
 {
   struct process *p = data;
-  if (ev->len == 0 || strcmp (ev->name, "exitStatus") != 0 || p->state != PROCESS_RUNNING)
+  if (ev->len == 0 || strcmp (ev->name, SHIM_FILE_EXIT_STATUS) != 0 || p->state != PROCESS_RUNNING)
     return 0;
   unsigned long long st;
-  if (statefile_read_ull (p->dir, "exitStatus", &st) < 0)
+  if (statefile_read_ull (p->dir, SHIM_FILE_EXIT_STATUS, &st) < 0)
     return 0;
   p->status_src = sd_event_source_disable_unref (p->status_src);
   p->shim_running = true;
@@ -294,8 +294,8 @@ process_watch_exit (struct process *p, struct ctrd_error **err)
 {
   if (p->exit_fd < 0)
     {
-      cleanup_free char *ep = path_join (p->dir, "exit");
-      cleanup_free char *cp = path_join (p->dir, "control");
+      cleanup_free char *ep = path_join (p->dir, SHIM_FILE_EXIT_FIFO);
+      cleanup_free char *cp = path_join (p->dir, SHIM_FILE_CONTROL_FIFO);
       p->exit_fd = open (ep, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
       if (p->exit_fd < 0)
         return ctrd_error_set (err, errno, "open %s", ep);
@@ -384,12 +384,12 @@ static void
 process_sync_line (struct process *p, const char *line)
 {
   cleanup_error struct ctrd_error *err = NULL;
-  if (line && strncmp (line, "ok ", 3) == 0)
+  if (line && strncmp (line, SHIM_SYNC_OK, strlen (SHIM_SYNC_OK)) == 0)
     {
       long long pid;
-      if (parse_int64 (line + 3, &pid, false) < 0 || pid <= 0)
+      if (parse_int64 (line + strlen (SHIM_SYNC_OK), &pid, false) < 0 || pid <= 0)
         {
-          ctrd_error_grpc (&err, 2, "shim error: bad sync line %s", line);
+          ctrd_error_grpc (&err, 2, "%sbad sync line %s", SHIM_SYNC_SHIM_ERROR, line);
           process_launch_finish (p, err);
           return;
         }
@@ -402,7 +402,8 @@ process_sync_line (struct process *p, const char *line)
           log_msg (LOG_LVL_DEBUG, p->c->id, "process %s (pid %lld) exited before it was watched",
                    p->id, pid);
         }
-      if (p->starttime && statefile_write_ull (p->dir, "starttime", p->starttime, &err) < 0)
+      if (p->starttime
+          && statefile_write_ull (p->dir, SHIM_FILE_STARTTIME, p->starttime, &err) < 0)
         {
           log_warn ("%s", err->msg);
           ctrd_error_free (&err);
@@ -416,19 +417,19 @@ process_sync_line (struct process *p, const char *line)
       process_launch_finish (p, NULL);
       return;
     }
-  if (line && strncmp (line, "error ", 6) == 0)
-    ctrd_error_grpc (&err, 2, "%s", line + 6);
+  if (line && strncmp (line, SHIM_SYNC_ERROR, strlen (SHIM_SYNC_ERROR)) == 0)
+    ctrd_error_grpc (&err, 2, "%s", line + strlen (SHIM_SYNC_ERROR));
   else
     {
       /* EOF without a line: the shim crashed; its logs may say why
        * (docs/state-directory.md "The daemon's side of a start"). */
-      cleanup_free char *sl = path_join (p->dir, "shim-log.json");
-      cleanup_free char *rl = path_join (p->dir, "log.json");
+      cleanup_free char *sl = path_join (p->dir, SHIM_FILE_SHIM_LOG);
+      cleanup_free char *rl = path_join (p->dir, SHIM_FILE_RUNTIME_LOG);
       cleanup_free char *m = runtime_log_first_error (sl);
       if (m)
-        ctrd_error_grpc (&err, 2, "shim error: %s", m);
+        ctrd_error_grpc (&err, 2, SHIM_SYNC_SHIM_ERROR "%s", m);
       else if ((m = runtime_log_first_error (rl)))
-        ctrd_error_grpc (&err, 2, "oci runtime error: %s", m);
+        ctrd_error_grpc (&err, 2, SHIM_SYNC_RUNTIME_ERROR "%s", m);
       else
         ctrd_error_grpc (&err, 2, "containerd: container not started");
     }
@@ -477,8 +478,8 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
 {
   struct container *c = p->c;
   struct runtime *rt = c->rt;
-  cleanup_free char *ep = path_join (p->dir, "exit");
-  cleanup_free char *cp = path_join (p->dir, "control");
+  cleanup_free char *ep = path_join (p->dir, SHIM_FILE_EXIT_FIFO);
+  cleanup_free char *cp = path_join (p->dir, SHIM_FILE_CONTROL_FIFO);
   if (mkfifo_ok (ep, 0755, err) < 0 || mkfifo_ok (cp, 0755, err) < 0)
     return -1;
   /* The read end exists before the shim opens its write end, so that the
@@ -499,7 +500,7 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
   cleanup_free char *bundle = container_runtime_bundle (c);
   char *argv[] = { (char *) shim, c->id, bundle, c->runtime_bin, NULL };
   struct spawn_opts so = { .cwd = p->dir, .new_pgid = true, .stdin_fd = -1, .stdout_fd = -1,
-                           .stderr_fd = -1, .pass_fd = sp[1], .env_name = SYNC_ENV,
+                           .stderr_fd = -1, .pass_fd = sp[1], .env_name = SHIM_SYNC_ENV,
                            .env_value = fdbuf };
   cleanup_error struct ctrd_error *e = NULL;
   int r = spawn_process (argv, &so, &p->shim_pid, &e);
@@ -518,7 +519,7 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
   p->launched = done;
   p->launched_data = data;
   cleanup_error struct ctrd_error *we = NULL;
-  if (statefile_write_ull (p->dir, "shim.pid", (unsigned long long) p->shim_pid, &we) < 0)
+  if (statefile_write_ull (p->dir, SHIM_FILE_SHIM_PID, (unsigned long long) p->shim_pid, &we) < 0)
     log_warn ("%s", we->msg);
   if (sd_event_add_child (rt->cfg.loop, &p->shim_src, p->shim_pid, WEXITED, process_on_shim_exit,
                           p) < 0
@@ -560,15 +561,16 @@ process_signal (struct process *p, int sig, struct ctrd_error **err)
 }
 
 int
-process_control (struct process *p, int type, unsigned a, unsigned b, struct ctrd_error **err)
+process_control (struct process *p, enum shim_control type, unsigned a, unsigned b,
+                 struct ctrd_error **err)
 {
   if (p->control_fd < 0 || p->state != PROCESS_RUNNING)
     return ctrd_error_grpc (err, GRPC_FAILED_PRECONDITION, "process %s is not running", p->id);
-  char line[64];
-  int n = snprintf (line, sizeof line, "%d %u %u\n", type, a, b);
+  char line[SHIM_CONTROL_LINE_MAX];
+  int n = snprintf (line, sizeof line, SHIM_CONTROL_FORMAT, (int) type, a, b);
   /* One short line is atomic on a FIFO (< PIPE_BUF); the shim drains it. */
   ssize_t w = write (p->control_fd, line, (size_t) n);
   if (w != n)
-    return ctrd_error_set (err, w < 0 ? errno : EIO, "writing %s/control", p->dir);
+    return ctrd_error_set (err, w < 0 ? errno : EIO, "writing %s/" SHIM_FILE_CONTROL_FIFO, p->dir);
   return 0;
 }

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "lib/log.h"
+#include "lib/shim-proto.h"
 #include "lib/util.h"
 #include "runtime/internal.h"
 #include "runtime/job.h"
@@ -54,7 +55,7 @@ static int
 shim_alive_dir (const char *dir, pid_t *shim_pid)
 {
   unsigned long long pid;
-  if (statefile_read_ull (dir, "shim.pid", &pid) < 0)
+  if (statefile_read_ull (dir, SHIM_FILE_SHIM_PID, &pid) < 0)
     return -1;
   *shim_pid = (pid_t) pid;
   int fd = pidfd_open ((pid_t) pid, 0);
@@ -159,7 +160,8 @@ find_real_pid (struct container *c, struct process *p, unsigned long long record
   p->starttime = recorded;
   process_open_pidfd (p);
   cleanup_error struct ctrd_error *err = NULL;
-  if (p->pidfd >= 0 && statefile_write_ull (p->dir, "pid", (unsigned long long) found, &err) < 0)
+  if (p->pidfd >= 0
+      && statefile_write_ull (p->dir, SHIM_FILE_PID, (unsigned long long) found, &err) < 0)
     log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
 }
 
@@ -191,7 +193,8 @@ init_exit_reported (struct container *c)
   cleanup_free char *dir = path_join (c->dir, "init");
   unsigned long long v;
   pid_t spid = 0;
-  return statefile_read_ull (dir, "exitStatus", &v) == 0 || shim_alive_dir (dir, &spid) != 1;
+  return statefile_read_ull (dir, SHIM_FILE_EXIT_STATUS, &v) == 0
+         || shim_alive_dir (dir, &spid) != 1;
 }
 
 /* Load one process directory. Returns the process, or NULL when it never
@@ -204,7 +207,7 @@ restore_process (struct container *c, const char *name, struct process ***pendin
 {
   struct process *p = process_new (c, name);
   cleanup_error struct ctrd_error *err = NULL;
-  cleanup_free char *pj = path_join (p->dir, "process.json");
+  cleanup_free char *pj = path_join (p->dir, SHIM_FILE_PROCESS);
   if (statefile_read_json (pj, &p->spec, &err) < 0)
     {
       /* Still adopt it: the spec only feeds State. */
@@ -213,10 +216,10 @@ restore_process (struct container *c, const char *name, struct process ***pendin
       p->spec = json_object_new_object ();
     }
   unsigned long long v;
-  if (statefile_read_ull (p->dir, "pid", &v) < 0)
+  if (statefile_read_ull (p->dir, SHIM_FILE_PID, &v) < 0)
     {
       unsigned long long st;
-      if (statefile_read_ull (p->dir, "exitStatus", &st) < 0)
+      if (statefile_read_ull (p->dir, SHIM_FILE_EXIT_STATUS, &st) < 0)
         {
           /* The previous daemon died while this shim was starting: its
            * client never got an answer. Stop the shim and everything its
@@ -247,7 +250,7 @@ restore_process (struct container *c, const char *name, struct process ***pendin
     }
   else
     p->pid = (pid_t) v;
-  if (statefile_read_ull (p->dir, "starttime", &v) == 0)
+  if (statefile_read_ull (p->dir, SHIM_FILE_STARTTIME, &v) == 0)
     p->starttime = v;
   unsigned long long recorded = p->starttime;
   process_open_pidfd (p);
@@ -273,7 +276,7 @@ restore_process (struct container *c, const char *name, struct process ***pendin
    * --all, delete): its HUP follows, and reporting the exit before would
    * free the id while the runtime's state still exists. */
   int alive = shim_alive (p);
-  bool has_status = statefile_read_ull (p->dir, "exitStatus", &v) == 0;
+  bool has_status = statefile_read_ull (p->dir, SHIM_FILE_EXIT_STATUS, &v) == 0;
   if ((p->exit_fd < 0 || alive == 0 || has_status) && strcmp (name, "init") != 0
       && exit_reported (c, name))
     {
@@ -373,7 +376,7 @@ recover_state (struct container *c)
       snprintf (path, sizeof path, "/proc/%d/cmdline", (int) spid);
       cleanup_free char *cmd = NULL;
       size_t len = 0;
-      cleanup_free char *pj = path_join (pdir, "process.json");
+      cleanup_free char *pj = path_join (pdir, SHIM_FILE_PROCESS);
       if (alive != 1 || read_file (path, &cmd, &len, 65536, NULL) < 0)
         continue;
       const char *argv[5] = { NULL };

@@ -40,6 +40,7 @@
 #include <systemd/sd-event.h>
 
 #include "lib/error.h"
+#include "lib/shim-proto.h"
 
 struct runtime;
 struct container;
@@ -233,8 +234,9 @@ int runtime_exec (struct container *c, const char *pid, json_object *spec, runti
 void runtime_exec_cancel (struct container *c, const char *pid);
 
 /* Write one control message (docs/state-directory.md "The control FIFO") to p's `control` FIFO:
- * type 0 = close stdin, 1 = resize (a = width, b = height). */
-int process_control (struct process *p, int type, unsigned a, unsigned b,
+ * SHIM_CONTROL_CLOSE_STDIN (a = b = 0) or SHIM_CONTROL_RESIZE (a = width,
+ * b = height). */
+int process_control (struct process *p, enum shim_control type, unsigned a, unsigned b,
                      struct ctrd_error **err);
 
 /* Send sig to the process's host pid through its pidfd (the pid-reuse

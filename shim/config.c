@@ -125,7 +125,7 @@ int
 shim_config_load (struct shim *s, struct ctrd_error **err)
 {
   struct shim_config *c = &s->cfg;
-  if (load_process (c, "process.json", err) < 0)
+  if (load_process (c, SHIM_FILE_PROCESS, err) < 0)
     return -1;
   if (c->checkpoint[0] != '\0' && load_checkpoint (c, err) < 0)
     return -1;

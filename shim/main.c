@@ -40,7 +40,6 @@
 #include "shim/json.h"
 #include "shim/shim.h"
 
-#define SYNC_ENV "CTRD_SHIM_SYNC_FD"
 
 void
 shim_log (struct shim *s, const char *level, const char *fmt, ...)
@@ -174,7 +173,7 @@ fail_shim (struct shim *s, struct ctrd_error **err, bool undo)
   shim_io_close_all (s);
   if (undo)
     undo_start (s);
-  sync_write (s, "error shim error: %s", (*err)->msg);
+  sync_write (s, SHIM_SYNC_ERROR SHIM_SYNC_SHIM_ERROR "%s", (*err)->msg);
   ctrd_error_free (err);
   finish (s, 1);
 }
@@ -203,7 +202,7 @@ started (struct shim *s)
 {
   s->phase = PHASE_RUNNING;
   shim_arm_timer (s, 0);
-  sync_write (s, "ok %d", (int) s->container_pid);
+  sync_write (s, SHIM_SYNC_OK "%d", (int) s->container_pid);
 }
 
 static void
@@ -214,7 +213,7 @@ runtime_exited (struct shim *s, int st)
   if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
     {
       /* runc's own error is in log.json; not a shim error (exit 0, no log). */
-      cleanup_free char *log = path_join (s->cwd, "log.json");
+      cleanup_free char *log = path_join (s->cwd, SHIM_FILE_RUNTIME_LOG);
       cleanup_free char *msg = shim_runtime_log_error (log);
       shim_io_close_all (s);
       /* "already exists": the runtime's state of that id is not ours, and
@@ -223,19 +222,19 @@ runtime_exited (struct shim *s, int st)
       if (!s->cfg.exec && !(msg && strstr (msg, "already exists")))
         undo_start (s);
       if (msg)
-        sync_write (s, "error oci runtime error: %s", msg);
+        sync_write (s, SHIM_SYNC_ERROR SHIM_SYNC_RUNTIME_ERROR "%s", msg);
       else if (WIFEXITED (st))
-        sync_write (s, "error oci runtime error: %s exited with status %d", s->runtime,
-                    WEXITSTATUS (st));
+        sync_write (s, SHIM_SYNC_ERROR SHIM_SYNC_RUNTIME_ERROR "%s exited with status %d",
+                    s->runtime, WEXITSTATUS (st));
       else
-        sync_write (s, "error oci runtime error: %s killed by signal %d", s->runtime,
-                    WTERMSIG (st));
+        sync_write (s, SHIM_SYNC_ERROR SHIM_SYNC_RUNTIME_ERROR "%s killed by signal %d",
+                    s->runtime, WTERMSIG (st));
       finish (s, 0);
       return;
     }
   cleanup_free char *text = NULL;
   long long pid = 0;
-  if (read_file ("pid", &text, NULL, 64, &err) < 0)
+  if (read_file (SHIM_FILE_PID, &text, NULL, 64, &err) < 0)
     {
       ctrd_error_wrap (&err, "runtime exited 0 without a pid file");
       fail_shim (s, &err, true);
@@ -425,9 +424,9 @@ control_line (struct shim *s, const char *line)
   char extra;
   if (sscanf (line, "%d %d %d%c", &type, &a, &b, &extra) != 3)
     return; /* unparsable: skipped */
-  if (type == 0)
+  if (type == SHIM_CONTROL_CLOSE_STDIN)
     shim_io_close_stdin (s);
-  else if (type == 1 && s->cfg.terminal)
+  else if (type == SHIM_CONTROL_RESIZE && s->cfg.terminal)
     shim_io_resize (s, (unsigned) a, (unsigned) b);
 }
 
@@ -520,12 +519,13 @@ shim_start (struct shim *s, struct ctrd_error **err)
     return ctrd_error_set (err, errno, "epoll_ctl");
   /* The daemon holds the read end already; ENXIO means it does not, and
    * then nobody would ever learn of the exit. */
-  s->exit_fd = open ("exit", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  s->exit_fd = open (SHIM_FILE_EXIT_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (s->exit_fd < 0)
     return ctrd_error_set (err, errno, "open exit FIFO `%s/exit`", s->cwd);
-  int cfd = open ("control", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  int cfd = open (SHIM_FILE_CONTROL_FIFO, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (cfd < 0)
-    return ctrd_error_set (err, errno, "open control FIFO `%s/control`", s->cwd);
+    return ctrd_error_set (err, errno, "open control FIFO `%s/" SHIM_FILE_CONTROL_FIFO "`",
+                           s->cwd);
   s->wcontrol = (struct watch){ .fd = cfd, .cb = on_control };
   if (shim_watch_add (s, &s->wcontrol, EPOLLIN) < 0)
     return ctrd_error_set (err, errno, "epoll_ctl");
@@ -593,7 +593,7 @@ shim_free (struct shim *s)
 static int
 parse_sync_fd (void)
 {
-  const char *v = getenv (SYNC_ENV);
+  const char *v = getenv (SHIM_SYNC_ENV);
   long long fd;
   if (v == NULL)
     return -1;
@@ -603,7 +603,7 @@ parse_sync_fd (void)
       r = (int) fd;
       fd_set_cloexec (r, true);
     }
-  unsetenv (SYNC_ENV); /* never reaches the runtime or the container */
+  unsetenv (SHIM_SYNC_ENV); /* never reaches the runtime or the container */
   return r == -1 ? -2 : r;
 }
 
@@ -621,12 +621,12 @@ main (int argc, char **argv)
 
   int sync_fd = parse_sync_fd ();
   s.sync_fd = sync_fd >= 0 ? sync_fd : -1;
-  s.log_fd = open ("shim-log.json", O_CREAT | O_WRONLY | O_APPEND | O_SYNC | O_CLOEXEC, 0666);
+  s.log_fd = open (SHIM_FILE_SHIM_LOG, O_CREAT | O_WRONLY | O_APPEND | O_SYNC | O_CLOEXEC, 0666);
   cleanup_error struct ctrd_error *err = NULL;
   if (s.log_fd < 0)
     ctrd_error_set (&err, errno, "open shim-log.json");
   else if (sync_fd == -2)
-    ctrd_error_set (&err, 0, "invalid %s: not an open file descriptor above 2", SYNC_ENV);
+    ctrd_error_set (&err, 0, "invalid %s: not an open file descriptor above 2", SHIM_SYNC_ENV);
   else if (argc != 4 || argv[1][0] == '\0' || argv[2][0] == '\0' || argv[3][0] == '\0')
     ctrd_error_set (&err, 0, "usage: %s <container-id> <bundle-path> <runtime>", argv[0]);
   else if ((s.cwd = getcwd (NULL, 0)) == NULL)

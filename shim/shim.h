@@ -117,7 +117,7 @@ struct shim {
   bool want_resize;
   unsigned short resize_w, resize_h;
 
-  char ctl_buf[64];
+  char ctl_buf[SHIM_CONTROL_LINE_MAX];
   size_t ctl_len;
   bool ctl_skip;
 

@@ -20,7 +20,7 @@ static void
 push_globals (char ***v, struct shim *s)
 {
   strv_push (v, s->runtime);
-  cleanup_free char *log = path_join (s->cwd, "log.json");
+  cleanup_free char *log = path_join (s->cwd, SHIM_FILE_RUNTIME_LOG);
   strv_push (v, "--log");
   strv_push (v, log);
   strv_push (v, "--log-format");
@@ -33,8 +33,8 @@ char **
 shim_argv_start (struct shim *s)
 {
   char **v = NULL;
-  cleanup_free char *log = path_join (s->cwd, "log.json");
-  cleanup_free char *pid = path_join (s->cwd, "pid");
+  cleanup_free char *log = path_join (s->cwd, SHIM_FILE_RUNTIME_LOG);
+  cleanup_free char *pid = path_join (s->cwd, SHIM_FILE_PID);
   strv_push (&v, s->runtime);
   strv_push (&v, "--log");
   strv_push (&v, log);
@@ -44,7 +44,7 @@ shim_argv_start (struct shim *s)
     strv_push (&v, *a);
   if (s->cfg.exec)
     {
-      cleanup_free char *proc = path_join (s->cwd, "process.json");
+      cleanup_free char *proc = path_join (s->cwd, SHIM_FILE_PROCESS);
       strv_push (&v, "exec");
       strv_push (&v, "-d");
       strv_push (&v, "--process");

@@ -31,8 +31,8 @@
 #include "lib/util.h"
 #include "shim/shim.h"
 
-#define STATUS_FILE "exitStatus"
-#define RESERVE_FILE "exitStatus.reserve"
+#define STATUS_FILE SHIM_FILE_EXIT_STATUS
+#define RESERVE_FILE SHIM_FILE_EXIT_STATUS_RESERVE
 /* "255": the longest status text */
 #define STATUS_MAX_LEN 3
 #define RETRY_FIRST_MS 1000
@@ -126,7 +126,7 @@ shim_status_write (struct shim *s)
    * a short line is written whole or not at all (< PIPE_BUF). EPIPE: no
    * daemon now; a restarted one finds the file once it is written. */
   char line[32];
-  int n = snprintf (line, sizeof line, "exit %d\n", s->exit_status);
+  int n = snprintf (line, sizeof line, SHIM_EXIT_LINE "%d\n", s->exit_status);
   if (s->exit_fd >= 0 && write (s->exit_fd, line, (size_t) n) != n)
     shim_log (s, "warn", "exit FIFO: %s", strerror (errno));
 }

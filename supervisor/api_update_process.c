@@ -19,12 +19,13 @@ api_update_process_handle (struct api_call *call, const ProtobufCMessage *reques
   if (!p)
     return;
   cleanup_error struct ctrd_error *err = NULL;
-  if (r->closestdin && process_control (p, 0, 0, 0, &err) < 0)
+  if (r->closestdin && process_control (p, SHIM_CONTROL_CLOSE_STDIN, 0, 0, &err) < 0)
     {
       api_call_fail_error (call, err);
       return;
     }
-  if ((r->width > 0 || r->height > 0) && process_control (p, 1, r->width, r->height, &err) < 0)
+  if ((r->width > 0 || r->height > 0)
+      && process_control (p, SHIM_CONTROL_RESIZE, r->width, r->height, &err) < 0)
     {
       api_call_fail_error (call, err);
       return;
