@@ -25,7 +25,7 @@ disturb something: ctrd, containerd or containerd.io installed, a file of the
 package already present, a containerd unit or process on the machine. The
 postinst starts nothing (the package enables its units but does not start
 them) and no daemon ever listens on /run/containerd/containerd.sock. About
-3.5 minutes on 2 cores (dpkg-buildpackage ~110 s, lintian ~35 s); OUTDIR
+3.5-5 minutes on 2 shared cores (dpkg-buildpackage 110-245 s, lintian 15-35 s); OUTDIR
 (default: a temporary directory) keeps the build and daemon logs and the .deb.
 """
 import os
