@@ -657,6 +657,27 @@ reap_kill_now (struct container *c, const struct reap_target *t)
 }
 
 void
+reap_thaw (struct container *c)
+{
+  cleanup_free char *rt_dir = reap_runtime_state_dir (c);
+  struct reap r = { .c = c };
+  r.cg_dirs = container_cgroup_dirs (c, rt_dir);
+  thaw (&r);
+  for (size_t i = 0; r.cg_dirs && r.cg_dirs[i]; i++)
+    {
+      /* cgroup v2 */
+      cleanup_free char *f = path_join (r.cg_dirs[i], "cgroup.freeze");
+      int fd = open (f, O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      if (write (fd, "0", 1) < 0)
+        log_msg (LOG_LVL_WARN, c->id, "thawing %s: %s", r.cg_dirs[i], strerror (errno));
+      close (fd);
+    }
+  strv_free (r.cg_dirs);
+}
+
+void
 reap_remove_leftovers (struct container *c)
 {
   cleanup_free char *rt_dir = reap_runtime_state_dir (c);

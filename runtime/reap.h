@@ -61,6 +61,10 @@ void reap_kill_now (struct container *c, const struct reap_target *t);
  * among them: CRIU froze them and they stay frozen until resumed. */
 char **reap_orphan_jobs (const char *state_dir);
 
+/* Thaw c's cgroups at once (v1 freezer.state, v2 cgroup.freeze), as
+ * `<rt> resume` does: a container CRIU froze for a dump that was killed. */
+void reap_thaw (struct container *c);
+
 /* After `<rt> delete -f`: remove what the runtime created for c and may
  * have left when it died before writing its own state: the empty cgroup
  * dirs of the container in every hierarchy, and the runtime's state dir of

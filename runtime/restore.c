@@ -518,36 +518,18 @@ remove:
   }
 }
 
-static void
-resume_done (const struct job_result *r, void *data)
-{
-  cleanup_free char *id = data;
-  /* ("not paused": CRIU had not frozen it yet) */
-  if (!job_succeeded (r) && !strstr (r->err, "not paused") && !strstr (r->out, "not paused"))
-    {
-      cleanup_free char *t = job_error_text (r);
-      log_msg (LOG_LVL_WARN, id, "resume after the interrupted checkpoint: %s", t);
-    }
-}
-
 /* A checkpoint the previous daemon died in left the container frozen by
- * CRIU (its dump was killed with the daemon's job): resume it. */
+ * CRIU (its dump was killed with the daemon's job): thaw it before anything
+ * is served, so that State never shows a pause nobody asked for. */
 static void
 resume_after_checkpoint (struct runtime *rt, const char *id)
 {
   struct container *c = runtime_find (rt, id);
   if (!c || c->state != CONTAINER_RUNNING)
     return;
-  log_msg (LOG_LVL_WARN, id, "its checkpoint was interrupted by the daemon's death; resuming it "
+  log_msg (LOG_LVL_WARN, id, "its checkpoint was interrupted by the daemon's death; thawing it "
            "(CRIU freezes the container while it dumps)");
-  const char *sub[] = { "resume", id, NULL };
-  cleanup_error struct ctrd_error *err = NULL;
-  char *data = xstrdup (id);
-  if (container_runtime_job (c, sub, NULL, 0, resume_done, data, NULL, &err) < 0)
-    {
-      log_msg (LOG_LVL_WARN, id, "%s", err->msg);
-      free (data);
-    }
+  reap_thaw (c);
 }
 
 void
