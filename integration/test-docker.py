@@ -223,8 +223,9 @@ def cg(ctrl, cid, name):
         return "(%s)" % e
 
 
-def wait_for(cond, timeout=20, step=0.05):
-    """Bounded poll, for conditions nothing signals."""
+def wait_for(cond, timeout=60, step=0.05):
+    """Bounded poll, for conditions nothing signals. The bound only ends a
+    failure (generous: CI runs this next to other tests on 2 cores)."""
     deadline = time.monotonic() + timeout
     while True:
         v = cond()
@@ -295,7 +296,7 @@ class Tmux:
         self.cmd("send-keys", "-t", name, "-l", text)
         self.cmd("send-keys", "-t", name, "Enter")
 
-    def expect(self, name, pattern, timeout=20):
+    def expect(self, name, pattern, timeout=60):
         rx = re.compile(pattern)
         return wait_for(lambda: rx.search(self.capture(name)), timeout, 0.05)
 
@@ -322,7 +323,7 @@ def interactive(tm, name, command, t_name):
     if r.returncode:
         t.note("tmux new-session %s: %s" % (name, r.stderr.decode(errors="replace")))
     # the shell's prompt: the client has attached and sent its first resize
-    tm.expect(name, r"(?m)^/ # ", 30)
+    tm.expect(name, r"(?m)^/ # ")
     s1 = stty_size(tm, name, "A")
     t.ok(s1 == (24, 80), t_name + ": the pty has tmux's size (24 80)", "%s\n%s" % (s1, tm.capture(name)))
     tm.resize(name, 100, 30)
@@ -330,7 +331,7 @@ def interactive(tm, name, command, t_name):
     t.ok(s2 == (30, 100), t_name + ": resize-window reaches the container's pty (30 100)",
          "%s\n%s" % (s2, tm.capture(name)))
     tm.send(name, "exit 7")
-    got = wait_for(lambda: os.path.exists(status) and open(status).read().strip(), 30)
+    got = wait_for(lambda: os.path.exists(status) and open(status).read().strip())
     t.ok(got == "7", t_name + ": the shell's exit status 7 comes back", "%r\n%s" % (got, tm.capture(name)))
     tm.cmd("kill-session", "-t", name)
 
@@ -475,7 +476,7 @@ def cleanup_daemons():
 
 def cleanup_strays():
     """Shims go once their container has; what is left after that is a stray."""
-    wait_for(lambda: not mentions_x(), 10)
+    wait_for(lambda: not mentions_x(), 30)
     strays = ["%d %s" % (pid, cmdline(pid)) for pid in mentions_x()]
     for pid in mentions_x():
         try:
@@ -676,7 +677,7 @@ try:
     t.ok(ok and rc == -signal.SIGKILL and alive,
          "containerd SIGKILLed (the container lives on) and started again", diag)
     # libcontainerd reconnects on its own schedule (grpc back-off): bounded
-    res = wait_for(lambda: dk("exec", "ck", "echo", "back")[1] == "back\n", 60, 0.5)
+    res = wait_for(lambda: dk("exec", "ck", "echo", "back")[1] == "back\n", 120, 0.5)
     t.ok(res, "docker exec works again once dockerd has reconnected", tail(log("dockerd")))
     t.ok(inspect("ck", "{{.State.Running}} {{.State.Pid}}") == "true " + str(ckpid),
          "docker still sees the container, same pid", inspect("ck", "{{json .State}}"))
@@ -714,7 +715,7 @@ try:
 
     # ---- churn under CPU load --------------------------------------------
     dk("rm", "-f", "c1", "lr", "ck", "rp", "lg", "ex3", "oom")
-    t.ok(wait_for(lambda: not runc_list(), 20),
+    t.ok(wait_for(lambda: not runc_list()),
          "runc root empty before the churn", runc_list())
     for _ in range(3):
         busy.append(subprocess.Popen(["sh", "-c", "while :; do :; done"]))
@@ -731,7 +732,7 @@ try:
         r, out, err = dk("rm", "-f", cid)
         if r:
             fails.append(i)
-    wait_for(lambda: not set(runc_list()) - before, 20)
+    wait_for(lambda: not set(runc_list()) - before)
     left = sorted(set(runc_list()) - before)
     t.note("50 x run -d + rm -f: %d failed, %d left runc state" % (len(fails), len(left)))
     t.ok(not fails, "churn: 50 x run -d + rm -f, every command succeeds", fails)
@@ -776,7 +777,7 @@ try:
         p.wait()
     busy.clear()
     t.note("churn took %.1f s" % (time.monotonic() - t_churn))
-    t.ok(wait_for(lambda: not runc_list(), 20), "churn: the runc root is empty at the end", runc_list())
+    t.ok(wait_for(lambda: not runc_list()), "churn: the runc root is empty at the end", runc_list())
 except Exception as e:  # noqa: BLE001 (a harness failure is a failed check)
     import traceback
     t.ok(False, "harness: %s" % e, traceback.format_exc() + tail(log("containerd")) + tail(log("dockerd")))
