@@ -36,6 +36,7 @@ shim/tests/test-json 3
 shim/tests/test-shim 21
 supervisor/tests/test-options 6
 supervisor/tests/test-events 7
+supervisor/tests/test-reported 2
 supervisor/tests/test-api-events 5
 supervisor/tests/test-api-ops 4
 supervisor/tests/test-journal 3
