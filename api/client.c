@@ -81,12 +81,10 @@ stream_fail (struct api_stream *s, int code, const char *fmt, ...)
   s->done = true;
   if (s->fail != NULL)
     return;
-  char msg[512];
   va_list ap;
   va_start (ap, fmt);
-  vsnprintf (msg, sizeof msg, fmt, ap);
+  ctrd_error_vgrpc (&s->fail, code, fmt, ap);
   va_end (ap);
-  ctrd_error_grpc (&s->fail, code, "%s", msg);
 }
 
 static void
@@ -558,7 +556,7 @@ stream_status (struct api_stream *s, struct ctrd_error **err)
       switch (s->http_status)
         {
         case 400: code = GRPC_INTERNAL; break;
-        case 401: code = 16; break; /* UNAUTHENTICATED */
+        case 401: code = GRPC_UNAUTHENTICATED; break;
         case 403: code = GRPC_PERMISSION_DENIED; break;
         case 404: code = GRPC_UNIMPLEMENTED; break;
         case 429: case 502: case 503: case 504: code = GRPC_UNAVAILABLE; break;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctr/output.h"
+#include "lib/gotext.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 
@@ -97,78 +98,6 @@ table_free (struct table *t)
   free (t);
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when invalid. */
-static size_t
-utf8_seq (const unsigned char *s)
-{
-  size_t n;
-  uint32_t cp;
-  if (s[0] < 0x80)
-    return 1;
-  else if ((s[0] & 0xe0) == 0xc0)
-    n = 2, cp = s[0] & 0x1f;
-  else if ((s[0] & 0xf0) == 0xe0)
-    n = 3, cp = s[0] & 0x0f;
-  else if ((s[0] & 0xf8) == 0xf0)
-    n = 4, cp = s[0] & 0x07;
-  else
-    return 0;
-  for (size_t i = 1; i < n; i++)
-    {
-      if ((s[i] & 0xc0) != 0x80)
-        return 0;
-      cp = (cp << 6) | (s[i] & 0x3f);
-    }
-  static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-  if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
-}
-
-void
-json_write_string (FILE *out, const char *str)
-{
-  const unsigned char *s = (const unsigned char *) str;
-  fputc ('"', out);
-  while (*s)
-    {
-      unsigned char c = *s;
-      if (c == '"' || c == '\\')
-        fprintf (out, "\\%c", c), s++;
-      else if (c == '\n')
-        fputs ("\\n", out), s++;
-      else if (c == '\r')
-        fputs ("\\r", out), s++;
-      else if (c == '\t')
-        fputs ("\\t", out), s++;
-      else if (c < 0x20 || c == '<' || c == '>' || c == '&')
-        fprintf (out, "\\u00%02x", c), s++;
-      else if (c < 0x80)
-        fputc (c, out), s++;
-      else
-        {
-          size_t n = utf8_seq (s);
-          if (n == 0)
-            {
-              /* Go replaces invalid bytes with U+FFFD */
-              fputs ("\\ufffd", out);
-              s++;
-            }
-          else if (n == 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9))
-            {
-              fprintf (out, "\\u202%c", s[2] == 0xa8 ? '8' : '9');
-              s += 3;
-            }
-          else
-            {
-              fwrite (s, 1, n, out);
-              s += n;
-            }
-        }
-    }
-  fputc ('"', out);
-}
-
 static const void *
 field_ptr (const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
@@ -239,7 +168,7 @@ write_value (FILE *out, const ProtobufCFieldDescriptor *f, const void *p, bool e
   switch (f->type)
     {
     case PROTOBUF_C_TYPE_STRING:
-      json_write_string (out, *(char *const *) p ? *(char *const *) p : "");
+      gotext_json_write (out, *(char *const *) p ? *(char *const *) p : "");
       break;
     case PROTOBUF_C_TYPE_BOOL:
       fputs (*(const protobuf_c_boolean *) p ? "true" : "false", out);
@@ -320,7 +249,7 @@ write_map (FILE *out, const ProtobufCFieldDescriptor *f, size_t n,
       if (i)
         fputc (',', out);
       char *const *key = field_ptr (sorted[i], &d->fields[0]);
-      json_write_string (out, *key ? *key : "");
+      gotext_json_write (out, *key ? *key : "");
       fputc (':', out);
       write_value (out, &d->fields[1], field_ptr (sorted[i], &d->fields[1]), emit_defaults);
     }
@@ -427,60 +356,26 @@ event_write_json (FILE *out, const Types__Event *e)
   char t[64];
   event_format_time (e, t, sizeof t);
   fputs ("{\"type\":", out);
-  json_write_string (out, e->type);
+  gotext_json_write (out, e->type);
   fputs (",\"id\":", out);
-  json_write_string (out, e->id);
+  gotext_json_write (out, e->id);
   fputs (",\"pid\":", out);
-  json_write_string (out, e->pid);
+  gotext_json_write (out, e->pid);
   fprintf (out, ",\"status\":%" PRIu32 ",\"timestamp\":", e->status);
-  json_write_string (out, t);
+  gotext_json_write (out, t);
   fputs ("}\n", out);
   fflush (out);
-}
-
-/* Go strconv.Quote, for the printable-ASCII-and-UTF-8 strings events carry */
-static void
-go_quote (FILE *out, const char *str)
-{
-  fputc ('"', out);
-  for (const unsigned char *s = (const unsigned char *) str; *s; s++)
-    {
-      switch (*s)
-        {
-        case '"':
-          fputs ("\\\"", out);
-          break;
-        case '\\':
-          fputs ("\\\\", out);
-          break;
-        case '\n':
-          fputs ("\\n", out);
-          break;
-        case '\t':
-          fputs ("\\t", out);
-          break;
-        case '\r':
-          fputs ("\\r", out);
-          break;
-        default:
-          if (*s < 0x20 || *s == 0x7f)
-            fprintf (out, "\\x%02x", *s);
-          else
-            fputc (*s, out);
-        }
-    }
-  fputc ('"', out);
 }
 
 void
 event_write_gosyntax (FILE *out, const Types__Event *e)
 {
   fputs ("&types.Event{Type:", out);
-  go_quote (out, e->type);
+  gotext_quote_write (out, e->type);
   fputs (", Id:", out);
-  go_quote (out, e->id);
+  gotext_quote_write (out, e->id);
   fprintf (out, ", Status:0x%" PRIx32 ", Pid:", e->status);
-  go_quote (out, e->pid);
+  gotext_quote_write (out, e->pid);
   /* the original prints the pointer; its value is more useful */
   if (e->timestamp)
     fprintf (out, ", Timestamp:&timestamp.Timestamp{Seconds:%" PRId64 ", Nanos:%" PRId32 "}}\n",

@@ -27,8 +27,6 @@ void table_free (struct table *t);
  * present messages always printed ("{}" when empty), maps as objects with
  * sorted keys, strings escaped as Go does (<>& as \u003c…). No newline. */
 void json_write_message (FILE *out, const ProtobufCMessage *m, bool emit_defaults);
-/* A JSON string literal, escaped as Go's encoding/json does. */
-void json_write_string (FILE *out, const char *s);
 
 /* Event as one `ctr events` row (tab writer min width 31, padding 1,
  * flushed per row): TIME TYPE ID PID STATUS. header prints the header row. */

@@ -7,7 +7,7 @@
 
 #include "lib/util.h"
 
-static int
+static int __attribute__ ((format (printf, 4, 0)))
 error_vmake (struct ctrd_error **err, int status, int code, const char *fmt, va_list ap)
 {
   if (err == NULL)
@@ -30,6 +30,18 @@ error_vmake (struct ctrd_error **err, int status, int code, const char *fmt, va_
   e->msg = msg;
   *err = e;
   return -1;
+}
+
+int
+ctrd_error_vset (struct ctrd_error **err, int status, const char *fmt, va_list ap)
+{
+  return error_vmake (err, status, -1, fmt, ap);
+}
+
+int
+ctrd_error_vgrpc (struct ctrd_error **err, int grpc_code, const char *fmt, va_list ap)
+{
+  return error_vmake (err, 0, grpc_code, fmt, ap);
 }
 
 int

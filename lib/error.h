@@ -8,7 +8,7 @@
 
 #include <stdarg.h>
 
-/* gRPC status codes (the subset ctrd produces). */
+/* gRPC status codes (all of them: use these names, never the numbers). */
 enum grpc_code {
   GRPC_OK = 0,
   GRPC_CANCELLED = 1,
@@ -25,6 +25,8 @@ enum grpc_code {
   GRPC_UNIMPLEMENTED = 12,
   GRPC_INTERNAL = 13,
   GRPC_UNAVAILABLE = 14,
+  GRPC_DATA_LOSS = 15,
+  GRPC_UNAUTHENTICATED = 16,
 };
 
 struct ctrd_error {
@@ -40,6 +42,11 @@ int ctrd_error_set (struct ctrd_error **err, int status, const char *fmt, ...)
 /* As ctrd_error_set but with an explicit gRPC code and no strerror suffix. */
 int ctrd_error_grpc (struct ctrd_error **err, int grpc_code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
+/* The same two with a va_list (for wrappers with their own format). */
+int ctrd_error_vset (struct ctrd_error **err, int status, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
+int ctrd_error_vgrpc (struct ctrd_error **err, int grpc_code, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
 /* Prefix the message of *err with context: "<context>: <old msg>". Returns -1. */
 int ctrd_error_wrap (struct ctrd_error **err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));

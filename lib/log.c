@@ -77,30 +77,33 @@ log_emit (enum log_level level, const char *container_id, const char *process_id
 }
 
 void
-log_msg (enum log_level level, const char *container_id, const char *fmt, ...)
+log_vmsg (enum log_level level, const char *container_id, const char *process_id,
+          const char *fmt, va_list ap)
 {
   if (level < current_level)
     return;
   char buf[2048];
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  log_emit (level, container_id, process_id, buf);
+}
+
+void
+log_msg (enum log_level level, const char *container_id, const char *fmt, ...)
+{
   va_list ap;
   va_start (ap, fmt);
-  vsnprintf (buf, sizeof buf, fmt, ap);
+  log_vmsg (level, container_id, NULL, fmt, ap);
   va_end (ap);
-  log_emit (level, container_id, NULL, buf);
 }
 
 void
 log_msg_proc (enum log_level level, const char *container_id, const char *process_id,
               const char *fmt, ...)
 {
-  if (level < current_level)
-    return;
-  char buf[2048];
   va_list ap;
   va_start (ap, fmt);
-  vsnprintf (buf, sizeof buf, fmt, ap);
+  log_vmsg (level, container_id, process_id, fmt, ap);
   va_end (ap);
-  log_emit (level, container_id, process_id, buf);
 }
 
 /* The value of key= in a logrus text line (Go-unquoted when quoted), or NULL. */

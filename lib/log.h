@@ -4,6 +4,8 @@
 #ifndef CTRD_LOG_H
 #define CTRD_LOG_H
 
+#include <stdarg.h>
+
 enum log_level { LOG_LVL_DEBUG = 0, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR, LOG_LVL_FATAL };
 
 /* Sink for a formatted line; the default writes to stderr. */
@@ -16,6 +18,11 @@ int log_parse_level (const char *name, enum log_level *out);
 void log_set_sink (log_sink_fn sink);
 void log_msg (enum log_level level, const char *container_id, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
+
+/* The same with a process id ("init", an exec id, or NULL) as a structured
+ * field, and a va_list: what log_msg and log_msg_proc run. */
+void log_vmsg (enum log_level level, const char *container_id, const char *process_id,
+               const char *fmt, va_list ap) __attribute__ ((format (printf, 4, 0)));
 
 /* The same with a process id ("init", an exec id) as a structured field. */
 typedef void (*log_sink_proc_fn) (enum log_level level, const char *container_id,

@@ -721,7 +721,7 @@ container_start_done (const struct job_result *r, void *data)
     }
   cleanup_free char *t = job_error_text (r);
   cleanup_error struct ctrd_error *err = NULL;
-  ctrd_error_grpc (&err, 2, "%s", t);
+  ctrd_error_grpc (&err, GRPC_UNKNOWN, "%s", t);
   container_abort (c, err, false);
 }
 
@@ -784,7 +784,7 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
                           void *data, struct ctrd_error **err)
 {
   if (!req->bundle || !*req->bundle)
-    return ctrd_error_grpc (err, 2, "empty bundle path");
+    return ctrd_error_grpc (err, GRPC_UNKNOWN, "empty bundle path");
   if (id_validate (req->id, "container id", err) < 0)
     return -1;
   /* Everything the runtime would only report obscurely after a shim was
@@ -819,7 +819,7 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
       int e = errno;
       json_object_put (config);
       if (e == EEXIST)
-        return ctrd_error_grpc (err, 6, "mkdir %s: file exists", dir);
+        return ctrd_error_grpc (err, GRPC_ALREADY_EXISTS, "mkdir %s: file exists", dir);
       return ctrd_error_set (err, e, "mkdir %s", dir);
     }
   struct container *c = container_alloc (rt, req->id);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/gotext.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/job.h"
@@ -291,40 +292,13 @@ job_succeeded (const struct job_result *r)
 }
 
 char *
-go_quote (const char *s, size_t len)
-{
-  char *o = xmalloc (len * 4 + 3), *p = o;
-  *p++ = '"';
-  for (size_t i = 0; i < len; i++)
-    {
-      unsigned char c = (unsigned char) s[i];
-      switch (c)
-        {
-        case '"': *p++ = '\\'; *p++ = '"'; break;
-        case '\\': *p++ = '\\'; *p++ = '\\'; break;
-        case '\n': *p++ = '\\'; *p++ = 'n'; break;
-        case '\t': *p++ = '\\'; *p++ = 't'; break;
-        case '\r': *p++ = '\\'; *p++ = 'r'; break;
-        default:
-          if (c < 0x20 || c == 0x7f)
-            p += sprintf (p, "\\x%02x", c);
-          else
-            *p++ = (char) c;
-        }
-    }
-  *p++ = '"';
-  *p = '\0';
-  return o;
-}
-
-char *
 job_error_text (const struct job_result *r)
 {
   cleanup_free char *both = xmalloc (r->out_len + r->err_len + 1);
   memcpy (both, r->out, r->out_len);
   memcpy (both + r->out_len, r->err, r->err_len);
   both[r->out_len + r->err_len] = '\0';
-  cleanup_free char *q = go_quote (both, r->out_len + r->err_len);
+  cleanup_free char *q = gotext_quote (both, r->out_len + r->err_len);
   if (r->timed_out)
     return xasprintf ("timed out: %s", q);
   if (WIFEXITED (r->wait_status))

@@ -78,7 +78,4 @@ char *job_error_text (const struct job_result *r);
  * NULL-terminated list. Caller frees with strv_free. */
 char **runtime_argv (const char *rt, char *const *global_args, const char *const *sub);
 
-/* Go %q quoting of a byte string (for error texts). */
-char *go_quote (const char *s, size_t len);
-
 #endif

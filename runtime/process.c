@@ -389,7 +389,7 @@ process_sync_line (struct process *p, const char *line)
       long long pid;
       if (parse_int64 (line + strlen (SHIM_SYNC_OK), &pid, false) < 0 || pid <= 0)
         {
-          ctrd_error_grpc (&err, 2, "%sbad sync line %s", SHIM_SYNC_SHIM_ERROR, line);
+          ctrd_error_grpc (&err, GRPC_UNKNOWN, "%sbad sync line %s", SHIM_SYNC_SHIM_ERROR, line);
           process_launch_finish (p, err);
           return;
         }
@@ -418,7 +418,7 @@ process_sync_line (struct process *p, const char *line)
       return;
     }
   if (line && strncmp (line, SHIM_SYNC_ERROR, strlen (SHIM_SYNC_ERROR)) == 0)
-    ctrd_error_grpc (&err, 2, "%s", line + strlen (SHIM_SYNC_ERROR));
+    ctrd_error_grpc (&err, GRPC_UNKNOWN, "%s", line + strlen (SHIM_SYNC_ERROR));
   else
     {
       /* EOF without a line: the shim crashed; its logs may say why
@@ -427,11 +427,11 @@ process_sync_line (struct process *p, const char *line)
       cleanup_free char *rl = path_join (p->dir, SHIM_FILE_RUNTIME_LOG);
       cleanup_free char *m = runtime_log_first_error (sl);
       if (m)
-        ctrd_error_grpc (&err, 2, SHIM_SYNC_SHIM_ERROR "%s", m);
+        ctrd_error_grpc (&err, GRPC_UNKNOWN, SHIM_SYNC_SHIM_ERROR "%s", m);
       else if ((m = runtime_log_first_error (rl)))
-        ctrd_error_grpc (&err, 2, SHIM_SYNC_RUNTIME_ERROR "%s", m);
+        ctrd_error_grpc (&err, GRPC_UNKNOWN, SHIM_SYNC_RUNTIME_ERROR "%s", m);
       else
-        ctrd_error_grpc (&err, 2, "containerd: container not started");
+        ctrd_error_grpc (&err, GRPC_UNKNOWN, "containerd: container not started");
     }
   process_launch_finish (p, err);
 }
@@ -468,7 +468,8 @@ process_on_start_timeout (sd_event_source *s UNUSED, uint64_t usec UNUSED, void 
   struct process *p = data;
   cleanup_error struct ctrd_error *err = NULL;
   /* The caller kills the shim and undoes the runtime's state. */
-  ctrd_error_grpc (&err, 4, "containerd: container did not start before the specified timeout");
+  ctrd_error_grpc (&err, GRPC_DEADLINE_EXCEEDED,
+                   "containerd: container did not start before the specified timeout");
   process_launch_finish (p, err);
   return 0;
 }
@@ -509,7 +510,7 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
     {
       close (sp[0]);
       if (e->status == ENOENT)
-        return ctrd_error_grpc (err, 2, "%s not installed on system", shim);
+        return ctrd_error_grpc (err, GRPC_UNKNOWN, "%s not installed on system", shim);
       *err = ctrd_error_steal (&e);
       return -1;
     }
@@ -557,7 +558,7 @@ process_signal (struct process *p, int sig, struct ctrd_error **err)
   cleanup_free char *m = xstrdup (strerror (e));
   if (m[0] >= 'A' && m[0] <= 'Z')
     m[0] = (char) (m[0] - 'A' + 'a');
-  return ctrd_error_grpc (err, e == EPERM ? 7 : 2, "%s", m);
+  return ctrd_error_grpc (err, e == EPERM ? GRPC_PERMISSION_DENIED : GRPC_UNKNOWN, "%s", m);
 }
 
 int

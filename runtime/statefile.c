@@ -61,7 +61,7 @@ statefile_read_json (const char *path, json_object **out, struct ctrd_error **er
   if (!o || je != json_tokener_success)
     {
       json_object_put (o);
-      return ctrd_error_grpc (err, 3, "%s: invalid JSON: %s", path,
+      return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "%s: invalid JSON: %s", path,
                               json_tokener_error_desc (je));
     }
   *out = o;

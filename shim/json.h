@@ -40,8 +40,4 @@ int json_get_int (const struct json *j, const char *key, long long def, long lon
 /* A string array (or null/absent → *out = NULL) as a new NULL-terminated vector. */
 int json_get_strv (const struct json *j, const char *key, char ***out, struct ctrd_error **err);
 
-/* Append s JSON-escaped (without quotes) to buf (capacity cap, NUL-terminated,
- * truncated at a character boundary when full). Returns the new length. */
-size_t json_escape (char *buf, size_t cap, size_t len, const char *s);
-
 #endif

@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/gotext.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 #include "shim/json.h"
@@ -51,7 +52,7 @@ shim_log (struct shim *s, const char *level, const char *fmt, ...)
   va_end (ap);
   /* The original's format, but escaped (its unescaped text broke the daemon's decoder). */
   int n = snprintf (line, sizeof line, "{\"level\": \"%s\",\"msg\": \"", level);
-  size_t len = json_escape (line, sizeof line - 3, (size_t) n, msg);
+  size_t len = gotext_json_escape (line, sizeof line - 3, (size_t) n, msg);
   memcpy (line + len, "\"}", 3);
   len += 2;
   if (s->log_fd >= 0 && write_all (s->log_fd, line, len) < 0)

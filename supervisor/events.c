@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/gotext.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
@@ -50,77 +51,20 @@ struct event_bus
 
 /* ---- JSON line format ---------------------------------------------------- */
 
-/* Decode one UTF-8 sequence; returns its length, or 0 when invalid. */
-static size_t
-utf8_decode (const unsigned char *s, uint32_t *cp)
-{
-  if (s[0] < 0x80)
-    return *cp = s[0], 1;
-  size_t n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-  if (n == 0)
-    return 0;
-  uint32_t c = s[0] & (0x7f >> n);
-  for (size_t i = 1; i < n; i++)
-    {
-      if ((s[i] & 0xc0) != 0x80)
-        return 0;
-      c = (c << 6) | (s[i] & 0x3f);
-    }
-  static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-  if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-    return 0;
-  *cp = c;
-  return n;
-}
-
-/* A JSON string as Go's encoding/json writes it (HTML-safe, invalid UTF-8
- * replaced by U+FFFD, U+2028/2029 escaped). */
-static void
-json_put_string (FILE *f, const char *str)
-{
-  const unsigned char *s = (const unsigned char *) str;
-  fputc ('"', f);
-  while (*s)
-    {
-      uint32_t cp;
-      size_t n = utf8_decode (s, &cp);
-      if (n == 0)
-        {
-          fputs ("\\ufffd", f);
-          s++;
-          continue;
-        }
-      if (cp == '"' || cp == '\\')
-        fprintf (f, "\\%c", (char) cp);
-      else if (cp == '\n')
-        fputs ("\\n", f);
-      else if (cp == '\r')
-        fputs ("\\r", f);
-      else if (cp == '\t')
-        fputs ("\\t", f);
-      else if (cp < 0x20 || cp == '<' || cp == '>' || cp == '&' || cp == 0x2028 || cp == 0x2029)
-        fprintf (f, "\\u%04x", (unsigned) cp);
-      else
-        fwrite (s, 1, n, f);
-      s += n;
-    }
-  fputc ('"', f);
-}
-
 static void
 event_write_line (FILE *f, const struct ctrd_event *ev)
 {
   char ts[64];
   time_format_rfc3339_nano (ev->ts_ns, false, ts, sizeof ts);
   fputs ("{\"id\":", f);
-  json_put_string (f, ev->id);
+  gotext_json_write (f, ev->id);
   fputs (",\"type\":", f);
-  json_put_string (f, ev->type);
+  gotext_json_write (f, ev->type);
   fprintf (f, ",\"timestamp\":\"%s\"", ts);
   if (ev->pid[0] != '\0')
     {
       fputs (",\"pid\":", f);
-      json_put_string (f, ev->pid);
+      gotext_json_write (f, ev->pid);
     }
   if (ev->status != 0)
     fprintf (f, ",\"status\":%u", ev->status);

@@ -249,7 +249,7 @@ prom_on_call (const char *path, int grpc_code, int64_t duration_ns, void *data)
   struct rpc_method *m = method_get (p, path);
   if (m == NULL)
     return;
-  int code = grpc_code >= 0 && grpc_code < N_CODES ? grpc_code : 2 /* Unknown */;
+  int code = grpc_code >= 0 && grpc_code < N_CODES ? grpc_code : GRPC_UNKNOWN;
   if (m->by_code[code] == NULL)
     m->by_code[code] = xmalloc0 (sizeof *m->by_code[code]);
   struct histogram *h = m->by_code[code];

@@ -20,6 +20,7 @@ table() {
   cat <<'EOF'
 lib/tests/test-lib 12
 lib/tests/test-goflag 8
+lib/tests/test-gotext 5
 api/tests/test-grpc-wire 5
 api/tests/test-listen 4
 api/tests/fuzz-server 22
@@ -30,9 +31,9 @@ specs/tests/test-spec 11
 specs/tests/test-translate 13
 runtime/tests/test-stats 9
 runtime/tests/test-oom 5
-runtime/tests/test-core 7
+runtime/tests/test-core 6
 runtime/tests/test-ops 9
-shim/tests/test-json 3
+shim/tests/test-json 2
 shim/tests/test-shim 21
 supervisor/tests/test-options 6
 supervisor/tests/test-events 7
@@ -43,7 +44,7 @@ supervisor/tests/test-journal 3
 supervisor/tests/test-metrics 5
 supervisor/tests/test-promtext 3
 ctr/tests/test-ctr 12
-ctr/tests/test-ctr-output 9
+ctr/tests/test-ctr-output 8
 ctr/tests/test-completion.sh 17
 integration/test-daemon.sh 69
 integration/test-daemon-faults.sh 55

@@ -132,19 +132,6 @@ test_state_json_example (void **state)
 }
 
 static void
-test_json_escaping (void **state)
-{
-  (void) state;
-  char *buf = NULL;
-  size_t len;
-  FILE *f = open_memstream (&buf, &len);
-  json_write_string (f, "a<b>&\"\\\n\t\x01\xe2\x80\xa8\xff\xc3\xa9");
-  fclose (f);
-  assert_string_equal (buf, "\"a\\u003cb\\u003e\\u0026\\\"\\\\\\n\\t\\u0001\\u2028\\ufffd\xc3\xa9\"");
-  free (buf);
-}
-
-static void
 test_stats_json (void **state)
 {
   (void) state;
@@ -446,7 +433,6 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup (test_list_table_and_json, reset),
     cmocka_unit_test_setup (test_state_json_example, reset),
-    cmocka_unit_test_setup (test_json_escaping, reset),
     cmocka_unit_test_setup (test_stats_json, reset),
     cmocka_unit_test_setup (test_stats_table, reset),
     cmocka_unit_test_setup (test_events_table, reset),

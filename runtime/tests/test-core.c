@@ -24,15 +24,6 @@
 #include "runtime/statefile.h"
 
 static void
-test_go_quote (void **state UNUSED)
-{
-  cleanup_free char *q = go_quote ("a\"b\\c\nd\t\x01", 9);
-  assert_string_equal (q, "\"a\\\"b\\\\c\\nd\\t\\x01\"");
-  cleanup_free char *e = go_quote ("", 0);
-  assert_string_equal (e, "\"\"");
-}
-
-static void
 test_job_error_text (void **state UNUSED)
 {
   const char *msg = "container \"c1\" does not exist\n";
@@ -261,7 +252,7 @@ main (void)
   sigaddset (&ss, SIGCHLD);
   sigprocmask (SIG_BLOCK, &ss, NULL);
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_go_quote),          cmocka_unit_test (test_job_error_text),
+    cmocka_unit_test (test_job_error_text),
     cmocka_unit_test (test_runtime_argv),      cmocka_unit_test (test_state_roundtrip),
     cmocka_unit_test (test_init_spec_root_ids), cmocka_unit_test (test_ull_files),
     cmocka_unit_test (test_jobs),

@@ -68,26 +68,12 @@ test_invalid (void **state)
   assert_null (json_parse (deep, sizeof deep, NULL));
 }
 
-static void
-test_escape (void **state)
-{
-  (void) state;
-  char buf[64];
-  size_t n = json_escape (buf, sizeof buf, 0, "a\"b\\c\nd\x01");
-  assert_string_equal (buf, "a\\\"b\\\\c\\nd\\u0001");
-  assert_int_equal (n, strlen (buf));
-  /* truncation never splits a UTF-8 sequence */
-  n = json_escape (buf, 4, 0, "ab\xc3\xa9");
-  assert_string_equal (buf, "ab");
-}
-
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_process_json),
     cmocka_unit_test (test_invalid),
-    cmocka_unit_test (test_escape),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
