@@ -385,7 +385,11 @@ def shim_pids(state, cid):
     """Pids of the shims recorded under <state>/<cid>/*/shim.pid."""
     res = []
     cdir = os.path.join(state, cid)
-    for p in os.listdir(cdir) if os.path.isdir(cdir) else []:
+    try:
+        names = os.listdir(cdir)
+    except OSError:
+        names = []  # (gone: the daemon removes it when the container is done)
+    for p in names:
         try:
             with open(os.path.join(cdir, p, "shim.pid")) as f:
                 res.append(int(f.read()))
