@@ -112,7 +112,7 @@ pending_on_cancel (struct api_call *call, void *data)
   if (p->streaming)
     api_call_end (call, 1, "context canceled");
   else
-    api_call_fail (call, 1, "context canceled");
+    api_call_fail (call, GRPC_CANCELLED, "context canceled");
   pending_free (p);
 }
 

@@ -14,27 +14,19 @@
 #include "lib/gotext.h"
 #include "lib/util.h"
 
+/* What a FILE writer of lib/gotext writes for s. */
 static char *
-json_of (const char *s)
+written (void (*write) (FILE *, const char *), const char *s)
 {
   char *buf = NULL;
   size_t len;
   FILE *f = open_memstream (&buf, &len);
-  gotext_json_write (f, s);
+  write (f, s);
   fclose (f);
   return buf;
 }
-
-static char *
-quote_of (const char *s)
-{
-  char *buf = NULL;
-  size_t len;
-  FILE *f = open_memstream (&buf, &len);
-  gotext_quote_write (f, s);
-  fclose (f);
-  return buf;
-}
+#define json_of(s) written (gotext_json_write, (s))
+#define quote_of(s) written (gotext_quote_write, (s))
 
 static void
 test_utf8_decode (void **state UNUSED)
