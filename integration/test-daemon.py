@@ -90,20 +90,14 @@ def writers_of(pid, match):
 
 
 def state_dirs():
-    return sorted(x for x in os.listdir(d.state) if os.path.isdir(os.path.join(d.state, x)))
+    # (not .<id>.deleting: a directory being removed, renamed away first)
+    return sorted(x for x in os.listdir(d.state)
+                  if not x.startswith(".") and os.path.isdir(os.path.join(d.state, x)))
 
 
 def shim_pids_of(cid):
     """Shim pids recorded under <state>/<cid>/*/shim.pid."""
-    res = []
-    cdir = os.path.join(d.state, cid)
-    for p in os.listdir(cdir) if os.path.isdir(cdir) else []:
-        try:
-            with open(os.path.join(cdir, p, "shim.pid")) as f:
-                res.append(int(f.read()))
-        except (OSError, ValueError):
-            pass
-    return res
+    return h.shim_pids(d.state, cid)
 
 
 try:

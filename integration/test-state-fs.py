@@ -69,7 +69,9 @@ def free():
 
 
 def state_dirs():
-    return sorted(x for x in os.listdir(d.state) if os.path.isdir(os.path.join(d.state, x)))
+    # (not .<id>.deleting: a directory being removed, renamed away first)
+    return sorted(x for x in os.listdir(d.state)
+                  if not x.startswith(".") and os.path.isdir(os.path.join(d.state, x)))
 
 
 def exits(cid, since=None, pid="init"):
