@@ -351,9 +351,8 @@ class CrashSoak:
             bad.append("a %s killed the container: it is not listed after the restart" % op)
             want = {137}
         if want is None:
-            # (its status is the init's own: 137 when recovery killed it, or
-            # the runtime's init failing when the dead daemon's `start` was
-            # killed half-way: 1)
+            # (137 when recovery killed it; another status when the start
+            # itself failed as the daemon died: 1 was seen once in 500)
             if len(inits) > 1:
                 bad.append("init exits of an unanswered create: %s (want none or one)" % inits)
         elif len(inits) != 1 or inits[0] not in want:
