@@ -16,6 +16,7 @@
 #include "runtime/job.h"
 #include "runtime/oom.h"
 #include "runtime/stats.h"
+#include "runtime/reap.h"
 #include "runtime/statefile.h"
 #include "specs/spec.h"
 #include "specs/translate.h"
@@ -392,8 +393,8 @@ container_drain_finish (struct container *c)
     }
 }
 
-static void
-drain_delete_done (const struct job_result *r, void *data)
+void
+container_drain_delete_done (const struct job_result *r, void *data)
 {
   struct container *c = data;
   c->job = NULL;
@@ -402,6 +403,8 @@ drain_delete_done (const struct job_result *r, void *data)
       cleanup_free char *t = job_error_text (r);
       log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
     }
+  /* a runtime killed early leaves cgroups and state it never recorded */
+  reap_remove_leftovers (c);
   container_drain_finish (c);
 }
 
@@ -429,7 +432,7 @@ container_drain_settle (struct container *c)
     {
       const char *sub[] = { "delete", "-f", c->id, NULL };
       cleanup_error struct ctrd_error *err = NULL;
-      if (container_runtime_job (c, sub, NULL, 0, drain_delete_done, c, &c->job, &err) == 0)
+      if (container_runtime_job (c, sub, NULL, 0, container_drain_delete_done, c, &c->job, &err) == 0)
         return;
       log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
     }

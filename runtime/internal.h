@@ -69,6 +69,11 @@ void container_on_shim_done (struct process *p);
 /* DRAINING → gone: rm -rf, free, run the waiting creates. */
 void container_drain_finish (struct container *c);
 void container_drain_add (struct container *c);
+/* Completion of a DRAINING container's `<rt> delete -f` job (data = c):
+ * logs a failure, removes what the runtime left (reap_remove_leftovers),
+ * then container_drain_finish. */
+struct job_result;
+void container_drain_delete_done (const struct job_result *r, void *data);
 /* The init's shim is gone (HUP, and reaped if ours): delete the runtime's
  * state if that shim may not have, then container_drain_finish. */
 void container_drain_settle (struct container *c);

@@ -293,22 +293,6 @@ restore_process (struct container *c, const char *name, struct process ***pendin
   return p;
 }
 
-/* `<rt> delete -f` of a dead init has run: what the runtime may have left
- * (cgroups, its state dir), then the container's own dir and the id. */
-static void
-reap_delete_done (const struct job_result *r, void *data)
-{
-  struct container *c = data;
-  c->job = NULL;
-  if (!job_succeeded (r) && !strstr (r->err, "does not exist") && !strstr (r->out, "does not exist"))
-    {
-      cleanup_free char *t = job_error_text (r);
-      log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
-    }
-  reap_remove_leftovers (c);
-  container_drain_finish (c);
-}
-
 static void
 reap_init_done (struct container *c, bool clean)
 {
@@ -321,7 +305,7 @@ reap_init_done (struct container *c, bool clean)
     }
   const char *sub[] = { "delete", "-f", c->id, NULL };
   cleanup_error struct ctrd_error *err = NULL;
-  if (container_runtime_job (c, sub, NULL, 0, reap_delete_done, c, &c->job, &err) == 0)
+  if (container_runtime_job (c, sub, NULL, 0, container_drain_delete_done, c, &c->job, &err) == 0)
     return;
   log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
   reap_remove_leftovers (c);
