@@ -40,8 +40,13 @@ class Conn:
         self.s.connect(sock_path)
         self.next_id = 1
         self.buf = b""
-        self.s.sendall(PREFACE + frame(SETTINGS, 0, 0, b"".join(
-            struct.pack(">HI", k, v) for k, v in settings)))
+        try:
+            self.s.sendall(PREFACE + frame(SETTINGS, 0, 0, b"".join(
+                struct.pack(">HI", k, v) for k, v in settings)))
+        except (BrokenPipeError, ConnectionResetError):
+            # a refused connection: the server may send its GOAWAY and close
+            # before our preface is written; what it sent is still readable
+            pass
 
     def open_call(self, path, message=b""):
         """Start one gRPC call (HEADERS, then the request message with
