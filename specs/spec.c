@@ -265,7 +265,7 @@ copy (json_object *v)
 }
 
 static json_object *
-exec_user (json_object *config, const Types__User *u)
+exec_user (json_object *config, const struct spec_user *u)
 {
   if (!u)
     {
@@ -276,18 +276,18 @@ exec_user (json_object *config, const Types__User *u)
   json_object *o = json_object_new_object ();
   json_object_object_add (o, "uid", json_object_new_int64 (u ? u->uid : 0));
   json_object_object_add (o, "gid", json_object_new_int64 (u ? u->gid : 0));
-  if (u && u->n_additionalgids)
+  if (u && u->n_additional_gids)
     {
-      json_object *g = json_object_new_array_ext ((int) u->n_additionalgids);
-      for (size_t i = 0; i < u->n_additionalgids; i++)
-        json_object_array_add (g, json_object_new_int64 (u->additionalgids[i]));
+      json_object *g = json_object_new_array_ext ((int) u->n_additional_gids);
+      for (size_t i = 0; i < u->n_additional_gids; i++)
+        json_object_array_add (g, json_object_new_int64 (u->additional_gids[i]));
       json_object_object_add (o, "additionalGids", g);
     }
   return o;
 }
 
 static int
-exec_check (const Types__AddProcessRequest *req, const char *cwd, struct ctrd_error **err)
+exec_check (const struct spec_exec *req, const char *cwd, struct ctrd_error **err)
 {
   if (req->n_args == 0)
     return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "process args cannot be empty");
@@ -303,11 +303,11 @@ exec_check (const Types__AddProcessRequest *req, const char *cwd, struct ctrd_er
                               "capability \"%s\"", req->capabilities[i]);
   for (size_t i = 0; i < req->n_rlimits; i++)
     {
-      const Types__Rlimit *r = req->rlimits[i];
-      if (!r || !r->type || !rlimit_known (r->type))
+      const struct spec_rlimit *r = &req->rlimits[i];
+      if (!r->type || !rlimit_known (r->type))
         return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT,
                                 "process rlimits: unknown rlimit type \"%s\"",
-                                r && r->type ? r->type : "");
+                                r->type ? r->type : "");
       if (r->soft > r->hard)
         return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT,
                                 "process rlimits: %s: soft limit %llu above hard limit %llu",
@@ -318,8 +318,7 @@ exec_check (const Types__AddProcessRequest *req, const char *cwd, struct ctrd_er
 }
 
 json_object *
-spec_exec_process (json_object *config, const Types__AddProcessRequest *req,
-                   struct ctrd_error **err)
+spec_exec_process (json_object *config, const struct spec_exec *req, struct ctrd_error **err)
 {
   const char *cwd = req->cwd && *req->cwd ? req->cwd : NULL;
   json_object *icwd = get (get (config, "process"), "cwd");
@@ -353,19 +352,19 @@ spec_exec_process (json_object *config, const Types__AddProcessRequest *req,
       for (size_t i = 0; i < req->n_rlimits; i++)
         {
           json_object *e = json_object_new_object ();
-          json_object_object_add (e, "type", json_object_new_string (req->rlimits[i]->type));
-          json_object_object_add (e, "hard", json_object_new_uint64 (req->rlimits[i]->hard));
-          json_object_object_add (e, "soft", json_object_new_uint64 (req->rlimits[i]->soft));
+          json_object_object_add (e, "type", json_object_new_string (req->rlimits[i].type));
+          json_object_object_add (e, "hard", json_object_new_uint64 (req->rlimits[i].hard));
+          json_object_object_add (e, "soft", json_object_new_uint64 (req->rlimits[i].soft));
           json_object_array_add (a, e);
         }
       json_object_object_add (o, "rlimits", a);
     }
-  if (req->nonewprivileges)
+  if (req->no_new_privileges)
     json_object_object_add (o, "noNewPrivileges", json_object_new_boolean (true));
-  if (req->apparmorprofile && *req->apparmorprofile)
+  if (req->apparmor_profile && *req->apparmor_profile)
     json_object_object_add (o, "apparmorProfile",
-                            json_object_new_string (req->apparmorprofile));
-  if (req->selinuxlabel && *req->selinuxlabel)
-    json_object_object_add (o, "selinuxLabel", json_object_new_string (req->selinuxlabel));
+                            json_object_new_string (req->apparmor_profile));
+  if (req->selinux_label && *req->selinux_label)
+    json_object_object_add (o, "selinuxLabel", json_object_new_string (req->selinux_label));
   return o;
 }

@@ -9,10 +9,11 @@
 #define CTRD_SPECS_SPEC_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
-#include "api/api.pb-c.h"
 #include "lib/error.h"
 
 /* Read <bundle>/config.json and check what the runtime would otherwise only
@@ -35,11 +36,44 @@ int spec_validate_seccomp (json_object *seccomp, struct ctrd_error **err);
  * the container gets its own new PID namespace (its init's death kills all). */
 bool spec_has_own_pid_ns (json_object *spec);
 
-/* The OCI process object of an exec from AddProcessRequest (docs/api.md,
+/* What an exec asks for: the API layer fills it from its request
+ * (supervisor/api_add_process.c), so specs/ knows no wire type. Arrays are
+ * (pointer, count); a string may be NULL (= not given). */
+struct spec_user
+{
+  uint32_t uid, gid;
+  const uint32_t *additional_gids;
+  size_t n_additional_gids;
+};
+
+struct spec_rlimit
+{
+  const char *type; /* "RLIMIT_*"; NULL is an error */
+  uint64_t hard, soft;
+};
+
+struct spec_exec
+{
+  bool terminal;
+  const struct spec_user *user; /* NULL: the init's (config's process.user) */
+  char *const *args;
+  size_t n_args;
+  char *const *env;
+  size_t n_env;
+  const char *cwd;
+  char *const *capabilities;
+  size_t n_capabilities;
+  const struct spec_rlimit *rlimits;
+  size_t n_rlimits;
+  bool no_new_privileges;
+  const char *apparmor_profile, *selinux_label;
+};
+
+/* The OCI process object of an exec (docs/api.md AddProcess,
  * docs/state-directory.md "process.json"), keys in the original's order: terminal (if true),
- * user {uid,gid[,additionalGids]} (request's, or the init's from config when
- * the request has none), args, env (if any), cwd (request's, else config's
- * process.cwd, else "/"), capabilities (the request list in
+ * user {uid,gid[,additionalGids]} (the exec's, or the init's from config when
+ * it has none), args, env (if any), cwd (the exec's, else config's
+ * process.cwd, else "/"), capabilities (the exec's list in
  * bounding/effective/inheritable/permitted; omitted when the list is empty so
  * that runc uses the container's), rlimits, noNewPrivileges (if true),
  * apparmorProfile, selinuxLabel (if set). config may be NULL. Validation
@@ -47,7 +81,7 @@ bool spec_has_own_pid_ns (json_object *spec);
  * CAP_*, rlimit types RLIMIT_* and soft <= hard.
  * Returns a new object (caller owns) or NULL with *err. The caller appends
  * containerd's own keys (exec, containerdStdin, ...). */
-json_object *spec_exec_process (json_object *config, const Types__AddProcessRequest *req,
+json_object *spec_exec_process (json_object *config, const struct spec_exec *x,
                                 struct ctrd_error **err);
 
 #endif

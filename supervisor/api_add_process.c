@@ -26,6 +26,38 @@ copy_key (json_object *from, const char *key)
   return o;
 }
 
+/* The request in specs/' terms (no wire type below this layer); the
+ * rlimits go into *rl (caller frees), the user into *u. */
+static void
+exec_options (const Types__AddProcessRequest *r, struct spec_exec *x, struct spec_user *u,
+              struct spec_rlimit **rl)
+{
+  *rl = xmalloc0 ((r->n_rlimits ? r->n_rlimits : 1) * sizeof **rl);
+  for (size_t i = 0; i < r->n_rlimits; i++)
+    if (r->rlimits[i])
+      (*rl)[i] = (struct spec_rlimit) { r->rlimits[i]->type, r->rlimits[i]->hard,
+                                        r->rlimits[i]->soft };
+  if (r->user)
+    *u = (struct spec_user) { r->user->uid, r->user->gid, r->user->additionalgids,
+                              r->user->n_additionalgids };
+  *x = (struct spec_exec) {
+    .terminal = r->terminal,
+    .user = r->user ? u : NULL,
+    .args = r->args,
+    .n_args = r->n_args,
+    .env = r->env,
+    .n_env = r->n_env,
+    .cwd = r->cwd,
+    .capabilities = r->capabilities,
+    .n_capabilities = r->n_capabilities,
+    .rlimits = *rl,
+    .n_rlimits = r->n_rlimits,
+    .no_new_privileges = r->nonewprivileges,
+    .apparmor_profile = r->apparmorprofile,
+    .selinux_label = r->selinuxlabel,
+  };
+}
+
 /* docs/state-directory.md "process.json" for an exec: the OCI process object from the
  * request (specs/, validated), then containerd's own keys. */
 static json_object *
@@ -37,7 +69,11 @@ exec_spec (struct container *c, const Types__AddProcessRequest *r, struct ctrd_e
   json_object *config = json_object_new_object ();
   if (init)
     json_object_object_add (config, "process", json_object_get (init));
-  json_object *o = spec_exec_process (config, r, err);
+  struct spec_exec x;
+  struct spec_user u;
+  cleanup_free struct spec_rlimit *rl = NULL;
+  exec_options (r, &x, &u, &rl);
+  json_object *o = spec_exec_process (config, &x, err);
   json_object_put (config);
   if (!o)
     return NULL;

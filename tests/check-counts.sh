@@ -28,6 +28,7 @@ api/tests/test-client-server 33
 api/tests/test-client 60
 api/tests/test-grpc-python.sh 52
 specs/tests/test-spec 11
+specs/tests/no-wire-types.sh 1
 specs/tests/test-translate 13
 runtime/tests/test-stats 9
 runtime/tests/test-oom 5

@@ -292,19 +292,10 @@ test_exec_every_option (void **state UNUSED)
   char *env[] = { "PATH=/bin", "A=b" };
   char *caps[] = { "CAP_KILL", "CAP_NET_RAW" };
   uint32_t gids[] = { 10, 20 };
-  Types__User user = TYPES__USER__INIT;
-  user.uid = 1000;
-  user.gid = 1001;
-  user.n_additionalgids = 2;
-  user.additionalgids = gids;
-  Types__Rlimit rl = TYPES__RLIMIT__INIT;
-  rl.type = "RLIMIT_NOFILE";
-  rl.soft = 1024;
-  rl.hard = 4096;
-  Types__Rlimit *rls[] = { &rl };
-  Types__AddProcessRequest req = TYPES__ADD_PROCESS_REQUEST__INIT;
-  req.id = "c";
-  req.pid = "e1";
+  struct spec_user user = { .uid = 1000, .gid = 1001, .additional_gids = gids,
+                            .n_additional_gids = 2 };
+  struct spec_rlimit rls[] = { { .type = "RLIMIT_NOFILE", .soft = 1024, .hard = 4096 } };
+  struct spec_exec req = { 0 };
   req.terminal = true;
   req.user = &user;
   req.n_args = 3;
@@ -314,9 +305,9 @@ test_exec_every_option (void **state UNUSED)
   req.cwd = "/tmp";
   req.n_capabilities = 2;
   req.capabilities = caps;
-  req.apparmorprofile = "docker-default";
-  req.selinuxlabel = "system_u:system_r:svirt_lxc_net_t:s0:c1,c2";
-  req.nonewprivileges = true;
+  req.apparmor_profile = "docker-default";
+  req.selinux_label = "system_u:system_r:svirt_lxc_net_t:s0:c1,c2";
+  req.no_new_privileges = true;
   req.n_rlimits = 1;
   req.rlimits = rls;
   struct ctrd_error *err = NULL;
@@ -339,7 +330,7 @@ static void
 test_exec_defaults (void **state UNUSED)
 {
   char *args[] = { "true" };
-  Types__AddProcessRequest req = TYPES__ADD_PROCESS_REQUEST__INIT;
+  struct spec_exec req = { 0 };
   req.n_args = 1;
   req.args = args;
   struct ctrd_error *err = NULL;
@@ -362,7 +353,7 @@ test_exec_defaults (void **state UNUSED)
 }
 
 static void
-expect_exec_error (const Types__AddProcessRequest *req, const char *msg)
+expect_exec_error (const struct spec_exec *req, const char *msg)
 {
   struct ctrd_error *err = NULL;
   json_object *o = spec_exec_process (NULL, req, &err);
@@ -377,7 +368,7 @@ static void
 test_exec_errors (void **state UNUSED)
 {
   char *args[] = { "true" };
-  Types__AddProcessRequest req = TYPES__ADD_PROCESS_REQUEST__INIT;
+  struct spec_exec req = { 0 };
   expect_exec_error (&req, "process args cannot be empty");
   req.n_args = 1;
   req.args = args;
@@ -389,12 +380,12 @@ test_exec_errors (void **state UNUSED)
   req.capabilities = caps;
   expect_exec_error (&req, "process capabilities: unknown capability \"kill\"");
   req.n_capabilities = 0;
-  Types__Rlimit rl = TYPES__RLIMIT__INIT;
-  rl.type = "RLIMIT_FILES";
-  Types__Rlimit *rls[] = { &rl };
+  struct spec_rlimit rl = { .type = "RLIMIT_FILES" };
   req.n_rlimits = 1;
-  req.rlimits = rls;
+  req.rlimits = &rl;
   expect_exec_error (&req, "process rlimits: unknown rlimit type \"RLIMIT_FILES\"");
+  rl.type = NULL;
+  expect_exec_error (&req, "process rlimits: unknown rlimit type \"\"");
   rl.type = "RLIMIT_NPROC";
   rl.soft = 10;
   rl.hard = 5;

@@ -573,9 +573,7 @@ test_exec_of_rc_bundle (void **state UNUSED)
   json_object *config = json_tokener_parse (text);
   char *args[] = { "sh" };
   char *caps[] = { "CAP_SYS_ADMIN", "CAP_KILL" };
-  Types__AddProcessRequest req = TYPES__ADD_PROCESS_REQUEST__INIT;
-  req.id = "c";
-  req.pid = "e";
+  struct spec_exec req = { 0 };
   req.n_args = 1;
   req.args = args;
   req.n_capabilities = 2;
