@@ -182,6 +182,49 @@ statefile_init_process_spec (json_object *config, const char *in, const char *ou
   return o;
 }
 
+static json_object *
+copy_key (json_object *from, const char *key)
+{
+  json_object *v, *o = NULL;
+  if (from && json_object_object_get_ex (from, key, &v))
+    json_object_deep_copy (v, &o, NULL);
+  return o;
+}
+
+static const char *
+path_or_null (const char *p)
+{
+  return p && *p ? p : "/dev/null";
+}
+
+json_object *
+statefile_exec_process_spec (json_object *o, json_object *init, const char *in, const char *out,
+                             const char *errp, bool no_pivot)
+{
+  json_object_object_add (o, "exec", json_object_new_boolean (true));
+  json_object_object_add (o, "containerdStdin", json_object_new_string (path_or_null (in)));
+  json_object_object_add (o, "containerdStdout", json_object_new_string (path_or_null (out)));
+  json_object_object_add (o, "containerdStderr", json_object_new_string (path_or_null (errp)));
+  json_object_object_add (o, "runtimeArgs", copy_key (init, "runtimeArgs"));
+  json_object_object_add (o, "noPivotRoot", json_object_new_boolean (no_pivot));
+  json_object_object_add (o, "checkpoint", json_object_new_string (""));
+  json_object *uid = copy_key (init, "rootUID"), *gid = copy_key (init, "rootGID");
+  json_object_object_add (o, "rootUID", uid ? uid : json_object_new_int (0));
+  json_object_object_add (o, "rootGID", gid ? gid : json_object_new_int (0));
+  return o;
+}
+
+const char *
+statefile_process_stdio (json_object *spec, int fd)
+{
+  static const char *const keys[] = { "containerdStdin", "containerdStdout", "containerdStderr" };
+  json_object *v;
+  if (fd < 0 || fd > 2 || !spec || !json_object_object_get_ex (spec, keys[fd], &v)
+      || !json_object_is_type (v, json_type_string))
+    return "";
+  return json_object_get_string (v);
+}
+
 int
 statefile_read_ull (const char *dir, const char *name, unsigned long long *v)
 {

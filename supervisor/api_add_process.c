@@ -11,20 +11,12 @@
 #include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
+#include "runtime/statefile.h"
 #include "specs/spec.h"
 #include "supervisor/api_container.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
 #include "supervisor/metrics.h"
-
-static json_object *
-copy_key (json_object *from, const char *key)
-{
-  json_object *v, *o = NULL;
-  if (from && json_object_object_get_ex (from, key, &v))
-    json_object_deep_copy (v, &o, NULL);
-  return o;
-}
 
 /* The request in specs/' terms (no wire type below this layer); the
  * rlimits go into *rl (caller frees), the user into *u. */
@@ -77,20 +69,7 @@ exec_spec (struct container *c, const Types__AddProcessRequest *r, struct ctrd_e
   json_object_put (config);
   if (!o)
     return NULL;
-  json_object_object_add (o, "exec", json_object_new_boolean (true));
-  json_object_object_add (o, "containerdStdin",
-                          json_object_new_string (*r->stdin ? r->stdin : "/dev/null"));
-  json_object_object_add (o, "containerdStdout",
-                          json_object_new_string (*r->stdout ? r->stdout : "/dev/null"));
-  json_object_object_add (o, "containerdStderr",
-                          json_object_new_string (*r->stderr ? r->stderr : "/dev/null"));
-  json_object_object_add (o, "runtimeArgs", copy_key (init, "runtimeArgs"));
-  json_object_object_add (o, "noPivotRoot", json_object_new_boolean (c->no_pivot));
-  json_object_object_add (o, "checkpoint", json_object_new_string (""));
-  json_object *uid = copy_key (init, "rootUID"), *gid = copy_key (init, "rootGID");
-  json_object_object_add (o, "rootUID", uid ? uid : json_object_new_int (0));
-  json_object_object_add (o, "rootGID", gid ? gid : json_object_new_int (0));
-  return o;
+  return statefile_exec_process_spec (o, init, r->stdin, r->stdout, r->stderr, c->no_pivot);
 }
 
 struct exec_call

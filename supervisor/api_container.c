@@ -12,6 +12,7 @@
 #include "runtime/cgdirs.h"
 #include "runtime/runtime.h"
 #include "runtime/stats.h"
+#include "runtime/statefile.h"
 
 static char *
 jstr (json_object *o, const char *key)
@@ -83,9 +84,9 @@ process_message (struct process *p)
   m->env = jstrv (jget (s, "env"), &m->n_env);
   m->cwd = jstr (s, "cwd");
   m->systempid = p->pid > 0 ? (uint32_t) p->pid : 0;
-  m->stdin = jstr (s, "containerdStdin");
-  m->stdout = jstr (s, "containerdStdout");
-  m->stderr = jstr (s, "containerdStderr");
+  m->stdin = xstrdup (statefile_process_stdio (s, 0));
+  m->stdout = xstrdup (statefile_process_stdio (s, 1));
+  m->stderr = xstrdup (statefile_process_stdio (s, 2));
   m->capabilities = jstrv (jget (jget (s, "capabilities"), "effective"), &m->n_capabilities);
   m->apparmorprofile = jstr (s, "apparmorProfile");
   m->selinuxlabel = jstr (s, "selinuxLabel");
