@@ -164,8 +164,11 @@ try:
     # closes that connection with GOAWAY(PROTOCOL_ERROR); others are untouched
     raw.ack_settings()
     raw.frames_until(lambda f: f[0] == h2raw.SETTINGS and f[1] & h2raw.ACK)
-    for _ in range(9):
-        raw.open_call("/types.API/Events")
+    try:
+        for _ in range(9):
+            raw.open_call("/types.API/Events")
+    except OSError:
+        pass  # the server may close before the 9th request's DATA is written
     f = raw.frames_until(lambda f: f[0] in (h2raw.RST_STREAM, h2raw.GOAWAY))
     t.ok(f is not None and f[0] == h2raw.GOAWAY and h2raw.goaway_info(f[3])[1] == "PROTOCOL_ERROR",
          "a 9th stream after the client acknowledged the limit: GOAWAY(PROTOCOL_ERROR)",
