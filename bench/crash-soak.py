@@ -30,7 +30,7 @@ fails = []
 try:
     if s.criu:
         s.make_checkpoint()
-    ops = [o for o in ch.OPS if s.criu or o not in ("restore", "checkpoint")]
+    ops = [o for o in ch.OPS if s.criu or o not in ("restore", "checkpoint", "shimkill")]
     for i in range(1, a.n + 1):
         op, delay, acked, bad = s.trial(s.rng.choice(ops))
         per[op][0] += 1

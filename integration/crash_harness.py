@@ -43,11 +43,13 @@ import daemon_harness as h
 
 pb = h.pb
 
-OPS = ("create", "restore", "exec", "signal", "pause", "update", "checkpoint", "delete")
+# shimkill: a create with restore whose init shim (not the daemon) is
+# SIGKILLed; the daemon lives on and undoes the create itself
+OPS = ("create", "restore", "exec", "signal", "pause", "update", "checkpoint", "delete", "shimkill")
 # The delay of a trial is drawn from [0, MAX_DELAY_MS[op]]: about the time the
 # operation takes on a 2-core VM, so kills land before, during and after it.
 MAX_DELAY_MS = {"create": 250, "restore": 900, "exec": 200, "signal": 60, "pause": 120,
-                "update": 150, "checkpoint": 900, "delete": 250}
+                "update": 150, "checkpoint": 900, "delete": 250, "shimkill": 700}
 # pid 1 of the container ends with 7 on SIGTERM (the real status the signal
 # trial expects), else loops
 # trap (the signal trial waits for "ready": a TERM before the trap is in
@@ -236,27 +238,35 @@ class CrashSoak:
             return op, delay_ms, False, bad
 
     def _trial(self, op, delay_ms):
-        if op == "restore" and not self.have_checkpoint:
+        if op in ("restore", "shimkill") and not self.have_checkpoint:
             self.make_checkpoint()
         cid = h.uid("cr%d" % self.k)
         since = time.time() - 0.5
         bad = []
         d = self.d
-        fresh = op in ("create", "restore")
+        fresh = op in ("create", "restore", "shimkill")
         if op == "signal":
             self.create_ready(cid)
         elif not fresh:
             d.create(cid, self.bundle)
         fut = self.send(op, cid)
         time.sleep(delay_ms / 1000.0)          # the injection point
-        os.kill(d.proc.pid, signal.SIGKILL)
-        d.proc.wait()
+        if op == "shimkill":
+            for pid in h.shim_pids(d.state, cid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        else:
+            os.kill(d.proc.pid, signal.SIGKILL)
+            d.proc.wait()
         try:
             fut.result(timeout=60)
             acked = True
         except grpc.RpcError:
             acked = False
-        self.restart()
+        if op != "shimkill":
+            self.restart()
         d.start_events()
         c = self.listed(cid)
         if c is not None:
@@ -303,8 +313,8 @@ class CrashSoak:
 
     def send(self, op, cid):
         s = self.d.stub
-        if op in ("create", "restore"):
-            kw = dict(checkpoint="cp", checkpointDir=self.cpdir) if op == "restore" else {}
+        if op in ("create", "restore", "shimkill"):
+            kw = dict(checkpoint="cp", checkpointDir=self.cpdir) if op != "create" else {}
             return s.CreateContainer.future(pb.CreateContainerRequest(
                 id=cid, bundlePath=self.bundle, **kw), timeout=60)
         if op == "exec":
@@ -336,7 +346,7 @@ class CrashSoak:
         bad = []
         if others:
             bad.append("exits of unknown processes: %s" % others)
-        fresh = op in ("create", "restore")
+        fresh = op in ("create", "restore", "shimkill")
         if listed:
             # killed by the harness, or ended by the trial's own operation
             # after the listing (a SIGTERM: 7)

@@ -596,6 +596,17 @@ container_abort_delete_done (const struct job_result *r, void *data)
       cleanup_free char *t = job_error_text (r);
       log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
     }
+  reap_remove_leftovers (c);
+  container_abort_step (c);
+}
+
+static void
+abort_reap_done (struct container *c, bool clean)
+{
+  c->abort_reaping = false;
+  c->abort_reaped = true;
+  if (!clean)
+    c->abort_delete_started = c->abort_delete_done = true; /* delete nothing */
   container_abort_step (c);
 }
 
@@ -618,6 +629,35 @@ container_abort_step (struct container *c)
           log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
           c->abort_delete_done = true;
         }
+    }
+  if (!c->abort_delete_started && p && p->shim_pid > 0 && !c->abort_reaped)
+    {
+      /* Whatever the create or restore started may still run (the shim,
+       * CRIU, the runtime's init; a killed `runc restore` leaves the rootfs
+       * bind-mounted under its state dir, and `delete -f` would remove the
+       * user's files through it): reap it all first (reap.h). */
+      if (!c->abort_reaping)
+        {
+          c->abort_reaping = true;
+          struct reap_target t = { .shim_pid = p->shim_pid, .whole = true,
+                                   .shim_verified = p->shim_is_child && !p->shim_exited };
+          cleanup_free char *ck = NULL;
+          json_object *v;
+          if (p->spec && json_object_object_get_ex (p->spec, "checkpoint", &v)
+              && json_object_is_type (v, json_type_string) && json_object_get_string_len (v) > 0)
+            ck = path_join (json_object_get_string (v), "criu.work");
+          t.criu_work = ck;
+          cleanup_error struct ctrd_error *err = NULL;
+          if (reap_start (c, &t, abort_reap_done, &err) < 0)
+            {
+              log_msg (LOG_LVL_ERROR, c->id, "%s; deleting nothing of it", err->msg);
+              c->abort_reaping = false;
+              c->abort_reaped = true;
+              c->abort_delete_started = c->abort_delete_done = true;
+            }
+        }
+      if (c->abort_reaping)
+        return;
     }
   if (!c->abort_delete_started && (shim_gone || !c->abort_kill))
     {

@@ -283,6 +283,19 @@ argv_names (pid_t pid, const char *id)
   return false;
 }
 
+/* Is the cwd of pid dir or inside it? */
+static bool
+cwd_under (pid_t pid, const char *dir)
+{
+  char link[64], cwd[4096];
+  snprintf (link, sizeof link, "/proc/%d/cwd", (int) pid);
+  ssize_t k = readlink (link, cwd, sizeof cwd - 1);
+  if (k <= 0)
+    return false;
+  cwd[k] = '\0';
+  return strcmp (cwd, dir) == 0 || under (cwd, dir);
+}
+
 static bool
 in_set (const struct reap *r, pid_t pid)
 {
@@ -342,6 +355,10 @@ scan_once (struct reap *r)
   pid_t sp = r->t.shim_pid;
   for (size_t i = 0; sp > 1 && i < n; i++)
     if (pi[i].pgid == sp && (r->t.shim_verified || argv_names (pi[i].pid, r->c->id)))
+      added |= add_victim (r, pi[i].pid);
+  /* CRIU works in the work dir ctrd chose for this restore (its cwd) */
+  for (size_t i = 0; r->criu_work && i < n; i++)
+    if (cwd_under (pi[i].pid, r->criu_work))
       added |= add_victim (r, pi[i].pid);
   for (bool more = true; more;)
     {

@@ -12,7 +12,9 @@
  *     member of its process group (the shim leads one: process.c spawns it
  *     with its own pgid); when the shim is gone, members of that group whose
  *     argv names the container (the runtime command);
- *   - every descendant of those (CRIU, the runtime's init);
+ *   - every descendant of those (CRIU, the runtime's init), and for a
+ *     restore every process whose cwd is in the CRIU work dir (CRIU, when
+ *     the runtime that started it is gone);
  *   - for the init's operation (whole), every process in the container's
  *     cgroups (each v1 hierarchy and the unified one; a frozen cgroup is
  *     thawed so that SIGKILL can act).

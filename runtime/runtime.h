@@ -153,6 +153,9 @@ struct container
   struct pending_create *retry;
   bool abort_foreign, stale_cleared;
   bool abort_kill, abort_delete_started, abort_delete_done;
+  /* the dead shim's operation reaped (reap.h) before the abort's delete -f;
+   * abort_reaping while that runs */
+  bool abort_reaped, abort_reaping;
   struct job *job;            /* start / delete job in flight */
   bool init_exited_early;     /* init exited while STARTING */
   bool need_delete;           /* STOPPING: run `<rt> delete -f` first */
