@@ -57,7 +57,8 @@ libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libsystemd-de
 libcgroup-dev libseccomp-dev libcmocka-dev scdoc
 runc crun busybox-static iptables jq tmux valgrind file libsqlite3-0
 python3 python3-grpcio python3-grpc-tools python3-protobuf python3-prometheus-client
-dpkg-dev debhelper fakeroot lintian"
+dpkg-dev debhelper fakeroot lintian
+gnuplot-nox"
 
 missing=
 for p in $PKGS; do
