@@ -50,7 +50,6 @@ ctr/tests/test-completion.sh 17
 integration/test-daemon.sh 69
 integration/test-daemon-faults.sh 55
 integration/test-state-fs.sh 20
-integration/test-scale.sh 8
 integration/test-crash.sh 22
 integration/test-daemon-cli.sh 13
 integration/test-daemon-limits.sh 19
