@@ -363,9 +363,7 @@ step (struct shim *s)
   /* From the process dir: the client may have removed the bundle as soon
    * as it saw the exit (issue 10: a chdir into the removed
    * bundle kept runc from running at all). */
-  s->cleanup_turn = true; /* takes turns with other shims (spawn.c) */
   s->delete_pid = shim_spawn (s, argv, fds, s->cwd, &err);
-  s->cleanup_turn = false;
   if (s->delete_pid < 0)
     {
       shim_log (s, "warn", "%s", err->msg);

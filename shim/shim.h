@@ -91,7 +91,6 @@ struct shim {
   bool io_changed;   /* set by io.c; main.c re-evaluates the phase */
 
   pid_t runtime_pid, kill_pid, delete_pid, container_pid;
-  bool cleanup_turn; /* the next spawn is the init's delete: it waits for a cleanup slot */
   int exit_status;
 
   /* exitStatus (status.c): the process dir, the reserved file, and the
@@ -148,11 +147,6 @@ char **shim_argv_simple (struct shim *s, const char *word1, const char *word2, c
  * mask and the original oom_score_adj. Reports an exec failure (ENOENT …). */
 pid_t shim_spawn (struct shim *s, char **argv, const int fds[3], const char *cwd,
                   struct ctrd_error **err);
-/* With s->cleanup_turn set, the child reports a successful start before
- * exec (an exec failure is then its exit status 127), lowers its priority
- * (nice 10) and waits for one of SHIM_CLEANUP_SLOTS(ncpu) flock slots
- * <state-dir>/.cleanup-slot.<n>, held until the runtime exits: a mass exit
- * runs at most ncpu deletes at a time. Nothing of the exit waits for it. */
 /* Spawn and wait synchronously (failure paths only); returns the wait status or -1. */
 int shim_spawn_wait (struct shim *s, char **argv);
 

@@ -3,12 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,41 +120,6 @@ shim_argv_simple (struct shim *s, const char *word1, const char *word2, const ch
   return v;
 }
 
-/* In the child (cwd: <state>/<id>/<pid>): take a free cleanup slot, or
- * wait for one chosen by pid. The lock stays with the exec'd runtime.
- * (sysconf and snprintf: the shim is single-threaded, no lock can be held.) */
-static void
-cleanup_slot_wait (void)
-{
-  if (setpriority (PRIO_PROCESS, 0, 10) < 0)
-    {
-      /* best effort */
-    }
-  long n = sysconf (_SC_NPROCESSORS_ONLN);
-  n = n < 1 ? 1 : n > 64 ? 64 : n;
-  int fd[64];
-  for (long i = 0; i < n; i++)
-    {
-      char name[64];
-      snprintf (name, sizeof name, "../../.cleanup-slot.%ld", i);
-      fd[i] = open (name, O_RDWR | O_CREAT, 0600);
-    }
-  long keep = getpid () % n;
-  for (long i = 0; i < n; i++)
-    if (fd[i] >= 0 && flock (fd[i], LOCK_EX | LOCK_NB) == 0)
-      {
-        keep = i;
-        goto got;
-      }
-  if (fd[keep] >= 0)
-    while (flock (fd[keep], LOCK_EX) < 0 && errno == EINTR)
-      ;
-got:
-  for (long j = 0; j < n; j++)
-    if (j != keep && fd[j] >= 0)
-      close (fd[j]);
-}
-
 /* In the child between fork and exec: only async-signal-safe calls. */
 static void __attribute__ ((noreturn))
 child_exec (struct shim *s, const char *file, char **argv, const int fds[3], const char *cwd,
@@ -183,13 +145,6 @@ child_exec (struct shim *s, const char *file, char **argv, const int fds[3], con
   sigset_t none;
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
-  if (s->cleanup_turn)
-    {
-      /* the shim must not wait for the slot: started, as far as it knows */
-      close (errfd);
-      errfd = -1;
-      cleanup_slot_wait ();
-    }
   /* The shim runs at -1000; the runtime and the container must not inherit it. */
   if (s->oom_orig[0] != '\0')
     {
