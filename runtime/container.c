@@ -136,8 +136,18 @@ container_alloc (struct runtime *rt, const char *id)
 }
 
 void
+container_drop_state_cache (struct container *c)
+{
+  if (c->state_cache_free)
+    c->state_cache_free (c->state_cache);
+  c->state_cache = NULL;
+  c->state_cache_free = NULL;
+}
+
+void
 container_free (struct container *c)
 {
+  container_drop_state_cache (c);
   while (c->procs)
     {
       struct process *p = c->procs;
@@ -271,6 +281,7 @@ container_maybe_finish (struct container *c)
   oom_watch_drain (c->oom);
   oom_watch_free (c->oom);
   c->oom = NULL;
+  container_drop_state_cache (c);
   /* Emit first (events.log is appended synchronously), then remove: a crash
    * in between reports the exit again rather than never. Both happen in
    * this one loop iteration, so a client reacting to the event finds the

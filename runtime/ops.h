@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lib/error.h"
 
@@ -32,6 +33,11 @@ typedef void (*ops_done_fn) (const struct ctrd_error *err, void *data);
  * container must be running (else FAILED_PRECONDITION). */
 int ops_pause (struct container *c, bool pause, ops_done_fn done, void *data,
                struct ctrd_error **err);
+/* Is the cgroup of process pid frozen (v1 freezer.state FROZEN or
+ * FREEZING, else v2 cgroup.freeze 1)? false when it cannot be read. Reads
+ * the files: for the moments c->paused is not known otherwise (adoption,
+ * a failed pause), never per State. */
+bool ops_cgroup_frozen (pid_t pid);
 
 /* UpdateResource (docs/api.md) with proto3 semantics: 0 / "" = not given. */
 struct ops_resources

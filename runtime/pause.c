@@ -5,6 +5,7 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "runtime/cgdirs.h"
 #include "runtime/internal.h"
 #include "runtime/job.h"
 #include "runtime/ops-internal.h"
@@ -69,13 +70,56 @@ ops_error_text (const struct ops_op *op, const struct job_result *r)
   return job_error_text (r);
 }
 
+bool
+ops_cgroup_frozen (pid_t pid)
+{
+  struct cgdirs dirs;
+  cleanup_error struct ctrd_error *err = NULL;
+  if (pid <= 0 || cgdirs_for_pid (pid, &dirs, &err) < 0)
+    return false;
+  bool frozen = false;
+  cleanup_free char *buf = NULL;
+  size_t len;
+  if (dirs.dir[CGDIRS_FREEZER])
+    {
+      cleanup_free char *f = path_join (dirs.dir[CGDIRS_FREEZER], "freezer.state");
+      if (read_file (f, &buf, &len, 64, &err) == 0)
+        frozen = strncmp (buf, "FROZEN", 6) == 0 || strncmp (buf, "FREEZING", 8) == 0;
+    }
+  else if (dirs.dir[CGDIRS_UNIFIED])
+    {
+      cleanup_free char *f = path_join (dirs.dir[CGDIRS_UNIFIED], "cgroup.freeze");
+      if (read_file (f, &buf, &len, 64, &err) == 0)
+        frozen = buf[0] == '1';
+    }
+  cgdirs_clear (&dirs);
+  return frozen;
+}
+
+/* c->paused after op: what a successful pause/resume did; after anything
+ * that may have left the freezer otherwise (a failed or killed pause or
+ * resume, a checkpoint: CRIU freezes) what the freezer says. */
+static void
+ops_note_paused (struct container *c, const struct ops_op *op, bool ok)
+{
+  if (ok && op->kind == OPS_PAUSE)
+    c->paused = true;
+  else if (ok && op->kind == OPS_RESUME)
+    c->paused = false;
+  else if (op->kind != OPS_UPDATE && c->init)
+    c->paused = ops_cgroup_frozen (c->init->pid);
+}
+
 static void
 ops_job_done (const struct job_result *r, void *data)
 {
   struct ops_op *op = data;
   struct container *c = runtime_find (op->rt, op->id);
   if (c && c == op->c && c->ops_op == op)
-    c->ops_op = NULL;
+    {
+      c->ops_op = NULL;
+      ops_note_paused (c, op, job_succeeded (r));
+    }
   cleanup_error struct ctrd_error *err = NULL;
   if (job_succeeded (r) && op->kind == OPS_UPDATE && strcasestr (r->err, "kernel memory")
       && strstr (r->err, "ignored"))

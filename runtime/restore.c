@@ -18,6 +18,7 @@
 #include "lib/util.h"
 #include "runtime/internal.h"
 #include "runtime/job.h"
+#include "runtime/ops.h"
 #include "runtime/reap.h"
 #include "runtime/statefile.h"
 
@@ -480,7 +481,11 @@ restore_container (struct runtime *rt, const char *name)
     }
   runtime_table_add (rt, c);
   if (c->init && c->init->state == PROCESS_RUNNING)
-    container_watch_oom (c);
+    {
+      container_watch_oom (c);
+      /* paused by the previous daemon (or a pause it left running)? */
+      c->paused = ops_cgroup_frozen (c->init->pid);
+    }
   log_msg (LOG_LVL_INFO, name, "restored container with %zu pending exit(s)", npend);
   /* Exits that happened while the daemon was down: execs first, init last
    * (with no init, the last exec's exit may free c: use locals only). */

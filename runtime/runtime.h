@@ -168,7 +168,19 @@ struct container
   struct stats_cache *stats;  /* cgroup dirs for Stats, made on the first call */
   /* ops (runtime/ops.h): the pause/resume/update/checkpoint job in flight */
   struct ops_op *ops_op;
+  /* Frozen: set when this daemon's `<rt> pause` succeeded, cleared by a
+   * resume; read from the freezer once when adopted at restart and after a
+   * pause/resume that failed or a checkpoint (runtime/pause.c). */
+  bool paused;
+  /* State's cache of this container's message and cgroup fds
+   * (supervisor/api_container.c), released by state_cache_free (set with
+   * it) when the init's exit is reported and when the container is freed. */
+  void *state_cache;
+  void (*state_cache_free) (void *cache);
 };
+
+/* Release c's state_cache (runtime/container.c). */
+void container_drop_state_cache (struct container *c);
 
 struct runtime *runtime_new (const struct runtime_config *cfg);
 /* Free the model; shims and containers keep running (daemon shutdown). */
