@@ -92,6 +92,28 @@ cleanup_strvp (char ***v)
   strv_free (*v);
 }
 
+void
+cleanup_fclosep (FILE **f)
+{
+  if (*f != NULL)
+    {
+      int saved = errno;
+      fclose (*f);
+      errno = saved;
+    }
+}
+
+void
+cleanup_closedirp (DIR **d)
+{
+  if (*d != NULL)
+    {
+      int saved = errno;
+      closedir (*d);
+      errno = saved;
+    }
+}
+
 size_t
 strv_len (char *const *v)
 {

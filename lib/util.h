@@ -3,8 +3,10 @@
 #ifndef CTRD_UTIL_H
 #define CTRD_UTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "lib/error.h"
@@ -20,13 +22,23 @@ char *xstrdup (const char *s);
 char *xstrndup (const char *s, size_t n);
 char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
-/* Ownership by scope. */
+/* Ownership by scope. Each releases what the variable holds when it goes
+ * out of scope (NULL / -1 is fine) and keeps errno. cleanup_file fcloses
+ * and ignores the result: a FILE written to, whose fclose reports the write
+ * error, is closed by hand and checked (take_ptr it out of the scope).
+ * json-c objects: cleanup_json in lib/json-cleanup.h; unpacked protobuf-c
+ * messages: cleanup_pb in lib/pb-cleanup.h (header-only, so this library
+ * and the shim stay libc only). */
 void cleanup_freep (void *p);
 void cleanup_closep (int *fd);
 void cleanup_strvp (char ***v);
+void cleanup_fclosep (FILE **f);
+void cleanup_closedirp (DIR **d);
 #define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
 #define cleanup_close __attribute__ ((cleanup (cleanup_closep)))
 #define cleanup_strv __attribute__ ((cleanup (cleanup_strvp)))
+#define cleanup_file __attribute__ ((cleanup (cleanup_fclosep)))
+#define cleanup_dir __attribute__ ((cleanup (cleanup_closedirp)))
 
 /* Explicit hand-over out of a cleanup scope. */
 static inline int

@@ -18,7 +18,7 @@ docker_1_12_dir=${CTRD_DOCKER_1_12_DIR:-$top/../shared/docker-1.12}
 
 table() {
   cat <<'EOF'
-lib/tests/test-lib 12
+lib/tests/test-lib 13
 lib/tests/test-goflag 8
 lib/tests/test-gotext 5
 api/tests/test-grpc-wire 5

@@ -349,6 +349,34 @@ test_strv (void **state UNUSED)
   assert_null (d[2]);
 }
 
+/* cleanup_file / cleanup_dir close at the end of the scope, accept NULL and
+ * keep errno. */
+static void
+test_cleanup_file_dir (void **state UNUSED)
+{
+  int ffd, dfd;
+  {
+    cleanup_file FILE *f = fopen ("/proc/self/status", "re");
+    cleanup_dir DIR *d = opendir ("/proc/self/fd");
+    cleanup_file FILE *no_file = NULL;
+    cleanup_dir DIR *no_dir = NULL;
+    assert_non_null (f);
+    assert_non_null (d);
+    assert_null (no_file);
+    assert_null (no_dir);
+    ffd = fileno (f);
+    dfd = dirfd (d);
+    assert_true (fcntl (ffd, F_GETFD) >= 0);
+    assert_true (fcntl (dfd, F_GETFD) >= 0);
+    errno = EXDEV;
+  }
+  assert_int_equal (errno, EXDEV);
+  assert_int_equal (fcntl (ffd, F_GETFD), -1);
+  assert_int_equal (errno, EBADF);
+  assert_int_equal (fcntl (dfd, F_GETFD), -1);
+  assert_int_equal (errno, EBADF);
+}
+
 static char last_cid[64], last_pid[64], last_msg[128];
 static int sink_calls;
 
@@ -431,6 +459,7 @@ main (void)
     cmocka_unit_test (test_lockfile), cmocka_unit_test (test_rm_rf_mount),
     cmocka_unit_test (test_log_text_messages),
     cmocka_unit_test (test_parse_ints), cmocka_unit_test (test_strv),
+    cmocka_unit_test (test_cleanup_file_dir),
     cmocka_unit_test (test_log_sink_proc), cmocka_unit_test (test_find_executable),
   };
   return cmocka_run_group_tests_name ("lib", tests, NULL, NULL);
