@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/json-cleanup.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
@@ -55,23 +56,20 @@ statefile_read_json (const char *path, json_object **out, struct ctrd_error **er
   if (read_file (path, &buf, &len, 16 << 20, err) < 0)
     return -1;
   json_tokener *tok = json_tokener_new ();
-  json_object *o = json_tokener_parse_ex (tok, buf, (int) len);
+  cleanup_json json_object *o = json_tokener_parse_ex (tok, buf, (int) len);
   enum json_tokener_error je = json_tokener_get_error (tok);
   json_tokener_free (tok);
   if (!o || je != json_tokener_success)
-    {
-      json_object_put (o);
-      return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "%s: invalid JSON: %s", path,
-                              json_tokener_error_desc (je));
-    }
-  *out = o;
+    return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "%s: invalid JSON: %s", path,
+                            json_tokener_error_desc (je));
+  *out = take_ptr (&o);
   return 0;
 }
 
 int
 statefile_write_state (const struct container *c, struct ctrd_error **err)
 {
-  json_object *o = json_object_new_object ();
+  cleanup_json json_object *o = json_object_new_object ();
   json_object_object_add (o, "bundle", json_object_new_string (c->bundle));
   json_object_object_add (o, "labels", strv_to_json (c->labels, true));
   json_object_object_add (o, "stdin", json_object_new_string (""));
@@ -82,9 +80,7 @@ statefile_write_state (const struct container *c, struct ctrd_error **err)
   json_object_object_add (o, "shim", json_object_new_string (c->shim));
   json_object_object_add (o, "noPivotRoot", json_object_new_boolean (c->no_pivot));
   cleanup_free char *path = path_join (c->dir, "state.json");
-  int r = statefile_write_json (path, o, err);
-  json_object_put (o);
-  return r;
+  return statefile_write_json (path, o, err);
 }
 
 static const char *
@@ -100,14 +96,12 @@ int
 statefile_read_state (struct container *c, struct ctrd_error **err)
 {
   cleanup_free char *path = path_join (c->dir, "state.json");
-  json_object *o = NULL, *v;
+  cleanup_json json_object *o = NULL;
+  json_object *v;
   if (statefile_read_json (path, &o, err) < 0)
     return -1;
   if (!json_object_is_type (o, json_type_object) || !json_str (o, "bundle"))
-    {
-      json_object_put (o);
-      return ctrd_error_set (err, EINVAL, "%s: no bundle", path);
-    }
+    return ctrd_error_set (err, EINVAL, "%s: no bundle", path);
   c->bundle = xstrdup (json_str (o, "bundle"));
   const char *rt = json_str (o, "runtime");
   c->runtime_bin = xstrdup (rt && *rt ? rt : "runc");
@@ -119,7 +113,6 @@ statefile_read_state (struct container *c, struct ctrd_error **err)
     c->labels = json_to_strv (v);
   if (json_object_object_get_ex (o, "noPivotRoot", &v))
     c->no_pivot = json_object_get_boolean (v);
-  json_object_put (o);
   return 0;
 }
 
@@ -286,7 +279,7 @@ statefile_remove_dir (const char *path, struct ctrd_error **err)
 void
 statefile_remove_leftovers (const char *dir)
 {
-  DIR *d = opendir (dir);
+  cleanup_dir DIR *d = opendir (dir);
   if (!d)
     return;
   struct dirent *de;
@@ -302,7 +295,6 @@ statefile_remove_leftovers (const char *dir)
       if (rm_rf (p, &e) < 0)
         log_warn ("%s", e->msg);
     }
-  closedir (d);
 }
 
 int
