@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "lib/id.h"
+#include "lib/json-cleanup.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/internal.h"
@@ -63,7 +64,7 @@ ops_checkpoint_config (const struct ops_checkpoint *cp, int64_t created_ns)
   char ts[64];
   if (time_format_rfc3339_nano (created_ns, false, ts, sizeof ts) < 0)
     ts[0] = '\0';
-  json_object *o = json_object_new_object ();
+  cleanup_json json_object *o = json_object_new_object ();
   json_object_object_add (o, "created", json_object_new_string (ts));
   json_object_object_add (o, "name", json_object_new_string (cp->name));
   json_object_object_add (o, "tcp", json_object_new_boolean (cp->tcp));
@@ -77,10 +78,8 @@ ops_checkpoint_config (const struct ops_checkpoint *cp, int64_t created_ns)
         json_object_array_add (a, json_object_new_string (cp->empty_ns[i]));
       json_object_object_add (o, "emptyNS", a);
     }
-  char *s = xasprintf ("%s\n", json_object_to_json_string_ext (
-                                   o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put (o);
-  return s;
+  return xasprintf ("%s\n", json_object_to_json_string_ext (
+                               o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 char **
@@ -164,22 +163,15 @@ ops_checkpoint_read (const char *parent, const char *dirname, struct ops_checkpo
   if (read_file (path, &text, &len, CHECKPOINT_CONFIG_MAX, err) < 0)
     return -1;
   enum json_tokener_error jerr;
-  json_object *o = json_tokener_parse_verbose (text, &jerr);
+  cleanup_json json_object *o = json_tokener_parse_verbose (text, &jerr);
   if (!o || !json_object_is_type (o, json_type_object))
-    {
-      json_object_put (o);
-      return ctrd_error_set (err, 0, "checkpoint %s: not a JSON object (%s)", path,
-                             o ? "wrong type" : json_tokener_error_desc (jerr));
-    }
-  int r = -1;
+    return ctrd_error_set (err, 0, "checkpoint %s: not a JSON object (%s)", path,
+                           o ? "wrong type" : json_tokener_error_desc (jerr));
   json_object *v;
   if (json_object_object_get_ex (o, "name", &v) && v)
     {
       if (!json_object_is_type (v, json_type_string))
-        {
-          ctrd_error_set (err, 0, "checkpoint %s: \"name\" is not a string", path);
-          goto out;
-        }
+        return ctrd_error_set (err, 0, "checkpoint %s: \"name\" is not a string", path);
       info->name = xstrdup (json_object_get_string (v));
     }
   else
@@ -188,29 +180,21 @@ ops_checkpoint_read (const char *parent, const char *dirname, struct ops_checkpo
       || config_bool (o, "unixSockets", &info->unix_sockets, path, err) < 0
       || config_bool (o, "shell", &info->shell, path, err) < 0
       || config_bool (o, "exit", &info->exit, path, err) < 0)
-    goto out;
+    return -1;
   if (json_object_object_get_ex (o, "emptyNS", &v) && v)
     {
       if (!json_object_is_type (v, json_type_array))
-        {
-          ctrd_error_set (err, 0, "checkpoint %s: \"emptyNS\" is not an array", path);
-          goto out;
-        }
+        return ctrd_error_set (err, 0, "checkpoint %s: \"emptyNS\" is not an array", path);
       for (size_t i = 0; i < json_object_array_length (v); i++)
         {
           json_object *e = json_object_array_get_idx (v, i);
           if (!json_object_is_type (e, json_type_string))
-            {
-              ctrd_error_set (err, 0, "checkpoint %s: \"emptyNS\" holds a non-string", path);
-              goto out;
-            }
+            return ctrd_error_set (err, 0, "checkpoint %s: \"emptyNS\" holds a non-string",
+                                   path);
           strv_push (&info->empty_ns, json_object_get_string (e));
         }
     }
-  r = 0;
-out:
-  json_object_put (o);
-  return r;
+  return 0;
 }
 
 static int
@@ -236,7 +220,7 @@ ops_checkpoint_list (const char *parent, struct ops_checkpoint_info **out, size_
 {
   *out = NULL;
   *n = 0;
-  DIR *d = opendir (parent);
+  cleanup_dir DIR *d = opendir (parent);
   if (!d)
     return ctrd_error_set (err, errno, "open %s", parent);
   cleanup_strv char **names = NULL;
@@ -252,18 +236,14 @@ ops_checkpoint_list (const char *parent, struct ops_checkpoint_info **out, size_
         {
           if (errno == ENOENT)
             continue; /* removed meanwhile */
-          int e = errno;
-          closedir (d);
-          return ctrd_error_set (err, e, "stat %s/%s", parent, de->d_name);
+          return ctrd_error_set (err, errno, "stat %s/%s", parent, de->d_name);
         }
       if (S_ISDIR (st.st_mode))
         strv_push (&names, de->d_name);
       errno = 0;
     }
-  int e = errno;
-  closedir (d);
-  if (e)
-    return ctrd_error_set (err, e, "read %s", parent);
+  if (errno)
+    return ctrd_error_set (err, errno, "read %s", parent);
   size_t count = strv_len (names);
   if (count == 0)
     return 0;
@@ -310,7 +290,8 @@ ops_checkpoint_delete (const char *parent, const char *name, struct ctrd_error *
       cleanup_error struct ctrd_error *e = NULL;
       cleanup_free char *text = NULL;
       size_t len;
-      json_object *o = NULL, *created = NULL;
+      cleanup_json json_object *o = NULL;
+      json_object *created = NULL;
       if (ops_checkpoint_read (parent, name, &info, &e) < 0)
         why = "its " CHECKPOINT_CONFIG " is not a checkpoint's";
       else if (strcmp (info.name, name) != 0
@@ -320,7 +301,6 @@ ops_checkpoint_delete (const char *parent, const char *name, struct ctrd_error *
                || !json_object_object_get_ex (o, "created", &created)
                || !json_object_is_type (created, json_type_string))
         why = "its " CHECKPOINT_CONFIG " was not written by CreateCheckpoint";
-      json_object_put (o);
       free (info.name);
       strv_free (info.empty_ns);
     }
