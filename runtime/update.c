@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/json-cleanup.h"
 #include "lib/util.h"
 #include "runtime/internal.h"
 #include "runtime/ops-internal.h"
@@ -64,7 +65,7 @@ ops_update_json (const struct ops_resources *r, struct ctrd_error **err)
                             r->blkio_weight),
            NULL;
 
-  json_object *doc = json_object_new_object ();
+  cleanup_json json_object *doc = json_object_new_object ();
   json_object *mem = json_object_new_object ();
   json_add_signed (mem, "limit", r->memory_limit);
   json_add_signed (mem, "reservation", r->memory_reservation);
@@ -95,10 +96,8 @@ ops_update_json (const struct ops_resources *r, struct ctrd_error **err)
   json_add_unsigned (bio, "weight", r->blkio_weight);
   json_add_section (doc, "blockIO", bio);
 
-  char *s = xasprintf ("%s\n", json_object_to_json_string_ext (
-                                   doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put (doc);
-  return s;
+  return xasprintf ("%s\n", json_object_to_json_string_ext (
+                               doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* Directory of pid's cgroup for a v1 controller (or the unified one when
