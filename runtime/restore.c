@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/json-cleanup.h"
 #include "lib/log.h"
 #include "lib/shim-proto.h"
 #include "lib/util.h"
@@ -32,7 +33,7 @@ cmp_str (const void *a, const void *b)
 static char **
 list_dirs (const char *dir)
 {
-  DIR *d = opendir (dir);
+  cleanup_dir DIR *d = opendir (dir);
   char **v = NULL;
   if (!d)
     return NULL;
@@ -43,7 +44,6 @@ list_dirs (const char *dir)
         continue;
       strv_push (&v, de->d_name);
     }
-  closedir (d);
   if (v)
     qsort (v, strv_len (v), sizeof *v, cmp_str);
   return v;
@@ -89,12 +89,11 @@ init_never_started (pid_t pid)
 {
   char path[64], comm[64] = "";
   snprintf (path, sizeof path, "/proc/%d/comm", (int) pid);
-  FILE *f = fopen (path, "re");
+  cleanup_file FILE *f = fopen (path, "re");
   if (!f)
     return false;
   if (!fgets (comm, sizeof comm, f))
     comm[0] = '\0';
-  fclose (f);
   comm[strcspn (comm, "\n")] = '\0';
   return strncmp (comm, "runc:[", 6) == 0 || strcmp (comm, "crun") == 0;
 }
@@ -120,7 +119,7 @@ find_real_pid (struct container *c, struct process *p, unsigned long long record
     return;
   unsigned long long opened = p->starttime;
   p->starttime = recorded;
-  DIR *d = opendir ("/proc");
+  cleanup_dir DIR *d = opendir ("/proc");
   if (!d)
     return;
   pid_t found = 0;
@@ -144,7 +143,6 @@ find_real_pid (struct container *c, struct process *p, unsigned long long record
           n++;
         }
     }
-  closedir (d);
   if (n != 1 || found == p->pid)
     {
       p->starttime = opened;
@@ -373,7 +371,8 @@ recover_state (struct container *c)
       c->bundle = container_client_bundle (c, argv[2]); /* not our .bundle */
       c->runtime_bin = xstrdup (argv[3]);
       c->shim = xstrdup (argv[0]);
-      json_object *spec = NULL, *ra;
+      cleanup_json json_object *spec = NULL;
+      json_object *ra;
       if (statefile_read_json (pj, &spec, NULL) == 0 && json_object_is_type (spec, json_type_object)
           && json_object_object_get_ex (spec, "runtimeArgs", &ra)
           && json_object_is_type (ra, json_type_array))
@@ -383,7 +382,6 @@ recover_state (struct container *c)
             if (json_object_is_type (e, json_type_string))
               strv_push (&c->runtime_args, json_object_get_string (e));
           }
-      json_object_put (spec);
       cleanup_error struct ctrd_error *err = NULL;
       if (statefile_write_state (c, &err) < 0)
         log_msg (LOG_LVL_WARN, c->id, "rewriting state.json: %s", err->msg);
