@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/json-cleanup.h"
 #include "lib/util.h"
 #include "specs/spec.h"
 
@@ -45,7 +46,7 @@ parse_config (const char *bundle, const char *text, size_t len, struct ctrd_erro
   json_tokener *tok = json_tokener_new ();
   /* Strict like the runtime's parser: no trailing commas, no single quotes. */
   json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
-  json_object *o = json_tokener_parse_ex (tok, text, (int) len);
+  cleanup_json json_object *o = json_tokener_parse_ex (tok, text, (int) len);
   enum json_tokener_error jerr = json_tokener_get_error (tok);
   size_t end = json_tokener_get_parse_end (tok);
   json_tokener_free (tok);
@@ -56,8 +57,7 @@ parse_config (const char *bundle, const char *text, size_t len, struct ctrd_erro
       while (end < len && strchr (" \t\r\n", text[end]))
         end++;
       if (end == len)
-        return o;
-      json_object_put (o);
+        return take_ptr (&o);
     }
   size_t line = 1, col = 1;
   for (size_t i = 0; i < end && i < len; i++)
@@ -168,32 +168,29 @@ spec_load_bundle (const char *bundle, struct ctrd_error **err)
         bad (err, bundle, "%s", e->status ? strerror (e->status) : e->msg);
       return NULL;
     }
-  json_object *o = parse_config (bundle, text, len, err);
+  cleanup_json json_object *o = parse_config (bundle, text, len, err);
   if (!o)
     return NULL;
   if (!json_object_is_type (o, json_type_object))
     {
       bad (err, bundle, "not a JSON object");
-      goto fail;
+      return NULL;
     }
   if (check_process (bundle, get (o, "process"), err) < 0
       || check_root (bundle, get (o, "root"), err) < 0)
-    goto fail;
+    return NULL;
   json_object *linux_o = get (o, "linux");
   if (linux_o && !json_object_is_type (linux_o, json_type_object))
     {
       bad (err, bundle, "linux: not an object");
-      goto fail;
+      return NULL;
     }
   if (spec_validate_seccomp (get (linux_o, "seccomp"), err) < 0)
     {
       ctrd_error_wrap (err, "bundle %s: config.json: linux.seccomp", bundle);
-      goto fail;
+      return NULL;
     }
-  return o;
-fail:
-  json_object_put (o);
-  return NULL;
+  return take_ptr (&o);
 }
 
 bool
