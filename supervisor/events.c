@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "lib/gotext.h"
+#include "lib/json-cleanup.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
@@ -115,7 +116,7 @@ event_parse_line (const char *line, size_t len, struct ctrd_event *ev, const cha
 {
   struct json_tokener *tok = json_tokener_new ();
   json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
-  struct json_object *o = json_tokener_parse_ex (tok, line, (int) len);
+  cleanup_json struct json_object *o = json_tokener_parse_ex (tok, line, (int) len);
   enum json_tokener_error jerr = json_tokener_get_error (tok);
   size_t end = json_tokener_get_parse_end (tok);
   json_tokener_free (tok);
@@ -160,8 +161,6 @@ event_parse_line (const char *line, size_t len, struct ctrd_event *ev, const cha
   ev->ts_ns = sec * NSEC_PER_SEC + nsec;
   ret = 0;
 out:
-  if (o)
-    json_object_put (o);
   if (ret < 0)
     event_clear (ev);
   return ret;
@@ -234,7 +233,7 @@ log_rewrite (struct event_bus *b, struct ctrd_error **err)
 static int
 log_load (struct event_bus *b, struct ctrd_error **err)
 {
-  FILE *f = fopen (b->path, "re");
+  cleanup_file FILE *f = fopen (b->path, "re");
   if (f == NULL)
     {
       if (errno == ENOENT)
@@ -266,7 +265,6 @@ log_load (struct event_bus *b, struct ctrd_error **err)
   int e = errno;
   bool failed = ferror (f);
   free (line);
-  fclose (f);
   if (failed)
     return ctrd_error_set (err, e, "cannot read `%s`", b->path);
   if (skipped)
