@@ -337,7 +337,7 @@ metrics_epoll_fd_count (int epfd)
 {
   char path[64];
   snprintf (path, sizeof path, "/proc/self/fdinfo/%d", epfd);
-  FILE *f = fopen (path, "re");
+  cleanup_file FILE *f = fopen (path, "re");
   if (!f)
     return -1;
   char line[256];
@@ -345,7 +345,6 @@ metrics_epoll_fd_count (int epfd)
   while (fgets (line, sizeof line, f))
     if (strncmp (line, "tfd:", 4) == 0)
       n++;
-  fclose (f);
   return n;
 }
 

@@ -344,7 +344,7 @@ render_rpcs (struct prom *p, struct promtext *t)
 static double
 count_open_fds (void)
 {
-  DIR *dir = opendir ("/proc/self/fd");
+  cleanup_dir DIR *dir = opendir ("/proc/self/fd");
   if (dir == NULL)
     return 0;
   double n = 0;
@@ -352,7 +352,6 @@ count_open_fds (void)
   while ((e = readdir (dir)))
     if (e->d_name[0] != '.')
       n++;
-  closedir (dir);
   return n - 1; /* the directory's own fd */
 }
 
