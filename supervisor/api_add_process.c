@@ -8,6 +8,7 @@
 
 #include "api/api.pb-c.h"
 #include "api/server.h"
+#include "lib/json-cleanup.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
@@ -58,7 +59,7 @@ exec_spec (struct container *c, const Types__AddProcessRequest *r, struct ctrd_e
   json_object *init = c->init ? c->init->spec : NULL;
   /* spec_exec_process takes defaults (user, cwd) from a config's process:
    * the init's process.json is that process object. */
-  json_object *config = json_object_new_object ();
+  cleanup_json json_object *config = json_object_new_object ();
   if (init)
     json_object_object_add (config, "process", json_object_get (init));
   struct spec_exec x;
@@ -66,7 +67,6 @@ exec_spec (struct container *c, const Types__AddProcessRequest *r, struct ctrd_e
   cleanup_free struct spec_rlimit *rl = NULL;
   exec_options (r, &x, &u, &rl);
   json_object *o = spec_exec_process (config, &x, err);
-  json_object_put (config);
   if (!o)
     return NULL;
   return statefile_exec_process_spec (o, init, r->stdin, r->stdout, r->stderr, c->no_pivot);
@@ -136,7 +136,7 @@ api_add_process_handle (struct api_call *call, const ProtobufCMessage *request, 
   if (!c)
     return;
   cleanup_error struct ctrd_error *err = NULL;
-  json_object *spec = exec_spec (c, r, &err);
+  cleanup_json json_object *spec = exec_spec (c, r, &err);
   if (!spec)
     {
       api_call_fail_error (call, err);
@@ -150,7 +150,6 @@ api_add_process_handle (struct api_call *call, const ProtobufCMessage *request, 
   x->t0 = time_now_mono_ns ();
   metrics_counter_add (d->metrics, METRICS_TASKS, 1);
   int rc = runtime_exec (c, r->pid, spec, exec_done, x, &err);
-  json_object_put (spec);
   if (rc < 0)
     {
       free (x->id);
