@@ -332,9 +332,10 @@ call_send_status (struct api_call *call, int code, const char *msg)
   call_send_status_http (call, code, msg, "200");
 }
 
-/* Append one length-prefixed message to the output queue. */
-static void
-call_queue_message (struct api_call *call, const ProtobufCMessage *msg, size_t size)
+/* Append the 5-byte prefix of a message of size bytes to the output queue;
+ * returns where its size bytes go. */
+static uint8_t *
+call_queue_reserve (struct api_call *call, size_t size)
 {
   /* Drop what was sent once it outweighs what is pending (amortised O(1)):
    * a stream whose reader never quite catches up must not grow forever. */
@@ -359,9 +360,16 @@ call_queue_message (struct api_call *call, const ProtobufCMessage *msg, size_t s
   uint32_t be = htonl ((uint32_t) size);
   p[0] = 0;
   memcpy (p + 1, &be, 4);
-  protobuf_c_message_pack (msg, p + 5);
   call->out_len = need;
   call->s->out_bytes += 5 + size;
+  return p + 5;
+}
+
+/* Append one length-prefixed message to the output queue. */
+static void
+call_queue_message (struct api_call *call, const ProtobufCMessage *msg, size_t size)
+{
+  protobuf_c_message_pack (msg, call_queue_reserve (call, size));
 }
 
 /* An answer before dispatch: the call stays with the server, which ignores
@@ -442,6 +450,25 @@ api_call_reply (struct api_call *call, const ProtobufCMessage *resp)
   if (call_can_send (call))
     {
       call_queue_message (call, resp, protobuf_c_message_get_packed_size (resp));
+      call_start_response (call);
+      call_send_status (call, GRPC_OK, NULL);
+    }
+  call_finish (call);
+}
+
+void
+api_call_reply_packed (struct api_call *call, const uint8_t *data, size_t len)
+{
+  if (call->finished)
+    {
+      log_error ("api: %s finished twice", call->path);
+      return;
+    }
+  if (call_can_send (call))
+    {
+      uint8_t *dst = call_queue_reserve (call, len);
+      if (len > 0) /* data may be NULL for an empty message */
+        memcpy (dst, data, len);
       call_start_response (call);
       call_send_status (call, GRPC_OK, NULL);
     }

@@ -109,6 +109,10 @@ void api_server_free (struct api_server *s);
 
 /* Unary success: serialise resp (copied; the caller keeps ownership). */
 void api_call_reply (struct api_call *call, const ProtobufCMessage *resp);
+/* Unary success with a response the handler serialised itself: data holds
+ * len bytes of a packed message of the method's response type (copied).
+ * For big answers assembled from cached encodings (State). */
+void api_call_reply_packed (struct api_call *call, const uint8_t *data, size_t len);
 /* Failure with a gRPC status code and a message (percent-encoded on the wire). */
 void api_call_fail (struct api_call *call, int grpc_code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));

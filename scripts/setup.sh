@@ -55,7 +55,7 @@ esac
 PKGS="build-essential autoconf automake libtool pkg-config git
 libjson-c-dev libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libsystemd-dev
 libcgroup-dev libseccomp-dev libcmocka-dev scdoc
-runc crun busybox-static iptables jq tmux valgrind file libsqlite3-0
+runc crun busybox-static iptables jq tmux valgrind file libsqlite3-0 strace
 python3 python3-grpcio python3-grpc-tools python3-protobuf python3-prometheus-client
 dpkg-dev debhelper fakeroot lintian
 gnuplot-nox"

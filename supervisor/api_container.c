@@ -8,11 +8,11 @@
 #include <json-c/json.h>
 
 #include "api/server.h"
+#include "lib/log.h"
 #include "lib/util.h"
-#include "runtime/cgdirs.h"
 #include "runtime/runtime.h"
-#include "runtime/stats.h"
 #include "runtime/statefile.h"
+#include "supervisor/state_pids.h"
 
 static char *
 jstr (json_object *o, const char *key)
@@ -112,46 +112,6 @@ process_message (struct process *p)
   return m;
 }
 
-static void
-container_pids (Types__Container *m, pid_t init_pid)
-{
-  cleanup_error struct ctrd_error *err = NULL;
-  uint32_t *pids = NULL;
-  size_t n = 0;
-  /* what `runc ps` lists, read from cgroup.procs: no runtime fork */
-  if (stats_pids_in_cgroup (init_pid, &pids, &n, &err) < 0)
-    return;
-  m->pids = pids;
-  m->n_pids = n;
-}
-
-/* Frozen by `<rt> pause`? (freezer v1, cgroup.freeze on v2) */
-static bool
-container_frozen (pid_t init_pid)
-{
-  struct cgdirs dirs;
-  cleanup_error struct ctrd_error *err = NULL;
-  if (cgdirs_for_pid (init_pid, &dirs, &err) < 0)
-    return false;
-  bool frozen = false;
-  cleanup_free char *buf = NULL;
-  size_t len;
-  if (dirs.dir[CGDIRS_FREEZER])
-    {
-      cleanup_free char *f = path_join (dirs.dir[CGDIRS_FREEZER], "freezer.state");
-      if (read_file (f, &buf, &len, 64, &err) == 0)
-        frozen = strncmp (buf, "FROZEN", 6) == 0 || strncmp (buf, "FREEZING", 8) == 0;
-    }
-  else if (dirs.dir[CGDIRS_UNIFIED])
-    {
-      cleanup_free char *f = path_join (dirs.dir[CGDIRS_UNIFIED], "cgroup.freeze");
-      if (read_file (f, &buf, &len, 64, &err) == 0)
-        frozen = buf[0] == '1';
-    }
-  cgdirs_clear (&dirs);
-  return frozen;
-}
-
 static bool
 container_running (const struct container *c)
 {
@@ -160,7 +120,7 @@ container_running (const struct container *c)
 }
 
 Types__Container *
-api_container_message (struct container *c, bool with_pids)
+api_container_message (struct container *c)
 {
   Types__Container *m = xmalloc (sizeof *m);
   types__container__init (m);
@@ -194,17 +154,244 @@ api_container_message (struct container *c, bool with_pids)
         m->labels[i] = xstrdup (c->labels[i]);
     }
   m->status = xstrdup (api_container_status (c));
-  if (with_pids && container_running (c))
-    container_pids (m, c->init->pid);
   return m;
 }
 
 const char *
-api_container_status (struct container *c)
+api_container_status (const struct container *c)
 {
   if (!container_running (c))
     return "stopped";
-  return container_frozen (c->init->pid) ? "paused" : "running";
+  return c->paused ? "paused" : "running";
+}
+
+/* ---- State: cached encodings ---------------------------------------------- */
+
+/* What a process's message is made of: a running process (pid and
+ * starttime known) is this one as long as these are unchanged, and its id
+ * and spec never change. */
+struct proc_key
+{
+  const struct process *p;
+  const json_object *spec;
+  pid_t pid;
+  unsigned long long starttime;
+};
+
+/* c->state_cache. The Container message is fields 1–7 in order; 4 (status)
+ * and 6 (pids) are written at each State, the rest is packed once: bytes
+ * holds fields 1–3, then 5, then 7. */
+struct state_cache
+{
+  uint8_t *bytes;
+  size_t len13, len5, len7;
+  struct proc_key *keys;
+  size_t n_keys;
+  bool valid;
+  struct state_pids pids;
+  bool pids_tried; /* opened (or failed to) once: never again */
+};
+
+static void
+state_cache_free (void *data)
+{
+  struct state_cache *sc = data;
+  if (!sc)
+    return;
+  state_pids_close (&sc->pids);
+  free (sc->bytes);
+  free (sc->keys);
+  free (sc);
+}
+
+static size_t
+proc_count (const struct container *c)
+{
+  size_t n = 0;
+  for (const struct process *p = c->procs; p; p = p->next)
+    n++;
+  return n;
+}
+
+/* Are the cached bytes those of c's processes now? */
+static bool
+state_cache_current (const struct state_cache *sc, const struct container *c)
+{
+  if (!sc->valid)
+    return false;
+  size_t i = 0;
+  for (const struct process *p = c->procs; p; p = p->next, i++)
+    {
+      if (i >= sc->n_keys)
+        return false;
+      const struct proc_key *k = &sc->keys[i];
+      if (k->p != p || k->spec != p->spec || k->pid != p->pid || k->starttime != p->starttime)
+        return false;
+    }
+  return i == sc->n_keys;
+}
+
+static size_t
+pack_into (const ProtobufCMessage *m, uint8_t **buf, size_t *cap, size_t at)
+{
+  size_t len = protobuf_c_message_get_packed_size (m);
+  if (at + len > *cap)
+    *buf = xrealloc (*buf, *cap = at + len);
+  protobuf_c_message_pack (m, *buf + at);
+  return len;
+}
+
+static void
+state_cache_build (struct state_cache *sc, struct container *c)
+{
+  Types__Container *m = api_container_message (c);
+  size_t cap = 0;
+  uint8_t *buf = NULL;
+  /* the pieces, each a message holding only some fields: protobuf packs
+   * fields in number order, so their concatenation (with 4 and 6 between)
+   * is the whole message's canonical encoding */
+  char *status = m->status, *runtime = m->runtime;
+  char **labels = m->labels;
+  size_t n_labels = m->n_labels;
+  m->status = NULL;
+  m->runtime = NULL;
+  m->labels = NULL;
+  m->n_labels = 0;
+  sc->len13 = pack_into (&m->base, &buf, &cap, 0);
+  Types__Container part = TYPES__CONTAINER__INIT;
+  part.labels = labels;
+  part.n_labels = n_labels;
+  sc->len5 = pack_into (&part.base, &buf, &cap, sc->len13);
+  part.labels = NULL;
+  part.n_labels = 0;
+  part.runtime = runtime;
+  sc->len7 = pack_into (&part.base, &buf, &cap, sc->len13 + sc->len5);
+  m->status = status;
+  m->runtime = runtime;
+  m->labels = labels;
+  m->n_labels = n_labels;
+  protobuf_c_message_free_unpacked (&m->base, NULL);
+  free (sc->bytes);
+  sc->bytes = buf;
+  /* cached only when every process is running with a known identity: a
+   * starting one (pid 0) could be replaced by another at the same address */
+  sc->n_keys = proc_count (c);
+  sc->keys = xrealloc (sc->keys, (sc->n_keys ? sc->n_keys : 1) * sizeof *sc->keys);
+  sc->valid = true;
+  size_t i = 0;
+  for (const struct process *p = c->procs; p; p = p->next, i++)
+    {
+      sc->keys[i] = (struct proc_key) { p, p->spec, p->pid, p->starttime };
+      if (p->pid <= 0 || p->starttime == 0)
+        sc->valid = false;
+    }
+}
+
+static struct state_cache *
+state_cache_of (struct container *c)
+{
+  if (c->state_cache_free != state_cache_free)
+    {
+      container_drop_state_cache (c);
+      struct state_cache *sc = xmalloc0 (sizeof *sc);
+      sc->pids = STATE_PIDS_CLOSED;
+      c->state_cache = sc;
+      c->state_cache_free = state_cache_free;
+    }
+  return c->state_cache;
+}
+
+static void
+bytes_reserve (struct api_bytes *b, size_t more)
+{
+  if (b->n + more <= b->cap)
+    return;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap < b->n + more)
+    cap *= 2;
+  b->v = xrealloc (b->v, cap);
+  b->cap = cap;
+}
+
+static size_t
+varint_len (uint64_t v)
+{
+  size_t n = 1;
+  while (v >= 0x80)
+    {
+      v >>= 7;
+      n++;
+    }
+  return n;
+}
+
+/* Unchecked: the caller reserved the room. */
+static void
+put_varint (struct api_bytes *b, uint64_t v)
+{
+  while (v >= 0x80)
+    {
+      b->v[b->n++] = (uint8_t) (v | 0x80);
+      v >>= 7;
+    }
+  b->v[b->n++] = (uint8_t) v;
+}
+
+static void
+put_bytes (struct api_bytes *b, const void *p, size_t len)
+{
+  if (len)
+    memcpy (b->v + b->n, p, len);
+  b->n += len;
+}
+
+#define TAG_LEN(field) ((uint8_t) ((field) << 3 | 2)) /* length-delimited */
+
+void
+api_container_state_append (struct container *c, struct api_bytes *out, struct pidvec *pids)
+{
+  struct state_cache *sc = state_cache_of (c);
+  if (!state_cache_current (sc, c))
+    state_cache_build (sc, c);
+  bool running = container_running (c);
+  pids->n = 0;
+  if (running)
+    {
+      if (!sc->pids_tried)
+        {
+          sc->pids_tried = true;
+          cleanup_error struct ctrd_error *err = NULL;
+          if (state_pids_open (&sc->pids, c->init->pid, &err) < 0)
+            log_msg (LOG_LVL_DEBUG, c->id, "State: no pids: %s", err->msg);
+        }
+      state_pids_read (&sc->pids, pids);
+    }
+  else if (sc->pids.dirfd >= 0)
+    state_pids_close (&sc->pids); /* the init is gone: its cgroup goes too */
+  const char *status = api_container_status (c);
+  size_t status_len = strlen (status);
+  size_t pids_payload = 0;
+  for (size_t i = 0; i < pids->n; i++)
+    pids_payload += varint_len (pids->v[i]);
+  size_t body = sc->len13 + 1 + varint_len (status_len) + status_len + sc->len5 + sc->len7;
+  if (pids->n)
+    body += 1 + varint_len (pids_payload) + pids_payload;
+  bytes_reserve (out, 1 + varint_len (body) + body);
+  out->v[out->n++] = TAG_LEN (1); /* StateResponse.containers */
+  put_varint (out, body);
+  put_bytes (out, sc->bytes, sc->len13);
+  out->v[out->n++] = TAG_LEN (4);
+  put_varint (out, status_len);
+  put_bytes (out, status, status_len);
+  put_bytes (out, sc->bytes + sc->len13, sc->len5);
+  if (pids->n)
+    {
+      out->v[out->n++] = TAG_LEN (6); /* packed */
+      put_varint (out, pids_payload);
+      for (size_t i = 0; i < pids->n; i++)
+        put_varint (out, pids->v[i]);
+    }
+  put_bytes (out, sc->bytes + sc->len13 + sc->len5, sc->len7);
 }
 
 struct container *

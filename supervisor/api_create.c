@@ -57,7 +57,7 @@ create_done (struct container *c, const struct ctrd_error *err, void *data)
       return;
     }
   Types__CreateContainerResponse resp = TYPES__CREATE_CONTAINER_RESPONSE__INIT;
-  resp.container = api_container_message (c, false);
+  resp.container = api_container_message (c);
   api_call_reply (call, &resp.base);
   protobuf_c_message_free_unpacked (&resp.container->base, NULL);
 }

@@ -11,6 +11,7 @@
 #include "supervisor/api_container.h"
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
+#include "supervisor/state_pids.h"
 
 void
 machine_info_read (uint32_t *cpus, uint64_t *memory_mib)
@@ -42,29 +43,36 @@ api_state_handle (struct api_call *call, const ProtobufCMessage *request, void *
 {
   struct daemon *d = userdata;
   const Types__StateRequest *r = (const Types__StateRequest *) request;
-  Types__StateResponse resp = TYPES__STATE_RESPONSE__INIT;
-  Types__Machine machine = TYPES__MACHINE__INIT;
-  machine.cpus = d->machine_cpus;
-  machine.memory = d->machine_memory_mib;
-  resp.machine = &machine;
+  struct api_bytes out = { NULL, 0, 0 };
+  struct pidvec pids = { NULL, 0, 0 };
   if (r->id && *r->id)
     {
       struct container *c = api_find_container (call, d->rt, r->id);
       if (!c)
         return;
-      resp.containers = xmalloc (sizeof *resp.containers);
-      resp.containers[resp.n_containers++] = api_container_message (c, true);
+      api_container_state_append (c, &out, &pids);
     }
   else
     {
-      size_t n = runtime_count (d->rt);
-      resp.containers = n ? xmalloc (n * sizeof *resp.containers) : NULL;
-      for (struct container *c = runtime_next (d->rt, NULL); c && resp.n_containers < n;
-           c = runtime_next (d->rt, c))
-        resp.containers[resp.n_containers++] = api_container_message (c, true);
+      /* about the size of the last answer: one allocation, no regrowth */
+      if (d->state_reply_hint)
+        out.v = xmalloc (out.cap = d->state_reply_hint);
+      for (struct container *c = runtime_next (d->rt, NULL); c; c = runtime_next (d->rt, c))
+        api_container_state_append (c, &out, &pids);
+      d->state_reply_hint = out.n + out.n / 8;
     }
-  api_call_reply (call, &resp.base);
-  for (size_t i = 0; i < resp.n_containers; i++)
-    protobuf_c_message_free_unpacked (&resp.containers[i]->base, NULL);
-  free (resp.containers);
+  /* StateResponse.machine (field 2) after the containers, as protobuf-c
+   * packs it */
+  Types__Machine machine = TYPES__MACHINE__INIT;
+  machine.cpus = d->machine_cpus;
+  machine.memory = d->machine_memory_mib;
+  size_t ml = protobuf_c_message_get_packed_size (&machine.base);
+  if (out.n + 2 + ml > out.cap)
+    out.v = xrealloc (out.v, out.cap = out.n + 2 + ml);
+  out.v[out.n++] = 2 << 3 | 2;
+  out.v[out.n++] = (uint8_t) ml; /* two varints: < 128 bytes */
+  out.n += protobuf_c_message_pack (&machine.base, out.v + out.n);
+  api_call_reply_packed (call, out.v, out.n);
+  free (out.v);
+  free (pids.v);
 }

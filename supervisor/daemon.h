@@ -23,6 +23,7 @@ struct daemon
   struct api_server *server; /* gRPC (api/server.h) */
   uint32_t machine_cpus;      /* docs/daemon.md §10, read at start-up */
   uint64_t machine_memory_mib;
+  size_t state_reply_hint;   /* State of all: buffer for the next answer (api_state.c) */
   struct metrics *metrics;   /* NULL unless --debug with --metrics-interval > 0 */
   struct prom *prom;         /* Prometheus /metrics, NULL without --metrics-address */
   int lock_fd;               /* <state-dir>/.lock, flock'ed for the daemon's life */
