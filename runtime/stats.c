@@ -180,51 +180,59 @@ open_dir (const char *d)
 
 /* ---- cpu ---- */
 
+/* v1 cpuacct.usage is by definition the sum of cpuacct.usage_percpu (the
+ * kernel sums the same per-cpu counters over the possible cpus for both):
+ * the total is taken from the per-cpu line, one file fewer, and the two
+ * agree exactly. cpuacct.usage only when the per-cpu file gives nothing. */
 static void
-cpu_v1 (struct rd *r, int acct, int cpu, Types__CpuUsage *u, Types__ThrottlingData *t)
+cpu_v1 (struct rd *r, int acct, int cpu, struct container_stats *s)
 {
   long tck = sysconf (_SC_CLK_TCK);
   if (tck <= 0)
     tck = 100;
-  u->total_usage = rd_u64 (r, acct, "cpuacct.usage");
   if (rd_file (r, acct, "cpuacct.usage_percpu") > 0)
     {
       size_t cap = 0;
+      uint64_t sum = 0;
       for (char *p = r->buf, *e;; p = e)
         {
           unsigned long long v = strtoull (p, &e, 10);
           if (e == p)
             break;
-          if (u->n_percpu_usage == cap)
-            u->percpu_usage = xrealloc (u->percpu_usage, (cap = cap ? cap * 2 : 16)
-                                                             * sizeof (uint64_t));
-          u->percpu_usage[u->n_percpu_usage++] = v;
+          if (s->cpu.n_percpu_usage == cap)
+            s->cpu.percpu_usage = xrealloc (s->cpu.percpu_usage,
+                                            (cap = cap ? cap * 2 : 16) * sizeof (uint64_t));
+          s->cpu.percpu_usage[s->cpu.n_percpu_usage++] = v;
+          sum += v;
         }
+      s->cpu.total_usage = sum;
     }
+  if (s->cpu.n_percpu_usage == 0)
+    s->cpu.total_usage = rd_u64 (r, acct, "cpuacct.usage");
   if (rd_file (r, acct, "cpuacct.stat") > 0)
     {
-      u->usage_in_usermode = kv (r->buf, "user") * 1000000000ULL / (uint64_t) tck;
-      u->usage_in_kernelmode = kv (r->buf, "system") * 1000000000ULL / (uint64_t) tck;
+      s->cpu.usage_in_usermode = kv (r->buf, "user") * 1000000000ULL / (uint64_t) tck;
+      s->cpu.usage_in_kernelmode = kv (r->buf, "system") * 1000000000ULL / (uint64_t) tck;
     }
   if (rd_file (r, cpu, "cpu.stat") > 0)
     {
-      t->periods = kv (r->buf, "nr_periods");
-      t->throttled_periods = kv (r->buf, "nr_throttled");
-      t->throttled_time = kv (r->buf, "throttled_time");
+      s->cpu.periods = kv (r->buf, "nr_periods");
+      s->cpu.throttled_periods = kv (r->buf, "nr_throttled");
+      s->cpu.throttled_time = kv (r->buf, "throttled_time");
     }
 }
 
 static void
-cpu_v2 (struct rd *r, int dfd, Types__CpuUsage *u, Types__ThrottlingData *t)
+cpu_v2 (struct rd *r, int dfd, struct container_stats *s)
 {
   if (rd_file (r, dfd, "cpu.stat") <= 0)
     return;
-  u->total_usage = kv (r->buf, "usage_usec") * 1000;
-  u->usage_in_usermode = kv (r->buf, "user_usec") * 1000;
-  u->usage_in_kernelmode = kv (r->buf, "system_usec") * 1000;
-  t->periods = kv (r->buf, "nr_periods");
-  t->throttled_periods = kv (r->buf, "nr_throttled");
-  t->throttled_time = kv (r->buf, "throttled_usec") * 1000;
+  s->cpu.total_usage = kv (r->buf, "usage_usec") * 1000;
+  s->cpu.usage_in_usermode = kv (r->buf, "user_usec") * 1000;
+  s->cpu.usage_in_kernelmode = kv (r->buf, "system_usec") * 1000;
+  s->cpu.periods = kv (r->buf, "nr_periods");
+  s->cpu.throttled_periods = kv (r->buf, "nr_throttled");
+  s->cpu.throttled_time = kv (r->buf, "throttled_usec") * 1000;
 }
 
 uint64_t
@@ -255,77 +263,10 @@ stats_system_usage (void)
   return tck > 0 ? sum * (1000000000ULL / (uint64_t) tck) : 0;
 }
 
-/* ---- map entries: key and value always on the wire ----
- * protobuf-c packs a proto3 scalar only when it is not zero, and a map
- * entry is a message of two such fields (key 1, value 2): a memory.stat
- * line "swap 0" went out as an entry with no value. Docker 1.12's Go
- * protobuf (golang/protobuf of 2016) rejects such an entry ("proto: bad map
- * data: missing key/val"), fails the whole Stats reply and retries it every
- * second: `docker stats` hangs. Current decoders take it, as proto3 says;
- * the encoders of containerd's era always wrote both fields.
- *
- * protobuf-c packs a sub-message with the descriptor of the instance
- * (message->descriptor), not the field's: each map entry we build points
- * at a copy of its generated descriptor whose two fields are
- * LABEL_REQUIRED, which protobuf-c always packs (0, "", or an empty message
- * for a NULL one). Everything else about the copy is the generated
- * descriptor's (name, offsets, sizes, magic), so freeing and packing work
- * as for the generated type; decoders (ctr) keep the generated, tolerant
- * descriptors. */
-struct strict_entry
-{
-  ProtobufCMessageDescriptor desc;
-  ProtobufCFieldDescriptor fields[2];
-};
-
-static struct strict_entry strict_mem_stat, strict_hugetlb;
-static pthread_once_t strict_once = PTHREAD_ONCE_INIT;
-
-static void
-strict_entry_make (struct strict_entry *s, const ProtobufCMessageDescriptor *gen)
-{
-  /* a map entry has exactly the key and the value (protoc's MapEntry) */
-  if (gen->n_fields != 2 || gen->fields[0].id != 1 || gen->fields[1].id != 2)
-    abort ();
-  s->desc = *gen;
-  for (unsigned i = 0; i < 2; i++)
-    {
-      s->fields[i] = gen->fields[i];
-      s->fields[i].label = PROTOBUF_C_LABEL_REQUIRED;
-    }
-  s->desc.fields = s->fields;
-}
-
-static void
-strict_init (void)
-{
-  strict_entry_make (&strict_mem_stat, &types__memory_stats__stats_entry__descriptor);
-  strict_entry_make (&strict_hugetlb, &types__cgroup_stats__hugetlb_stats_entry__descriptor);
-}
-
-const ProtobufCMessageDescriptor *
-stats_strict_entry_descriptor (const ProtobufCMessageDescriptor *gen)
-{
-  pthread_once (&strict_once, strict_init);
-  if (gen == &types__memory_stats__stats_entry__descriptor)
-    return &strict_mem_stat.desc;
-  if (gen == &types__cgroup_stats__hugetlb_stats_entry__descriptor)
-    return &strict_hugetlb.desc;
-  abort (); /* a map field of api.proto this file does not know */
-}
-
 /* ---- memory ---- */
 
-static Types__MemoryData *
-mem_data (void)
-{
-  Types__MemoryData *d = xmalloc (sizeof *d);
-  types__memory_data__init (d);
-  return d;
-}
-
 static void
-mem_v1_data (struct rd *r, int dfd, const char *prefix, Types__MemoryData *d)
+mem_v1_data (struct rd *r, int dfd, const char *prefix, struct stats_memory_data *d)
 {
   char name[96];
   snprintf (name, sizeof name, "%susage_in_bytes", prefix);
@@ -338,87 +279,88 @@ mem_v1_data (struct rd *r, int dfd, const char *prefix, Types__MemoryData *d)
   d->limit = rd_u64 (r, dfd, name);
 }
 
-/* Every "key value" line of memory.stat (in r->buf) into the stats map. */
+/* Every "key value" line of memory.stat (text, length n) into the stats
+ * list: the text is kept (m->text) with each key NUL-terminated in place. */
 static void
-mem_raw (const char *text, Types__MemoryStats *m)
+mem_raw (const char *text, size_t n, struct container_stats *s)
 {
+  char *t = s->memory.text = xmalloc (n + 1);
+  memcpy (t, text, n + 1);
   size_t cap = 0;
-  for (const char *p = text; *p;)
+  for (char *p = t; *p;)
     {
-      const char *nl = strchr (p, '\n');
+      char *nl = strchr (p, '\n');
       size_t len = nl ? (size_t) (nl - p) : strlen (p);
-      const char *sp = memchr (p, ' ', len);
+      char *sp = memchr (p, ' ', len);
       if (sp && sp > p)
         {
-          if (m->n_stats == cap)
-            m->stats = xrealloc (m->stats, (cap = cap ? cap * 2 : 64) * sizeof *m->stats);
-          Types__MemoryStats__StatsEntry *e = xmalloc (sizeof *e);
-          types__memory_stats__stats_entry__init (e);
-          e->base.descriptor
-              = stats_strict_entry_descriptor (&types__memory_stats__stats_entry__descriptor);
-          e->key = xstrndup (p, (size_t) (sp - p));
-          e->value = num (sp + 1);
-          m->stats[m->n_stats++] = e;
+          if (s->memory.n_stats == cap)
+            s->memory.stats = xrealloc (s->memory.stats, (cap = cap ? cap * 2 : 64)
+                                                             * sizeof *s->memory.stats);
+          *sp = 0;
+          s->memory.stats[s->memory.n_stats].key = p;
+          s->memory.stats[s->memory.n_stats++].value = num (sp + 1);
         }
       p += len + (nl ? 1 : 0);
     }
 }
 
 static void
-mem_v1 (struct rd *r, int dfd, Types__MemoryStats *m)
+mem_v1 (struct rd *r, int dfd, struct container_stats *s)
 {
-  mem_v1_data (r, dfd, "memory.", m->usage);
-  mem_v1_data (r, dfd, "memory.memsw.", m->swap_usage);
-  mem_v1_data (r, dfd, "memory.kmem.", m->kernel_usage);
-  if (rd_file (r, dfd, "memory.stat") > 0)
+  mem_v1_data (r, dfd, "memory.", &s->memory.usage);
+  mem_v1_data (r, dfd, "memory.memsw.", &s->memory.swap_usage);
+  mem_v1_data (r, dfd, "memory.kmem.", &s->memory.kernel_usage);
+  ssize_t n = rd_file (r, dfd, "memory.stat");
+  if (n > 0)
     {
-      m->cache = kv (r->buf, "cache");
-      mem_raw (r->buf, m);
+      s->memory.cache = kv (r->buf, "cache");
+      mem_raw (r->buf, (size_t) n, s);
     }
 }
 
 static void
-mem_v2 (struct rd *r, int dfd, Types__MemoryStats *m)
+mem_v2 (struct rd *r, int dfd, struct container_stats *s)
 {
+  struct stats_memory_data *u = &s->memory.usage, *w = &s->memory.swap_usage;
   if (rd_file (r, dfd, "memory.current") < 0)
     return; /* memory controller not enabled for this cgroup */
-  m->usage->usage = num (r->buf);
-  m->usage->limit = rd_file (r, dfd, "memory.max") < 0 ? UNLIMITED : num (r->buf);
+  u->usage = num (r->buf);
+  u->limit = rd_file (r, dfd, "memory.max") < 0 ? UNLIMITED : num (r->buf);
   if (rd_file (r, dfd, "memory.swap.current") >= 0)
     {
-      m->swap_usage->usage = num (r->buf) + m->usage->usage;
+      w->usage = num (r->buf) + u->usage;
       uint64_t sl = rd_file (r, dfd, "memory.swap.max") < 0 ? UNLIMITED : num (r->buf);
-      m->swap_usage->limit = sl == UNLIMITED || m->usage->limit == UNLIMITED
-                                 ? UNLIMITED
-                                 : sl + m->usage->limit;
+      w->limit = sl == UNLIMITED || u->limit == UNLIMITED ? UNLIMITED : sl + u->limit;
     }
-  if (rd_file (r, dfd, "memory.stat") > 0)
+  ssize_t n = rd_file (r, dfd, "memory.stat");
+  if (n > 0)
     {
-      m->cache = kv (r->buf, "file");
-      mem_raw (r->buf, m);
+      s->memory.cache = kv (r->buf, "file");
+      mem_raw (r->buf, (size_t) n, s);
     }
 }
 
 /* ---- blkio ---- */
 
 static void
-blk_push (Types__BlkioStatsEntry ***list, size_t *n, uint64_t maj, uint64_t min,
+blk_push (struct container_stats *s, enum stats_blkio_list l, uint64_t maj, uint64_t min,
           const char *op, size_t oplen, uint64_t value)
 {
-  if ((*n & (*n - 1)) == 0) /* grow at powers of two */
-    *list = xrealloc (*list, (*n ? *n * 2 : 1) * sizeof **list);
-  Types__BlkioStatsEntry *e = xmalloc (sizeof *e);
-  types__blkio_stats_entry__init (e);
+  size_t n = s->blkio[l].n;
+  if ((n & (n - 1)) == 0) /* grow at powers of two */
+    s->blkio[l].v = xrealloc (s->blkio[l].v, (n ? n * 2 : 1) * sizeof *s->blkio[l].v);
+  struct stats_blkio_entry *e = &s->blkio[l].v[n];
   e->major = maj;
   e->minor = min;
-  e->op = xstrndup (op, oplen);
+  snprintf (e->op, sizeof e->op, "%.*s", (int) oplen, op);
   e->value = value;
-  (*list)[(*n)++] = e;
+  s->blkio[l].n = n + 1;
 }
 
 /* v1 lines "MAJ:MIN [Op] VALUE"; "Total N" lines (no device) are skipped. */
 static void
-blk_parse_v1 (const char *text, Types__BlkioStatsEntry ***list, size_t *n)
+blk_parse_v1 (const char *text, struct container_stats *s, enum stats_blkio_list l)
 {
   for (const char *p = text; *p;)
     {
@@ -434,59 +376,86 @@ blk_parse_v1 (const char *text, Types__BlkioStatsEntry ***list, size_t *n)
             {
               const char *f2 = e + 1, *sp = memchr (f2, ' ', len - (size_t) (f2 - p));
               if (sp) /* "MAJ:MIN Op VALUE" */
-                blk_push (list, n, maj, min, f2, (size_t) (sp - f2), num (sp + 1));
+                blk_push (s, l, maj, min, f2, (size_t) (sp - f2), num (sp + 1));
               else /* "MAJ:MIN VALUE" */
-                blk_push (list, n, maj, min, "", 0, num (f2));
+                blk_push (s, l, maj, min, "", 0, num (f2));
             }
         }
       p += len + (nl ? 1 : 0);
     }
 }
 
+/* A candidate file of a blkio list; a fallback (old kernels' non-recursive
+ * throttle files) is read only when the file before it is absent: when the
+ * recursive file exists and lists no device, the cgroup did no I/O, and
+ * its own (non-recursive) counters, a part of the recursive ones, are
+ * empty too. */
+struct blk_file
+{
+  const char *name;
+  bool if_absent;
+};
+
 /* First candidate file that exists and has device lines. */
 static void
-blk_v1_list (struct rd *r, int dfd, const char *const *files, Types__BlkioStatsEntry ***list,
-             size_t *n)
+blk_v1_list (struct rd *r, int dfd, const struct blk_file *files, struct container_stats *s,
+             enum stats_blkio_list l)
 {
-  for (; *files && *n == 0; files++)
-    if (rd_file (r, dfd, *files) > 0)
-      blk_parse_v1 (r->buf, list, n);
+  bool prev_absent = false;
+  for (; files->name && s->blkio[l].n == 0; files++)
+    {
+      if (files->if_absent && !prev_absent)
+        continue;
+      ssize_t n = rd_file (r, dfd, files->name);
+      prev_absent = n < 0 && errno == ENOENT;
+      if (n > 0)
+        blk_parse_v1 (r->buf, s, l);
+    }
 }
 
-#define FILES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define FILES(...) ((const struct blk_file[]){ __VA_ARGS__, { NULL, false } })
+#define F(name) { name, false }
+#define FALLBACK(name) { name, true }
 
 static void
-blk_v1 (struct rd *r, int dfd, Types__BlkioStats *b)
+blk_v1 (struct rd *r, int dfd, struct container_stats *s)
 {
   /* CFQ files, then BFQ's, then the throttle layer's (always present). */
   blk_v1_list (r, dfd,
-               FILES ("blkio.io_service_bytes_recursive", "blkio.bfq.io_service_bytes_recursive",
-                      "blkio.throttle.io_service_bytes_recursive",
-                      "blkio.throttle.io_service_bytes"),
-               &b->io_service_bytes_recursive, &b->n_io_service_bytes_recursive);
+               FILES (F ("blkio.io_service_bytes_recursive"),
+                      F ("blkio.bfq.io_service_bytes_recursive"),
+                      F ("blkio.throttle.io_service_bytes_recursive"),
+                      FALLBACK ("blkio.throttle.io_service_bytes")),
+               s, STATS_BLKIO_SERVICE_BYTES);
   blk_v1_list (r, dfd,
-               FILES ("blkio.io_serviced_recursive", "blkio.bfq.io_serviced_recursive",
-                      "blkio.throttle.io_serviced_recursive", "blkio.throttle.io_serviced"),
-               &b->io_serviced_recursive, &b->n_io_serviced_recursive);
-  blk_v1_list (r, dfd, FILES ("blkio.io_queued_recursive", "blkio.bfq.io_queued_recursive"),
-               &b->io_queued_recursive, &b->n_io_queued_recursive);
+               FILES (F ("blkio.io_serviced_recursive"), F ("blkio.bfq.io_serviced_recursive"),
+                      F ("blkio.throttle.io_serviced_recursive"),
+                      FALLBACK ("blkio.throttle.io_serviced")),
+               s, STATS_BLKIO_SERVICED);
   blk_v1_list (r, dfd,
-               FILES ("blkio.io_service_time_recursive", "blkio.bfq.io_service_time_recursive"),
-               &b->io_service_time_recursive, &b->n_io_service_time_recursive);
+               FILES (F ("blkio.io_queued_recursive"), F ("blkio.bfq.io_queued_recursive")), s,
+               STATS_BLKIO_QUEUED);
   blk_v1_list (r, dfd,
-               FILES ("blkio.io_wait_time_recursive", "blkio.bfq.io_wait_time_recursive"),
-               &b->io_wait_time_recursive, &b->n_io_wait_time_recursive);
-  blk_v1_list (r, dfd, FILES ("blkio.io_merged_recursive", "blkio.bfq.io_merged_recursive"),
-               &b->io_merged_recursive, &b->n_io_merged_recursive);
-  blk_v1_list (r, dfd, FILES ("blkio.time_recursive", "blkio.bfq.time_recursive"),
-               &b->io_time_recursive, &b->n_io_time_recursive);
-  blk_v1_list (r, dfd, FILES ("blkio.sectors_recursive", "blkio.bfq.sectors_recursive"),
-               &b->sectors_recursive, &b->n_sectors_recursive);
+               FILES (F ("blkio.io_service_time_recursive"),
+                      F ("blkio.bfq.io_service_time_recursive")),
+               s, STATS_BLKIO_SERVICE_TIME);
+  blk_v1_list (r, dfd,
+               FILES (F ("blkio.io_wait_time_recursive"),
+                      F ("blkio.bfq.io_wait_time_recursive")),
+               s, STATS_BLKIO_WAIT_TIME);
+  blk_v1_list (r, dfd,
+               FILES (F ("blkio.io_merged_recursive"), F ("blkio.bfq.io_merged_recursive")), s,
+               STATS_BLKIO_MERGED);
+  blk_v1_list (r, dfd, FILES (F ("blkio.time_recursive"), F ("blkio.bfq.time_recursive")), s,
+               STATS_BLKIO_TIME);
+  blk_v1_list (r, dfd,
+               FILES (F ("blkio.sectors_recursive"), F ("blkio.bfq.sectors_recursive")), s,
+               STATS_BLKIO_SECTORS);
 }
 
 /* v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N". */
 static void
-blk_v2 (struct rd *r, int dfd, Types__BlkioStats *b)
+blk_v2 (struct rd *r, int dfd, struct container_stats *s)
 {
   if (rd_file (r, dfd, "io.stat") <= 0)
     return;
@@ -500,7 +469,6 @@ blk_v2 (struct rd *r, int dfd, Types__BlkioStats *b)
       unsigned int maj, min;
       if (sscanf (line, "%u:%u", &maj, &min) != 2)
         continue;
-      uint64_t v;
       char *save = NULL;
       for (char *tok = strtok_r (line, " ", &save); tok; tok = strtok_r (NULL, " ", &save))
         {
@@ -508,19 +476,15 @@ blk_v2 (struct rd *r, int dfd, Types__BlkioStats *b)
           if (!eq)
             continue;
           *eq = 0;
-          v = num (eq + 1);
+          uint64_t v = num (eq + 1);
           if (strcmp (tok, "rbytes") == 0)
-            blk_push (&b->io_service_bytes_recursive, &b->n_io_service_bytes_recursive, maj,
-                      min, "Read", 4, v);
+            blk_push (s, STATS_BLKIO_SERVICE_BYTES, maj, min, "Read", 4, v);
           else if (strcmp (tok, "wbytes") == 0)
-            blk_push (&b->io_service_bytes_recursive, &b->n_io_service_bytes_recursive, maj,
-                      min, "Write", 5, v);
+            blk_push (s, STATS_BLKIO_SERVICE_BYTES, maj, min, "Write", 5, v);
           else if (strcmp (tok, "rios") == 0)
-            blk_push (&b->io_serviced_recursive, &b->n_io_serviced_recursive, maj, min, "Read",
-                      4, v);
+            blk_push (s, STATS_BLKIO_SERVICED, maj, min, "Read", 4, v);
           else if (strcmp (tok, "wios") == 0)
-            blk_push (&b->io_serviced_recursive, &b->n_io_serviced_recursive, maj, min, "Write",
-                      5, v);
+            blk_push (s, STATS_BLKIO_SERVICED, maj, min, "Write", 5, v);
         }
     }
 }
@@ -546,21 +510,15 @@ hugepage_name (const char *dirent, char *out, size_t outlen)
   return true;
 }
 
-static void
-huge_push (Types__CgroupStats *s, size_t *cap, const char *size, Types__HugetlbStats **hs)
+static struct stats_hugetlb *
+huge_push (struct container_stats *s, size_t *cap, const char *size)
 {
-  if (s->n_hugetlb_stats == *cap)
-    s->hugetlb_stats = xrealloc (s->hugetlb_stats, (*cap = *cap ? *cap * 2 : 4)
-                                                       * sizeof *s->hugetlb_stats);
-  Types__CgroupStats__HugetlbStatsEntry *e = xmalloc (sizeof *e);
-  types__cgroup_stats__hugetlb_stats_entry__init (e);
-  e->base.descriptor
-      = stats_strict_entry_descriptor (&types__cgroup_stats__hugetlb_stats_entry__descriptor);
-  e->key = xstrdup (size);
-  e->value = xmalloc (sizeof *e->value);
-  types__hugetlb_stats__init (e->value);
-  s->hugetlb_stats[s->n_hugetlb_stats++] = e;
-  *hs = e->value;
+  if (s->n_hugetlb == *cap)
+    s->hugetlb = xrealloc (s->hugetlb, (*cap = *cap ? *cap * 2 : 4) * sizeof *s->hugetlb);
+  struct stats_hugetlb *h = &s->hugetlb[s->n_hugetlb++];
+  memset (h, 0, sizeof *h);
+  snprintf (h->size, sizeof h->size, "%s", size);
+  return h;
 }
 
 #define MAX_PAGE_SIZES 16
@@ -596,7 +554,7 @@ host_sizes_init (void)
 }
 
 static void
-huge (struct rd *r, int dfd, bool v2, const char *hugepages_dir, Types__CgroupStats *s)
+huge (struct rd *r, int dfd, bool v2, const char *hugepages_dir, struct container_stats *s)
 {
   char own[MAX_PAGE_SIZES][32];
   char (*sizes)[32] = own;
@@ -614,10 +572,10 @@ huge (struct rd *r, int dfd, bool v2, const char *hugepages_dir, Types__CgroupSt
     {
       const char *size = sizes[i];
       char name[96];
-      Types__HugetlbStats *h;
+      struct stats_hugetlb *h;
       if (!v2)
         {
-          huge_push (s, &cap, size, &h);
+          h = huge_push (s, &cap, size);
           snprintf (name, sizeof name, "hugetlb.%.31s.usage_in_bytes", size);
           h->usage = rd_u64 (r, dfd, name);
           snprintf (name, sizeof name, "hugetlb.%.31s.max_usage_in_bytes", size);
@@ -629,7 +587,7 @@ huge (struct rd *r, int dfd, bool v2, const char *hugepages_dir, Types__CgroupSt
       snprintf (name, sizeof name, "hugetlb.%.31s.current", size);
       if (rd_file (r, dfd, name) < 0)
         continue; /* hugetlb not enabled in this v2 cgroup */
-      huge_push (s, &cap, size, &h);
+      h = huge_push (s, &cap, size);
       h->usage = num (r->buf);
       snprintf (name, sizeof name, "hugetlb.%.31s.events", size);
       if (rd_file (r, dfd, name) > 0)
@@ -639,83 +597,95 @@ huge (struct rd *r, int dfd, bool v2, const char *hugepages_dir, Types__CgroupSt
 
 /* ---- the whole thing ---- */
 
-static Types__CgroupStats *
-stats_new (void)
+/* The directory fds a read uses: one per controller that is read, the
+ * unified one only where a v1 controller is missing (a hybrid host has all
+ * of them in v1); controllers co-mounted in one hierarchy (cpu,cpuacct)
+ * share one fd (own[c] false for the second). */
+struct dir_fds
 {
-  Types__CgroupStats *s = xmalloc (sizeof *s);
-  types__cgroup_stats__init (s);
-  s->cpu_stats = xmalloc (sizeof *s->cpu_stats);
-  types__cpu_stats__init (s->cpu_stats);
-  s->cpu_stats->cpu_usage = xmalloc (sizeof *s->cpu_stats->cpu_usage);
-  types__cpu_usage__init (s->cpu_stats->cpu_usage);
-  s->cpu_stats->throttling_data = xmalloc (sizeof *s->cpu_stats->throttling_data);
-  types__throttling_data__init (s->cpu_stats->throttling_data);
-  s->memory_stats = xmalloc (sizeof *s->memory_stats);
-  types__memory_stats__init (s->memory_stats);
-  s->memory_stats->usage = mem_data ();
-  s->memory_stats->swap_usage = mem_data ();
-  s->memory_stats->kernel_usage = mem_data ();
-  s->blkio_stats = xmalloc (sizeof *s->blkio_stats);
-  types__blkio_stats__init (s->blkio_stats);
-  s->pids_stats = xmalloc (sizeof *s->pids_stats);
-  types__pids_stats__init (s->pids_stats);
-  return s;
+  int fd[CGDIRS_N];
+  bool own[CGDIRS_N];
+};
+
+static const int read_v1[] = { CGDIRS_CPU,   CGDIRS_CPUACCT, CGDIRS_MEMORY,
+                               CGDIRS_BLKIO, CGDIRS_HUGETLB, CGDIRS_PIDS };
+
+static void
+dir_fds_open (const struct cgdirs *dirs, struct dir_fds *f)
+{
+  for (int c = 0; c < CGDIRS_N; c++)
+    {
+      f->fd[c] = -1;
+      f->own[c] = false;
+    }
+  bool need_v2 = false;
+  for (size_t i = 0; i < ARRAY_SIZE (read_v1); i++)
+    {
+      int c = read_v1[i];
+      for (size_t j = 0; j < i && dirs->dir[c]; j++)
+        if (dirs->dir[read_v1[j]] && strcmp (dirs->dir[read_v1[j]], dirs->dir[c]) == 0)
+          {
+            f->fd[c] = f->fd[read_v1[j]];
+            break;
+          }
+      if (f->fd[c] < 0 && dirs->dir[c])
+        {
+          f->fd[c] = open_dir (dirs->dir[c]);
+          f->own[c] = f->fd[c] >= 0;
+        }
+      need_v2 |= f->fd[c] < 0;
+    }
+  if (need_v2)
+    {
+      f->fd[CGDIRS_UNIFIED] = open_dir (dirs->dir[CGDIRS_UNIFIED]);
+      f->own[CGDIRS_UNIFIED] = f->fd[CGDIRS_UNIFIED] >= 0;
+    }
 }
 
 static void
-closep (int *fd)
+dir_fds_close (struct dir_fds *f)
 {
-  if (*fd >= 0)
-    close (*fd);
+  for (int c = 0; c < CGDIRS_N; c++)
+    {
+      if (f->own[c])
+        close (f->fd[c]);
+      f->fd[c] = -1;
+      f->own[c] = false;
+    }
 }
 
-static int
-read_dirs (const struct cgdirs *dirs, const char *hugepages_dir, bool neg_cache,
-           Types__CgroupStats **out)
+static void
+read_fds (const struct dir_fds *f, const char *hugepages_dir, bool neg_cache,
+          struct container_stats *s)
 {
   struct rd r = { xmalloc (8192), 8192, 0, neg_cache };
-  Types__CgroupStats *s = stats_new ();
-  int fd[CGDIRS_N];
-  for (int c = 0; c < CGDIRS_N; c++)
-    fd[c] = -1;
-  /* The v1 directories that are read; the unified one only where a v1
-   * controller is missing (a hybrid host has all of them in v1). */
-  static const int v1[] = { CGDIRS_CPU, CGDIRS_CPUACCT, CGDIRS_MEMORY,
-                            CGDIRS_BLKIO, CGDIRS_HUGETLB, CGDIRS_PIDS };
-  bool need_v2 = false;
-  for (size_t i = 0; i < ARRAY_SIZE (v1); i++)
-    {
-      fd[v1[i]] = open_dir (dirs->dir[v1[i]]);
-      need_v2 |= fd[v1[i]] < 0;
-    }
-  if (need_v2)
-    fd[CGDIRS_UNIFIED] = open_dir (dirs->dir[CGDIRS_UNIFIED]);
+  const int *fd = f->fd;
   int v2 = fd[CGDIRS_UNIFIED];
+  memset (s, 0, sizeof *s);
 
-  Types__CpuStats *cpu = s->cpu_stats;
   if (fd[CGDIRS_CPUACCT] >= 0 || fd[CGDIRS_CPU] >= 0)
     {
       r.ctl = CGDIRS_CPUACCT; /* cpuacct.* and cpu.* names do not collide */
-      cpu_v1 (&r, fd[CGDIRS_CPUACCT], fd[CGDIRS_CPU], cpu->cpu_usage, cpu->throttling_data);
+      cpu_v1 (&r, fd[CGDIRS_CPUACCT], fd[CGDIRS_CPU], s);
     }
   else if (v2 >= 0)
     {
       r.ctl = CGDIRS_UNIFIED;
-      cpu_v2 (&r, v2, cpu->cpu_usage, cpu->throttling_data);
+      cpu_v2 (&r, v2, s);
     }
-  cpu->system_usage = stats_system_usage ();
+  s->cpu.system_usage = stats_system_usage ();
 
   r.ctl = fd[CGDIRS_MEMORY] >= 0 ? CGDIRS_MEMORY : CGDIRS_UNIFIED;
   if (fd[CGDIRS_MEMORY] >= 0)
-    mem_v1 (&r, fd[CGDIRS_MEMORY], s->memory_stats);
+    mem_v1 (&r, fd[CGDIRS_MEMORY], s);
   else if (v2 >= 0)
-    mem_v2 (&r, v2, s->memory_stats);
+    mem_v2 (&r, v2, s);
 
   r.ctl = fd[CGDIRS_BLKIO] >= 0 ? CGDIRS_BLKIO : CGDIRS_UNIFIED;
   if (fd[CGDIRS_BLKIO] >= 0)
-    blk_v1 (&r, fd[CGDIRS_BLKIO], s->blkio_stats);
+    blk_v1 (&r, fd[CGDIRS_BLKIO], s);
   else if (v2 >= 0)
-    blk_v2 (&r, v2, s->blkio_stats);
+    blk_v2 (&r, v2, s);
 
   r.ctl = fd[CGDIRS_HUGETLB] >= 0 ? CGDIRS_HUGETLB : CGDIRS_UNIFIED;
   if (fd[CGDIRS_HUGETLB] >= 0)
@@ -727,35 +697,37 @@ read_dirs (const struct cgdirs *dirs, const char *hugepages_dir, bool neg_cache,
   r.ctl = fd[CGDIRS_PIDS] >= 0 ? CGDIRS_PIDS : CGDIRS_UNIFIED;
   if (pfd >= 0 && rd_file (&r, pfd, "pids.current") >= 0)
     {
-      s->pids_stats->current = num (r.buf);
+      s->pids.current = num (r.buf);
       uint64_t lim = rd_u64 (&r, pfd, "pids.max");
-      s->pids_stats->limit = lim == UNLIMITED ? 0 : lim;
+      s->pids.limit = lim == UNLIMITED ? 0 : lim;
     }
-
-  for (int c = 0; c < CGDIRS_N; c++)
-    closep (&fd[c]);
   free (r.buf);
-  *out = s;
-  return 0;
 }
 
 int
 stats_cgroup_read_dirs (const struct cgdirs *dirs, const char *hugepages_dir,
-                        Types__CgroupStats **out, struct ctrd_error **err UNUSED)
+                        struct container_stats *out, struct ctrd_error **err UNUSED)
 {
-  return read_dirs (dirs, hugepages_dir, false, out);
+  struct dir_fds f;
+  dir_fds_open (dirs, &f);
+  read_fds (&f, hugepages_dir, false, out);
+  dir_fds_close (&f);
+  return 0;
 }
 
 struct stats_cache
 {
-  pid_t pid; /* whose directories dirs holds; 0: none yet */
-  struct cgdirs dirs;
+  pid_t pid; /* whose directories fds holds; 0: none yet */
+  struct dir_fds fds;
 };
 
 struct stats_cache *
 stats_cache_new (void)
 {
-  return xmalloc0 (sizeof (struct stats_cache));
+  struct stats_cache *c = xmalloc0 (sizeof (struct stats_cache));
+  for (int i = 0; i < CGDIRS_N; i++)
+    c->fds.fd[i] = -1;
+  return c;
 }
 
 void
@@ -763,42 +735,62 @@ stats_cache_free (struct stats_cache *c)
 {
   if (!c)
     return;
-  cgdirs_clear (&c->dirs);
+  dir_fds_close (&c->fds);
   free (c);
 }
 
 int
-stats_cgroup_read_cached (struct stats_cache *c, pid_t pid, Types__CgroupStats **out,
+stats_cache_fds (const struct stats_cache *c)
+{
+  int n = 0;
+  for (int i = 0; c && i < CGDIRS_N; i++)
+    n += c->fds.own[i];
+  return n;
+}
+
+int
+stats_cgroup_read_cached (struct stats_cache *c, pid_t pid, struct container_stats *out,
                           struct ctrd_error **err)
 {
   if (c->pid != pid)
     {
       struct cgdirs d;
       if (cgdirs_for_pid (pid, &d, err) < 0)
-        return -1;
-      cgdirs_clear (&c->dirs);
-      c->dirs = d;
+        {
+          memset (out, 0, sizeof *out);
+          return -1;
+        }
+      dir_fds_close (&c->fds);
+      dir_fds_open (&d, &c->fds);
+      cgdirs_clear (&d);
       c->pid = pid;
     }
-  return read_dirs (&c->dirs, NULL, true, out);
+  read_fds (&c->fds, NULL, true, out);
+  return 0;
 }
 
 int
-stats_cgroup_read (pid_t pid, Types__CgroupStats **out, struct ctrd_error **err)
+stats_cgroup_read (pid_t pid, struct container_stats *out, struct ctrd_error **err)
 {
   struct cgdirs d;
   if (cgdirs_for_pid (pid, &d, err) < 0)
-    return -1;
+    {
+      memset (out, 0, sizeof *out);
+      return -1;
+    }
   int ret = stats_cgroup_read_dirs (&d, NULL, out, err);
   cgdirs_clear (&d);
   return ret;
 }
 
 void
-stats_cgroup_free (Types__CgroupStats *s)
+container_stats_clear (struct container_stats *s)
 {
-  /* Everything hangs off s and was allocated with malloc: protobuf-c's
-   * default allocator frees it the same way as an unpacked message. */
-  if (s)
-    protobuf_c_message_free_unpacked (&s->base, NULL);
+  free (s->cpu.percpu_usage);
+  free (s->memory.stats);
+  free (s->memory.text);
+  for (int l = 0; l < STATS_BLKIO_N; l++)
+    free (s->blkio[l].v);
+  free (s->hugetlb);
+  memset (s, 0, sizeof *s);
 }

@@ -1,7 +1,8 @@
 /* Stats (docs/api.md): the init process's cgroup statistics, read straight from
  * the cgroup files (runtime/stats.h) in the loop — no `runc events --stats`
  * fork per call (docs/failure-modes.md #10). The container keeps its cgroup
- * directories between calls (runtime/stats.h). */
+ * directory fds between calls (runtime/stats.h); the plain struct
+ * container_stats becomes the wire message in stats-message.c. */
 #include "api/api.pb-c.h"
 #include "api/server.h"
 #include "lib/timeutil.h"
@@ -11,6 +12,7 @@
 #include "supervisor/api_handlers.h"
 #include "supervisor/daemon.h"
 #include "supervisor/metrics.h"
+#include "supervisor/stats-message.h"
 
 void
 api_stats_handle (struct api_call *call, const ProtobufCMessage *request, void *userdata)
@@ -29,15 +31,17 @@ api_stats_handle (struct api_call *call, const ProtobufCMessage *request, void *
   int64_t now = time_now_real_ns ();
   int64_t t0 = time_now_mono_ns ();
   metrics_counter_add (d->metrics, METRICS_TASKS, 1);
-  Types__CgroupStats *cs = NULL;
+  struct container_stats st;
   cleanup_error struct ctrd_error *err = NULL;
   if (!c->stats)
     c->stats = stats_cache_new ();
-  if (stats_cgroup_read_cached (c->stats, c->init->pid, &cs, &err) < 0)
+  if (stats_cgroup_read_cached (c->stats, c->init->pid, &st, &err) < 0)
     {
       api_call_fail_error (call, err);
       return;
     }
+  Types__CgroupStats *cs = stats_message_new (&st);
+  container_stats_clear (&st);
   Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
   time_to_timestamp (now, &ts.seconds, &ts.nanos);
   Types__StatsResponse resp = TYPES__STATS_RESPONSE__INIT;
@@ -46,6 +50,6 @@ api_stats_handle (struct api_call *call, const ProtobufCMessage *request, void *
   /* containerd 0.2.2 clients (Docker 1.11) read the retired tag 3 */
   resp.legacytimestamp = ts.seconds > 0 ? (uint64_t) ts.seconds : 0;
   api_call_reply (call, &resp.base);
-  stats_cgroup_free (cs);
+  stats_message_free (cs);
   metrics_timer_record (d->metrics, METRICS_STATS, time_now_mono_ns () - t0);
 }

@@ -34,6 +34,7 @@ runtime/tests/test-stats 9
 runtime/tests/test-oom 5
 runtime/tests/test-core 6
 runtime/tests/test-ops 9
+runtime/tests/no-wire-types.sh 1
 shim/tests/test-json 2
 shim/tests/test-shim 21
 supervisor/tests/test-options 6
@@ -41,6 +42,7 @@ supervisor/tests/test-events 7
 supervisor/tests/test-reported 2
 supervisor/tests/test-api-events 5
 supervisor/tests/test-api-ops 4
+supervisor/tests/test-stats-message 2
 supervisor/tests/test-journal 3
 supervisor/tests/test-metrics 5
 supervisor/tests/test-promtext 3
