@@ -19,7 +19,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-PLAN = 18
+PLAN = 19
 
 
 def cpu_usage_ns(cg, path):
@@ -116,6 +116,30 @@ try:
     t.ok(code is None and ev is not None and ev.status == 4
          and ("0::/" in got.decode() and got.decode().split("0::")[1].split()[0] in ("/", "/" + cid)),
          "exec joins the container's cgroup2 cgroup, exit status 4", (code, ev, got))
+
+    # State's pids from the cgroup2 cgroup.procs the daemon holds open:
+    # current right after a fork (State read it before the fork too)
+    d.stub.State(pb.StateRequest(id=cid))
+    out2 = os.path.join(d.tmp, "e2.out")
+    os.mkfifo(out2)
+    rd2 = h.FifoReader(out2)
+    code, r2 = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
+        id=cid, pid="e2", args=["sh", "-c", "sleep 100000 & echo $!; wait"], cwd="/",
+        env=["PATH=/bin"], stdout=out2))
+    forked = rd2.read_until(b"\n").strip().isdigit()
+    code2, st = h.rpc_error(d.stub.State, pb.StateRequest(id=cid))
+    pids = list(st.containers[0].pids) if code2 is None else []
+    procs = []
+    if path:
+        with open(os.path.join(cg, path.lstrip("/"), "cgroup.procs")) as f:
+            procs = sorted(int(x) for x in f.read().split())
+    t.ok(code is None and forked and len(pids) == 3 and pids == procs and pid in pids
+         and r2.systemPid in pids,
+         "State pids right after an exec forked: init, exec, its child (cgroup.procs)",
+         (code, code2, pids, procs))
+    if code is None:
+        d.stub.Signal(pb.SignalRequest(id=cid, pid="e2", signal=9))
+        d.wait_exit(cid, "e2")
 
     # Stats from cpu.stat: between two readings of the file by the test
     # (the burst is over once the exec ran; usage barely moves while it sleeps)

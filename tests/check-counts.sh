@@ -58,7 +58,7 @@ integration/test-daemon-limits.sh 19
 integration/test-state.sh 14
 integration/test-translate.sh 56
 integration/test-daemon-restart.sh 28
-integration/test-cgroup2.sh 16
+integration/test-cgroup2.sh 17
 integration/test-ops 87
 integration/test-ctr.sh 76
 tests/test-install-dirs.sh 7
