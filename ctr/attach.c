@@ -16,6 +16,8 @@
 #include "api/api.pb-c.h"
 #include "api/client.h"
 #include "ctr/attach.h"
+#include "lib/json-cleanup.h"
+#include "lib/pb-cleanup.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 
@@ -85,19 +87,14 @@ attach_bundle_terminal (const char *bundle, bool *terminal, struct ctrd_error **
   if (read_file (path, &data, &len, 64 << 20, err) < 0)
     return -1;
   struct json_tokener *tok = json_tokener_new ();
-  struct json_object *root = json_tokener_parse_ex (tok, data, (int) len);
+  cleanup_json struct json_object *root = json_tokener_parse_ex (tok, data, (int) len);
   enum json_tokener_error jerr = json_tokener_get_error (tok);
   json_tokener_free (tok);
   if (root == NULL || jerr != json_tokener_success)
-    {
-      json_object_put (root);
-      return ctrd_error_set (err, 0, "cannot parse %s: %s", path,
-                             json_tokener_error_desc (jerr));
-    }
+    return ctrd_error_set (err, 0, "cannot parse %s: %s", path, json_tokener_error_desc (jerr));
   struct json_object *proc = NULL, *t = NULL;
   *terminal = json_object_object_get_ex (root, "process", &proc)
               && json_object_object_get_ex (proc, "terminal", &t) && json_object_get_boolean (t);
-  json_object_put (root);
   return 0;
 }
 
@@ -213,7 +210,7 @@ update_process (struct ctr_ctx *ctx, const char *id, const char *pid, bool close
       req.width = ws.ws_col;
       req.height = ws.ws_row;
     }
-  ProtobufCMessage *resp = NULL;
+  cleanup_pb ProtobufCMessage *resp = NULL;
   cleanup_error struct ctrd_error *e = NULL;
   if (ctr_rpc (ctx, "UpdateProcess", id, &req.base, &types__update_process_response__descriptor,
                &resp, &e)
@@ -223,8 +220,6 @@ update_process (struct ctr_ctx *ctx, const char *id, const char *pid, bool close
       /* the process already exited: nothing left to close or resize */
       && ctrd_error_code (e) != GRPC_NOT_FOUND)
     warn (close_stdin ? "close stdin" : "resize", &e);
-  if (resp)
-    protobuf_c_message_free_unpacked (resp, NULL);
 }
 
 /* Copy one buffer from fd to out_fd; returns false at EOF. One read per
@@ -262,7 +257,7 @@ drain_events (struct ctr_ctx *ctx, void *stream, const char *id, const char *pid
 {
   for (;;)
     {
-      ProtobufCMessage *m = NULL;
+      cleanup_pb ProtobufCMessage *m = NULL;
       int r = ctx->transport->stream_next (ctx, stream, &m, 0, err);
       if (r == API_STREAM_TIMEOUT)
         return 0;
@@ -280,7 +275,6 @@ drain_events (struct ctr_ctx *ctx, void *stream, const char *id, const char *pid
           w->status = e->status > 255 ? 255 : (int) e->status;
           w->deadline = time_now_mono_ns () + DRAIN_GRACE_NS;
         }
-      protobuf_c_message_free_unpacked (m, NULL);
     }
 }
 

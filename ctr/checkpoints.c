@@ -4,6 +4,7 @@
 #include "api/api.pb-c.h"
 #include "ctr/containers.h"
 #include "ctr/output.h"
+#include "lib/pb-cleanup.h"
 #include "lib/util.h"
 
 void checkpoints_write_table (FILE *out, const Types__ListCheckpointResponse *resp);
@@ -62,7 +63,7 @@ list_path (struct ctr_ctx *ctx, const char *path, const struct ctr_command *cmd,
   Types__ListCheckpointRequest req = TYPES__LIST_CHECKPOINT_REQUEST__INIT;
   req.id = (char *) id;
   req.checkpointdir = dir ? dir : (char *) "";
-  Types__ListCheckpointResponse *resp = NULL;
+  cleanup_pb Types__ListCheckpointResponse *resp = NULL;
   if (ctr_rpc (ctx, "ListCheckpoint", id, &req.base, &types__list_checkpoint_response__descriptor,
                (ProtobufCMessage **) &resp, err)
       < 0)
@@ -71,7 +72,6 @@ list_path (struct ctr_ctx *ctx, const char *path, const struct ctr_command *cmd,
     checkpoints_write_json (ctx->out, resp);
   else
     checkpoints_write_table (ctx->out, resp);
-  protobuf_c_message_free_unpacked (&resp->base, NULL);
   return 0;
 }
 
@@ -138,11 +138,9 @@ create_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
       req.id = (char *) id;
       req.checkpoint = &cp;
       req.checkpointdir = dir ? dir : (char *) "";
-      ProtobufCMessage *resp = NULL;
+      cleanup_pb ProtobufCMessage *resp = NULL;
       ret = ctr_rpc (ctx, "CreateCheckpoint", id, &req.base,
                      &types__create_checkpoint_response__descriptor, &resp, err);
-      if (resp)
-        protobuf_c_message_free_unpacked (resp, NULL);
     }
   goflag_free_values (flags, n);
   return ret;
@@ -169,12 +167,9 @@ delete_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
   req.id = (char *) id;
   req.name = (char *) name;
   req.checkpointdir = dir ? dir : (char *) "";
-  ProtobufCMessage *resp = NULL;
-  int ret = ctr_rpc (ctx, "DeleteCheckpoint", id, &req.base,
-                     &types__delete_checkpoint_response__descriptor, &resp, err);
-  if (resp)
-    protobuf_c_message_free_unpacked (resp, NULL);
-  return ret;
+  cleanup_pb ProtobufCMessage *resp = NULL;
+  return ctr_rpc (ctx, "DeleteCheckpoint", id, &req.base,
+                  &types__delete_checkpoint_response__descriptor, &resp, err);
 }
 
 static const struct ctr_command subcommands[] = {

@@ -9,13 +9,8 @@
 #include "api/api.pb-c.h"
 #include "ctr/containers.h"
 #include "ctr/output.h"
+#include "lib/pb-cleanup.h"
 #include "lib/util.h"
-
-#define FREE_MSG(m)                                                                              \
-  do                                                                                             \
-    if (m)                                                                                       \
-      protobuf_c_message_free_unpacked ((ProtobufCMessage *) (m), NULL);                         \
-  while (0)
 
 static const struct ctr_command cmd_list = { "list", "list all running containers", "[ID]", NULL };
 
@@ -82,7 +77,7 @@ list_run_path (struct ctr_ctx *ctx, const char *path, const struct ctr_command *
     return -1;
   Types__StateRequest req = TYPES__STATE_REQUEST__INIT;
   req.id = (char *) ctr_arg (argc, argv, first);
-  Types__StateResponse *resp = NULL;
+  cleanup_pb Types__StateResponse *resp = NULL;
   if (ctr_rpc (ctx, "State", req.id, &req.base, &types__state_response__descriptor,
                (ProtobufCMessage **) &resp, err)
       < 0)
@@ -91,7 +86,6 @@ list_run_path (struct ctr_ctx *ctx, const char *path, const struct ctr_command *
     containers_write_json (ctx->out, resp);
   else
     containers_write_table (ctx->out, resp);
-  FREE_MSG (resp);
   return 0;
 }
 
@@ -134,10 +128,8 @@ kill_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
   req.id = (char *) id;
   req.pid = pid;
   req.signal = (uint32_t) sig;
-  ProtobufCMessage *resp = NULL;
-  int r = ctr_rpc (ctx, "Signal", id, &req.base, &types__signal_response__descriptor, &resp, err);
-  FREE_MSG (resp);
-  return r;
+  cleanup_pb ProtobufCMessage *resp = NULL;
+  return ctr_rpc (ctx, "Signal", id, &req.base, &types__signal_response__descriptor, &resp, err);
 }
 
 static int
@@ -154,11 +146,9 @@ set_status (struct ctr_ctx *ctx, const char *path, const struct ctr_command *cmd
   req.id = (char *) id;
   req.pid = (char *) "init";
   req.status = (char *) status;
-  ProtobufCMessage *resp = NULL;
-  int r = ctr_rpc (ctx, "UpdateContainer", id, &req.base,
-                   &types__update_container_response__descriptor, &resp, err);
-  FREE_MSG (resp);
-  return r;
+  cleanup_pb ProtobufCMessage *resp = NULL;
+  return ctr_rpc (ctx, "UpdateContainer", id, &req.base,
+                  &types__update_container_response__descriptor, &resp, err);
 }
 
 static const struct ctr_command cmd_pause = { "pause", "pause a container", "ID", NULL };
@@ -194,12 +184,11 @@ containers_state (struct ctr_ctx *ctx, const char *path, int argc, char **argv,
     return -1;
   Types__StateRequest req = TYPES__STATE_REQUEST__INIT;
   req.id = (char *) ctr_arg (argc, argv, first);
-  ProtobufCMessage *resp = NULL;
+  cleanup_pb ProtobufCMessage *resp = NULL;
   if (ctr_rpc (ctx, "State", req.id, &req.base, &types__state_response__descriptor, &resp, err)
       < 0)
     return -1;
   json_write_message (ctx->out, resp, false);
-  FREE_MSG (resp);
   return 0;
 }
 

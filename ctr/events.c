@@ -5,6 +5,7 @@
 #include "api/client.h"
 #include "ctr/ctr.h"
 #include "ctr/output.h"
+#include "lib/pb-cleanup.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 
@@ -33,7 +34,7 @@ follow (struct ctr_ctx *ctx, Types__EventsRequest *req, const char *id, enum ev_
   int ret;
   for (;;)
     {
-      ProtobufCMessage *m = NULL;
+      cleanup_pb ProtobufCMessage *m = NULL;
       int r = ctx->transport->stream_next (ctx, stream, &m, -1, err);
       if (r == API_STREAM_MSG)
         {
@@ -47,7 +48,6 @@ follow (struct ctr_ctx *ctx, Types__EventsRequest *req, const char *id, enum ev_
               else
                 event_write_gosyntax (ctx->out, e);
             }
-          protobuf_c_message_free_unpacked (m, NULL);
           if (ferror (ctx->out))
             {
               ret = ctrd_error_set (err, 0, "cannot write the output");
@@ -119,11 +119,10 @@ ctr_watch_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **e
       /* an unknown container is an error, not a silent wait */
       Types__StateRequest sreq = TYPES__STATE_REQUEST__INIT;
       sreq.id = (char *) id;
-      ProtobufCMessage *resp = NULL;
+      cleanup_pb ProtobufCMessage *resp = NULL;
       if (ctr_rpc (ctx, "State", id, &sreq.base, &types__state_response__descriptor, &resp, err)
           < 0)
         return -1;
-      protobuf_c_message_free_unpacked (resp, NULL);
     }
   Types__EventsRequest req = TYPES__EVENTS_REQUEST__INIT;
   req.id = (char *) id;

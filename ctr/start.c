@@ -9,6 +9,7 @@
 #include "api/api.pb-c.h"
 #include "ctr/attach.h"
 #include "ctr/containers.h"
+#include "lib/pb-cleanup.h"
 #include "lib/util.h"
 
 /* Subscribe to the container's events (before the process exists, so its
@@ -25,10 +26,8 @@ run_attached (struct ctr_ctx *ctx, struct attach *a, const char *method, const c
   if (ctr_stream_open (ctx, "Events", id, &ereq.base, &types__event__descriptor, &stream, err)
       < 0)
     return -1;
-  ProtobufCMessage *resp = NULL;
+  cleanup_pb ProtobufCMessage *resp = NULL;
   int r = ctr_rpc (ctx, method, id, req, resp_desc, &resp, err);
-  if (resp)
-    protobuf_c_message_free_unpacked (resp, NULL);
   if (r == 0)
     {
       attach_unlink (a);
@@ -101,11 +100,9 @@ containers_start_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_er
   req.n_runtimeargs = strv_len (runtime_args);
   if (!attach)
     {
-      ProtobufCMessage *resp = NULL;
+      cleanup_pb ProtobufCMessage *resp = NULL;
       ret = ctr_rpc (ctx, "CreateContainer", id, &req.base,
                      &types__create_container_response__descriptor, &resp, err);
-      if (resp)
-        protobuf_c_message_free_unpacked (resp, NULL);
       goto out;
     }
   bool tty = false;
@@ -190,11 +187,9 @@ containers_exec_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_err
   req.user = &user;
   if (!attach)
     {
-      ProtobufCMessage *resp = NULL;
+      cleanup_pb ProtobufCMessage *resp = NULL;
       ret = ctr_rpc (ctx, "AddProcess", req.id, &req.base,
                      &types__add_process_response__descriptor, &resp, err);
-      if (resp)
-        protobuf_c_message_free_unpacked (resp, NULL);
       goto out;
     }
   if (attach_prepare (tty, &a, err) < 0)

@@ -23,15 +23,10 @@
 #include "api/api.pb-c.h"
 #include "ctr/containers.h"
 #include "ctr/output.h"
+#include "lib/pb-cleanup.h"
 #include "lib/util.h"
 
 #define INTERVAL_MS 1000
-
-#define FREE_MSG(m)                                                                              \
-  do                                                                                             \
-    if (m)                                                                                       \
-      protobuf_c_message_free_unpacked ((ProtobufCMessage *) (m), NULL);                         \
-  while (0)
 
 /* docker's units.BytesSize: "%.4g" with binary prefixes */
 void
@@ -171,7 +166,7 @@ stats_sample_all (struct stats_run *s, struct ctrd_error **err)
 {
   Types__StateRequest sreq = TYPES__STATE_REQUEST__INIT;
   sreq.id = (char *) s->id;
-  Types__StateResponse *st = NULL;
+  cleanup_pb Types__StateResponse *st = NULL;
   if (ctr_rpc (s->ctx, "State", s->id, &sreq.base, &types__state_response__descriptor,
                (ProtobufCMessage **) &st, err)
       < 0)
@@ -194,7 +189,7 @@ stats_sample_all (struct stats_run *s, struct ctrd_error **err)
     {
       Types__StatsRequest req = TYPES__STATS_REQUEST__INIT;
       req.id = ids[i];
-      Types__StatsResponse *resp = NULL;
+      cleanup_pb Types__StatsResponse *resp = NULL;
       cleanup_error struct ctrd_error *e = NULL;
       if (ctr_rpc (s->ctx, "Stats", ids[i], &req.base, &types__stats_response__descriptor,
                    (ProtobufCMessage **) &resp, &e)
@@ -208,10 +203,8 @@ stats_sample_all (struct stats_run *s, struct ctrd_error **err)
           continue;
         }
       stats_sample_from (&cur[i], ids[i], resp);
-      FREE_MSG (resp);
     }
   free (ids);
-  FREE_MSG (st);
   if (r < 0)
     {
       free (cur);
@@ -290,12 +283,11 @@ containers_stats_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_er
         return ctrd_error_set (err, 0, "container id cannot be empty");
       Types__StatsRequest req = TYPES__STATS_REQUEST__INIT;
       req.id = (char *) id;
-      ProtobufCMessage *resp = NULL;
+      cleanup_pb ProtobufCMessage *resp = NULL;
       if (ctr_rpc (ctx, "Stats", id, &req.base, &types__stats_response__descriptor, &resp, err)
           < 0)
         return -1;
       json_write_message (ctx->out, resp, false);
-      FREE_MSG (resp);
       return 0;
     }
 
