@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "lib/json-cleanup.h"
 #include "lib/util.h"
 #include "specs/translate.h"
 
@@ -326,16 +327,13 @@ tr_rlimits (struct tr *t, json_object *proc)
     return 0;
   if (!is (rl, json_type_array))
     return fail (t, "process.rlimits: not a list");
-  json_object *out = json_object_new_array ();
+  cleanup_json json_object *out = json_object_new_array ();
   size_t n = json_object_array_length (rl);
   for (size_t i = 0; i < n; i++)
     {
       json_object *e = json_object_array_get_idx (rl, i), *type = get (e, "type");
       if (!is (type, json_type_string))
-        {
-          json_object_put (out);
-          return fail (t, "process.rlimits[%zu].type: not a string", i);
-        }
+        return fail (t, "process.rlimits[%zu].type: not a string", i);
       bool later = false;
       for (size_t j = i + 1; j < n && !later; j++)
         {
@@ -348,7 +346,7 @@ tr_rlimits (struct tr *t, json_object *proc)
       else
         json_object_array_add (out, json_object_get (e));
     }
-  json_object_object_add (proc, "rlimits", out);
+  json_object_object_add (proc, "rlimits", take_ptr (&out));
   return 0;
 }
 
