@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
+#include "lib/json-cleanup.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
@@ -178,7 +179,8 @@ cgroup_rel_path (const struct container *c)
    * when the client removes its bundle) */
   cleanup_free char *bundle = c->bundle && *c->bundle ? container_runtime_bundle (c) : NULL;
   cleanup_free char *cfg = bundle ? path_join (bundle, "config.json") : NULL;
-  json_object *j = NULL, *linux_o, *cp;
+  cleanup_json json_object *j = NULL;
+  json_object *linux_o, *cp;
   char *rel = NULL;
   if (cfg && statefile_read_json (cfg, &j, NULL) == 0 && json_object_is_type (j, json_type_object)
       && json_object_object_get_ex (j, "linux", &linux_o)
@@ -190,7 +192,6 @@ cgroup_rel_path (const struct container *c)
     }
   else
     rel = xasprintf ("/%s", c->id);
-  json_object_put (j);
   return rel;
 }
 
@@ -202,7 +203,8 @@ container_cgroup_dirs (const struct container *c, const char *rt_dir)
 {
   char **out = NULL;
   cleanup_free char *st = path_join (rt_dir, "state.json");
-  json_object *j = NULL, *paths;
+  cleanup_json json_object *j = NULL;
+  json_object *paths;
   if (statefile_read_json (st, &j, NULL) == 0 && json_object_is_type (j, json_type_object)
       && json_object_object_get_ex (j, "cgroup_paths", &paths)
       && json_object_is_type (paths, json_type_object))
@@ -214,7 +216,6 @@ container_cgroup_dirs (const struct container *c, const char *rt_dir)
             strv_push (&out, json_object_get_string (v));
         }
     }
-  json_object_put (j);
   cleanup_free char *rel = cgroup_rel_path (c);
   cleanup_strv char **hier = cgroup_hierarchies ();
   for (size_t i = 0; rel && hier && hier[i]; i++)
@@ -239,7 +240,7 @@ struct procinfo
 static size_t
 proc_list (struct procinfo **out)
 {
-  DIR *d = opendir ("/proc");
+  cleanup_dir DIR *d = opendir ("/proc");
   size_t n = 0;
   *out = NULL;
   if (!d)
@@ -264,7 +265,6 @@ proc_list (struct procinfo **out)
       *out = xrealloc (*out, (n + 1) * sizeof **out);
       (*out)[n++] = (struct procinfo) { (pid_t) v, (pid_t) ppid, (pid_t) pgid };
     }
-  closedir (d);
   return n;
 }
 
