@@ -13,6 +13,7 @@
 
 #include "fuzz/fuzz-util.h"
 #include "lib/error.h"
+#include "lib/json-cleanup.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
 #include "runtime/statefile.h"
@@ -38,7 +39,7 @@ static void
 read_process (const char *dir)
 {
   cleanup_free char *path = path_join (dir, "config.json");
-  json_object *o = NULL;
+  cleanup_json json_object *o = NULL;
   struct ctrd_error *err = NULL;
   if (statefile_read_json (path, &o, &err) < 0)
     {
@@ -50,15 +51,10 @@ read_process (const char *dir)
   json_object *proc = NULL;
   if (!json_object_is_type (o, json_type_object) || !json_object_object_get_ex (o, "process", &proc)
       || !json_object_is_type (proc, json_type_object))
-    {
-      json_object_put (o);
-      return;
-    }
+    return;
   char *args[] = { (char *) "--root", (char *) "/run/x", NULL };
-  json_object *p = statefile_init_process_spec (o, "/dev/null", "/dev/null", "/dev/null", args,
-                                                false, "");
-  json_object_put (p);
-  json_object_put (o);
+  json_object_put (statefile_init_process_spec (o, "/dev/null", "/dev/null", "/dev/null", args,
+                                                false, ""));
 }
 
 int

@@ -18,6 +18,7 @@
 
 #include "api/api.pb-c.h"
 #include "api/client.h"
+#include "lib/pb-cleanup.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 #include "ops-harness.h"
@@ -254,7 +255,7 @@ wait_event (const char *type, const char *id, const char *pid, int timeout_ms)
       int64_t left = deadline - time_now_mono_ns ();
       if (left <= 0)
         return NULL;
-      ProtobufCMessage *m = NULL;
+      cleanup_pb ProtobufCMessage *m = NULL;
       cleanup_error struct ctrd_error *err = NULL;
       int r = api_stream_next (events, &m, left, &err);
       if (r != API_STREAM_MSG)
@@ -269,7 +270,6 @@ wait_event (const char *type, const char *id, const char *pid, int timeout_ms)
       if (n_seen < ARRAY_SIZE (seen))
         seen[n_seen++] = (struct seen_event){ xstrdup (e->type), xstrdup (e->id),
                                               xstrdup (e->pid), e->status, false };
-      protobuf_c_message_free_unpacked (m, NULL);
     }
 }
 
@@ -311,13 +311,12 @@ create_with_runtime (const char *id, const char *bundle, const char *checkpoint,
     req.checkpoint = (char *) checkpoint;
   if (runtime)
     req.runtime = (char *) runtime;
-  Types__CreateContainerResponse *resp = NULL;
+  cleanup_pb Types__CreateContainerResponse *resp = NULL;
   if (rpc ("CreateContainer", &req, &types__create_container_response__descriptor, &resp, err) < 0)
     return 0;
   uint32_t pid = 0;
   if (resp->container && resp->container->n_processes > 0)
     pid = resp->container->processes[0]->systempid;
-  protobuf_c_message_free_unpacked (&resp->base, NULL);
   bool known = false;
   for (size_t i = 0; i < n_created; i++)
     known = known || !strcmp (created_ids[i], id);
@@ -334,13 +333,11 @@ container_status (const char *id)
 {
   Types__StateRequest req = TYPES__STATE_REQUEST__INIT;
   req.id = (char *) id;
-  Types__StateResponse *resp = NULL;
+  cleanup_pb Types__StateResponse *resp = NULL;
   cleanup_error struct ctrd_error *err = NULL;
   if (rpc ("State", &req, &types__state_response__descriptor, &resp, &err) < 0)
     return xasprintf ("error: %s", err->msg);
-  char *s = resp->n_containers == 1 ? xstrdup (resp->containers[0]->status) : xstrdup ("?");
-  protobuf_c_message_free_unpacked (&resp->base, NULL);
-  return s;
+  return resp->n_containers == 1 ? xstrdup (resp->containers[0]->status) : xstrdup ("?");
 }
 
 int
