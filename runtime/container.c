@@ -240,27 +240,161 @@ container_timing (struct container *c, enum runtime_timing what)
     cfg->timing (cfg->emit_data, what, time_now_mono_ns () - c->exit_ns);
 }
 
-/* ---- stopping: every exit reported once, init last ---- */
+/* ---- the lifecycle table (docs/daemon.md "The container lifecycle") ----
+ *
+ * Every event of a container goes through container_event(): the action is
+ * container_actions[state][event], so what happens when, say, the init
+ * exits while `<rt> start` still runs is the one entry
+ * [STARTING][INIT_EXIT]. An action sets the next state itself (it may also
+ * free c: nothing touches c after it). */
+
+static const char *const container_state_names[CONTAINER_NSTATES] = {
+  [CONTAINER_CREATING] = "CREATING",
+  [CONTAINER_STARTING] = "STARTING",
+  [CONTAINER_RUNNING] = "RUNNING",
+  [CONTAINER_STOPPING] = "STOPPING",
+  [CONTAINER_STOPPING_DELETE] = "STOPPING_DELETE",
+  [CONTAINER_ABORT_INSPECT] = "ABORT_INSPECT",
+  [CONTAINER_ABORT_STALE_DELETE] = "ABORT_STALE_DELETE",
+  [CONTAINER_ABORT_REAP] = "ABORT_REAP",
+  [CONTAINER_ABORT_KILL] = "ABORT_KILL",
+  [CONTAINER_ABORT_DELETE] = "ABORT_DELETE",
+  [CONTAINER_ABORT_SETTLE] = "ABORT_SETTLE",
+  [CONTAINER_DRAINING] = "DRAINING",
+  [CONTAINER_DRAIN_REAP] = "DRAIN_REAP",
+  [CONTAINER_DRAIN_DELETE] = "DRAIN_DELETE",
+};
+
+static const char *const container_event_names[CONTAINER_NEVENTS] = {
+  [CONTAINER_EV_LAUNCHED] = "LAUNCHED",
+  [CONTAINER_EV_LAUNCH_FAILED] = "LAUNCH_FAILED",
+  [CONTAINER_EV_CANCEL] = "CANCEL",
+  [CONTAINER_EV_JOB_DONE] = "JOB_DONE",
+  [CONTAINER_EV_REAP_DONE] = "REAP_DONE",
+  [CONTAINER_EV_INIT_EXIT] = "INIT_EXIT",
+  [CONTAINER_EV_EXEC_EXIT] = "EXEC_EXIT",
+  [CONTAINER_EV_EXEC_GONE] = "EXEC_GONE",
+  [CONTAINER_EV_SHIM_EXIT] = "SHIM_EXIT",
+  [CONTAINER_EV_SHIM_DONE] = "SHIM_DONE",
+  [CONTAINER_EV_OOM] = "OOM",
+};
+
+const char *
+container_state_name (enum container_state s)
+{
+  return (unsigned) s < CONTAINER_NSTATES ? container_state_names[s] : "?";
+}
+
+const char *
+container_event_name (enum container_event e)
+{
+  return (unsigned) e < CONTAINER_NEVENTS ? container_event_names[e] : "?";
+}
+
+/* The event cannot happen in this state (a bug if it does): logged, and
+ * nothing changes. */
+void
+container_illegal (struct container *c, const struct container_ev *ev)
+{
+  log_msg (LOG_LVL_ERROR, c->id, "lifecycle: event %s in state %s ignored",
+           container_event_name (ev->type), container_state_name (c->state));
+}
+
+/* The event means nothing in this state. */
+static void
+ev_ignore (struct container *c UNUSED, const struct container_ev *ev UNUSED)
+{
+}
+
+static container_action_fn *const container_actions_table[CONTAINER_NSTATES][CONTAINER_NEVENTS];
+
+container_action_fn *
+container_action (enum container_state s, enum container_event e)
+{
+  if ((unsigned) s >= CONTAINER_NSTATES || (unsigned) e >= CONTAINER_NEVENTS)
+    return NULL;
+  return container_actions_table[s][e];
+}
+
+int
+container_event (struct container *c, const struct container_ev *ev)
+{
+  container_action_fn *fn = container_action (c->state, ev->type);
+  if (!fn || fn == container_illegal)
+    {
+      container_illegal (c, ev);
+      return -1;
+    }
+  fn (c, ev);
+  return 0;
+}
 
 static void
-container_delete_done (const struct job_result *r, void *data)
+container_post (struct container *c, enum container_event type, struct process *p)
+{
+  struct container_ev ev = { .type = type, .p = p };
+  container_event (c, &ev);
+}
+
+/* Completion of c->job, whichever it is: the state says (the start, an
+ * abort's state/delete, the stop's or the drain's delete -f). */
+static void
+container_job_done (const struct job_result *r, void *data)
 {
   struct container *c = data;
   c->job = NULL;
-  if (!job_succeeded (r) && !strstr (r->err, "does not exist") && !strstr (r->out, "does not exist"))
-    {
-      cleanup_free char *t = job_error_text (r);
-      log_msg (LOG_LVL_WARN, c->id, "%s delete: %s", c->runtime_bin, t);
-    }
-  c->need_delete = false;
-  container_maybe_finish (c);
+  struct container_ev ev = { .type = CONTAINER_EV_JOB_DONE, .r = r };
+  container_event (c, &ev);
 }
 
-void
-container_maybe_finish (struct container *c)
+/* reap_start's completion (reap.h) for an abort or a restart's dead init. */
+static void
+container_reap_done (struct container *c, bool clean)
 {
-  if (c->state != CONTAINER_STOPPING || c->job)
-    return;
+  struct container_ev ev = { .type = CONTAINER_EV_REAP_DONE, .clean = clean };
+  container_event (c, &ev);
+}
+
+/* Start `<rt> sub...` as c->job, completing with JOB_DONE. */
+static int
+container_start_job (struct container *c, const char *const *sub, struct ctrd_error **err)
+{
+  return container_runtime_job (c, sub, NULL, 0, container_job_done, c, &c->job, err);
+}
+
+static bool
+job_failed_not_missing (const struct job_result *r)
+{
+  return !job_succeeded (r) && !strstr (r->err, "does not exist")
+         && !strstr (r->out, "does not exist");
+}
+
+/* any state: an OOM kill the kernel signalled */
+static void
+ev_oom_report (struct container *c, const struct container_ev *ev UNUSED)
+{
+  log_msg (LOG_LVL_INFO, c->id, "OOM kill in the container's memory cgroup");
+  runtime_emit (c->rt, "oom", c->id, NULL, 0);
+}
+
+/* any state: an exec's status is known: reported, its directory removed */
+static void
+ev_exec_report (struct container *c, const struct container_ev *ev)
+{
+  cleanup_free char *pid = xstrdup (ev->p->id);
+  runtime_emit (c->rt, "exit", c->id, pid, (uint32_t) ev->p->status);
+  process_discard (ev->p);
+}
+
+/* ---- stopping: every exit reported once, init last ---- */
+
+static void container_stop_finish (struct container *c);
+
+/* STOPPING: once every exec's exit was emitted, the runtime's state deleted
+ * if the shim left it (STOPPING_DELETE), then the init's exit. */
+static void
+container_stop_step (struct container *c)
+{
   /* Every exec's exit must be emitted before init's. */
   for (struct process *p = c->procs; p; p = p->next)
     if (p != c->init)
@@ -269,11 +403,64 @@ container_maybe_finish (struct container *c)
     {
       const char *sub[] = { "delete", "-f", c->id, NULL };
       cleanup_error struct ctrd_error *err = NULL;
-      if (container_runtime_job (c, sub, NULL, 0, container_delete_done, c, &c->job, &err) == 0)
+      c->state = CONTAINER_STOPPING_DELETE;
+      if (container_start_job (c, sub, &err) == 0)
         return;
+      c->state = CONTAINER_STOPPING;
       log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
       c->need_delete = false;
     }
+  container_stop_finish (c);
+}
+
+/* [STOPPING][EXEC_EXIT] */
+static void
+ev_stopping_exec_exit (struct container *c, const struct container_ev *ev)
+{
+  ev_exec_report (c, ev);
+  container_stop_step (c);
+}
+
+/* [STOPPING][EXEC_GONE]: an exec that failed to start is gone */
+static void
+ev_stopping_exec_gone (struct container *c, const struct container_ev *ev UNUSED)
+{
+  container_stop_step (c);
+}
+
+/* [RUNNING][INIT_EXIT] → STOPPING */
+static void
+ev_running_init_exit (struct container *c, const struct container_ev *ev)
+{
+  struct process *p = ev->p;
+  c->state = CONTAINER_STOPPING;
+  /* The shim ran `<rt> delete` itself before exiting; only a shim that died
+   * leaves the runtime's state behind. */
+  c->need_delete = p->shim_died || (p->shim_is_child && p->shim_exited
+                                     && p->shim_code == SHIM_EXIT_DELETE_FAILED);
+  container_stop_step (c);
+}
+
+/* [STOPPING_DELETE][JOB_DONE] → STOPPING → the init's exit */
+static void
+ev_stop_delete_done (struct container *c, const struct container_ev *ev)
+{
+  const struct job_result *r = ev->r;
+  if (job_failed_not_missing (r))
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_msg (LOG_LVL_WARN, c->id, "%s delete: %s", c->runtime_bin, t);
+    }
+  c->need_delete = false;
+  c->state = CONTAINER_STOPPING;
+  container_stop_step (c);
+}
+
+/* Emit the init's exit, drop c from the table; then free it, or hold the id
+ * (DRAINING) while the init's shim still cleans up. */
+static void
+container_stop_finish (struct container *c)
+{
   struct runtime *rt = c->rt;
   int status = c->init ? c->init->status : 255;
   cleanup_free char *id = xstrdup (c->id);
@@ -404,12 +591,12 @@ container_drain_finish (struct container *c)
     }
 }
 
-void
-container_drain_delete_done (const struct job_result *r, void *data)
+/* [DRAIN_DELETE][JOB_DONE]: the `<rt> delete -f` of a DRAINING container */
+static void
+ev_drain_delete_done (struct container *c, const struct container_ev *ev)
 {
-  struct container *c = data;
-  c->job = NULL;
-  if (!job_succeeded (r) && !strstr (r->err, "does not exist") && !strstr (r->out, "does not exist"))
+  const struct job_result *r = ev->r;
+  if (job_failed_not_missing (r))
     {
       cleanup_free char *t = job_error_text (r);
       log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
@@ -419,12 +606,24 @@ container_drain_delete_done (const struct job_result *r, void *data)
   container_drain_finish (c);
 }
 
+/* Run `<rt> delete -f` (DRAIN_DELETE), then container_drain_finish. */
+static void
+container_drain_delete (struct container *c)
+{
+  const char *sub[] = { "delete", "-f", c->id, NULL };
+  cleanup_error struct ctrd_error *err = NULL;
+  c->state = CONTAINER_DRAIN_DELETE;
+  if (container_start_job (c, sub, &err) == 0)
+    return;
+  c->state = CONTAINER_DRAINING;
+  log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+  container_drain_finish (c);
+}
+
 void
 container_drain_settle (struct container *c)
 {
   struct process *p = c->init;
-  if (c->job)
-    return;
   /* Our shim: wait until it is reaped too, to know how it ended. */
   if (p && p->shim_is_child && !p->shim_exited)
     return;
@@ -441,50 +640,81 @@ container_drain_settle (struct container *c)
     }
   if (!p || !p->shim_is_child || p->shim_killed || failed)
     {
-      const char *sub[] = { "delete", "-f", c->id, NULL };
-      cleanup_error struct ctrd_error *err = NULL;
-      if (container_runtime_job (c, sub, NULL, 0, container_drain_delete_done, c, &c->job, &err) == 0)
-        return;
-      log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+      container_drain_delete (c);
+      return;
     }
+  container_drain_finish (c);
+}
+
+/* [DRAINING][SHIM_DONE]: the init's shim hung up after exitStatus */
+static void
+ev_draining_shim_done (struct container *c, const struct container_ev *ev)
+{
+  if (ev->p == c->init)
+    container_drain_settle (c);
+}
+
+/* [DRAINING][SHIM_EXIT]: our init's shim reaped, its exit FIFO already
+ * hung up */
+static void
+ev_draining_shim_exit (struct container *c, const struct container_ev *ev)
+{
+  if (ev->p == c->init && !ev->p->shim_running)
+    container_drain_settle (c);
+}
+
+void
+container_drain_reap (struct container *c, const struct reap_target *t)
+{
+  container_drain_add (c);
+  c->state = CONTAINER_DRAIN_REAP;
+  cleanup_error struct ctrd_error *err = NULL;
+  if (reap_start (c, t, container_reap_done, &err) < 0)
+    {
+      c->state = CONTAINER_DRAINING;
+      log_msg (LOG_LVL_ERROR, c->id, "%s; deleting nothing of it, left in %s", err->msg, c->dir);
+    }
+}
+
+/* [DRAIN_REAP][REAP_DONE] */
+static void
+ev_drain_reap_done (struct container *c, const struct container_ev *ev)
+{
+  if (!ev->clean)
+    {
+      /* Something of the dead operation lives on: delete nothing, hold the
+       * id (the next start tries again). */
+      c->state = CONTAINER_DRAINING;
+      log_msg (LOG_LVL_ERROR, c->id, "left in %s for the next start", c->dir);
+      return;
+    }
+  const char *sub[] = { "delete", "-f", c->id, NULL };
+  cleanup_error struct ctrd_error *err = NULL;
+  c->state = CONTAINER_DRAIN_DELETE;
+  if (container_start_job (c, sub, &err) == 0)
+    return;
+  c->state = CONTAINER_DRAINING;
+  log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+  reap_remove_leftovers (c);
   container_drain_finish (c);
 }
 
 void
 container_on_shim_done (struct process *p)
 {
-  struct container *c = p->c;
-  if (c->state == CONTAINER_DRAINING && p == c->init)
-    container_drain_settle (c);
+  container_post (p->c, CONTAINER_EV_SHIM_DONE, p);
 }
 
 void
 container_on_process_exit (struct process *p)
 {
-  struct container *c = p->c;
-  if (p != c->init)
-    {
-      cleanup_free char *pid = xstrdup (p->id);
-      runtime_emit (c->rt, "exit", c->id, pid, (uint32_t) p->status);
-      process_discard (p);
-      container_maybe_finish (c);
-      return;
-    }
-  if (c->state == CONTAINER_CREATING || c->state == CONTAINER_STARTING)
-    {
-      /* `<rt> start` has not returned yet: finish the start first so that
-       * start-container precedes exit. */
-      c->init_exited_early = true;
-      return;
-    }
-  if (c->state != CONTAINER_RUNNING)
-    return;
-  c->state = CONTAINER_STOPPING;
-  /* The shim ran `<rt> delete` itself before exiting; only a shim that died
-   * leaves the runtime's state behind. */
-  c->need_delete = p->shim_died || (p->shim_is_child && p->shim_exited
-                                     && p->shim_code == SHIM_EXIT_DELETE_FAILED);
-  container_maybe_finish (c);
+  container_post (p->c, p == p->c->init ? CONTAINER_EV_INIT_EXIT : CONTAINER_EV_EXEC_EXIT, p);
+}
+
+void
+container_on_exec_gone (struct container *c)
+{
+  container_post (c, CONTAINER_EV_EXEC_GONE, NULL);
 }
 
 /* ---- the runtime's bundle ---- */
@@ -542,151 +772,11 @@ container_write_runtime_bundle (struct container *c, json_object *config, const 
 
 /* ---- creation and its undo ---- */
 
-static void container_abort_step (struct container *c);
-
-static void
-container_stale_delete_done (const struct job_result *r, void *data)
-{
-  struct container *c = data;
-  c->job = NULL;
-  if (job_succeeded (r))
-    c->stale_cleared = true;
-  else
-    {
-      cleanup_free char *t = job_error_text (r);
-      log_msg (LOG_LVL_WARN, c->id, "%s delete of stale state: %s", c->runtime_bin, t);
-    }
-  c->abort_delete_done = true;
-  container_abort_step (c);
-}
-
-/* `<rt> state <id>` of the state that made the create fail. */
-static void
-container_stale_state_done (const struct job_result *r, void *data)
-{
-  struct container *c = data;
-  c->job = NULL;
-  const char *status = NULL;
-  json_object *o = job_succeeded (r) ? json_tokener_parse (r->out) : NULL, *st;
-  if (o && json_object_object_get_ex (o, "status", &st))
-    status = json_object_get_string (st);
-  if (status && strcmp (status, "stopped") == 0 && c->retry)
-    {
-      log_msg (LOG_LVL_WARN, c->id,
-               "%s has stale state of a stopped container with this id; deleting it and "
-               "creating again", c->runtime_bin);
-      const char *sub[] = { "delete", c->id, NULL };
-      cleanup_error struct ctrd_error *err = NULL;
-      json_object_put (o);
-      if (container_runtime_job (c, sub, NULL, 0, container_stale_delete_done, c, &c->job, &err)
-          == 0)
-        return;
-      log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
-    }
-  else
-    {
-      cleanup_error struct ctrd_error *e = NULL;
-      ctrd_error_grpc (&e, GRPC_ALREADY_EXISTS, "%s: container %s already exists (%s)",
-                       c->runtime_bin, c->id, status ? status : "state unknown");
-      ctrd_error_free (&c->abort_err);
-      c->abort_err = ctrd_error_steal (&e);
-      json_object_put (o);
-    }
-  c->abort_delete_done = true;
-  container_abort_step (c);
-}
-
-static void
-container_abort_delete_done (const struct job_result *r, void *data)
-{
-  struct container *c = data;
-  c->job = NULL;
-  c->abort_delete_done = true;
-  if (!job_succeeded (r) && !strstr (r->err, "does not exist") && !strstr (r->out, "does not exist"))
-    {
-      cleanup_free char *t = job_error_text (r);
-      log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
-    }
-  reap_remove_leftovers (c);
-  container_abort_step (c);
-}
-
-static void
-abort_reap_done (struct container *c, bool clean)
-{
-  c->abort_reaping = false;
-  c->abort_reaped = true;
-  if (!clean)
-    c->abort_delete_started = c->abort_delete_done = true; /* delete nothing */
-  container_abort_step (c);
-}
-
 /* Undo a failed start: shim gone, runtime state deleted, directory removed,
- * then the caller hears the error. */
+ * then the caller hears the error (the ABORT_* states). */
 static void
-container_abort_step (struct container *c)
+container_abort_finish (struct container *c)
 {
-  struct process *p = c->init;
-  bool shim_gone = !p || !p->shim_is_child || p->shim_exited;
-  if (!c->abort_delete_started && c->abort_foreign)
-    {
-      /* Not ours: look, never `delete -f`. */
-      c->abort_delete_started = true;
-      const char *sub[] = { "state", c->id, NULL };
-      cleanup_error struct ctrd_error *err = NULL;
-      if (container_runtime_job (c, sub, NULL, 0, container_stale_state_done, c, &c->job, &err)
-          < 0)
-        {
-          log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
-          c->abort_delete_done = true;
-        }
-    }
-  if (!c->abort_delete_started && p && p->shim_pid > 0 && !c->abort_reaped)
-    {
-      /* Whatever the create or restore started may still run (the shim,
-       * CRIU, the runtime's init; a killed `runc restore` leaves the rootfs
-       * bind-mounted under its state dir, and `delete -f` would remove the
-       * user's files through it): reap it all first (reap.h). */
-      if (!c->abort_reaping)
-        {
-          c->abort_reaping = true;
-          struct reap_target t = { .shim_pid = p->shim_pid, .whole = true,
-                                   .shim_verified = p->shim_is_child && !p->shim_exited };
-          cleanup_free char *ck = NULL;
-          json_object *v;
-          if (p->spec && json_object_object_get_ex (p->spec, "checkpoint", &v)
-              && json_object_is_type (v, json_type_string) && json_object_get_string_len (v) > 0)
-            ck = path_join (json_object_get_string (v), "criu.work");
-          t.criu_work = ck;
-          cleanup_error struct ctrd_error *err = NULL;
-          if (reap_start (c, &t, abort_reap_done, &err) < 0)
-            {
-              log_msg (LOG_LVL_ERROR, c->id, "%s; deleting nothing of it", err->msg);
-              c->abort_reaping = false;
-              c->abort_reaped = true;
-              c->abort_delete_started = c->abort_delete_done = true;
-            }
-        }
-      if (c->abort_reaping)
-        return;
-    }
-  if (!c->abort_delete_started && (shim_gone || !c->abort_kill))
-    {
-      /* Killed shim: delete after it is gone (its runtime child dies with
-       * it). Start failure: delete first, so the created process dies and
-       * the shim can finish. */
-      c->abort_delete_started = true;
-      const char *sub[] = { "delete", "-f", c->id, NULL };
-      cleanup_error struct ctrd_error *err = NULL;
-      if (container_runtime_job (c, sub, NULL, 0, container_abort_delete_done, c, &c->job, &err)
-          < 0)
-        {
-          log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
-          c->abort_delete_done = true;
-        }
-    }
-  if (!c->abort_delete_done || !shim_gone)
-    return;
   cleanup_error struct ctrd_error *err = NULL;
   if (statefile_remove_dir (c->dir, &err) < 0)
     log_msg (LOG_LVL_ERROR, c->id, "%s", err->msg);
@@ -711,10 +801,178 @@ container_abort_step (struct container *c)
   done (NULL, e, data);
 }
 
+static bool
+container_shim_gone (const struct container *c)
+{
+  const struct process *p = c->init;
+  return !p || !p->shim_is_child || p->shim_exited;
+}
+
+/* ABORT_SETTLE: the runtime's state is gone (or must not be touched); the
+ * undo ends once our shim is gone. */
+static void
+container_abort_settle (struct container *c)
+{
+  c->state = CONTAINER_ABORT_SETTLE;
+  if (container_shim_gone (c))
+    container_abort_finish (c);
+}
+
+/* [ABORT_SETTLE][SHIM_EXIT] */
+static void
+ev_abort_settle_shim_exit (struct container *c, const struct container_ev *ev UNUSED)
+{
+  container_abort_settle (c);
+}
+
+/* Killed shim: delete after it is gone (its runtime child dies with it;
+ * ABORT_KILL until then). Start failure: delete first, so the created
+ * process dies and the shim can finish (ABORT_DELETE). */
+static void
+container_abort_delete (struct container *c)
+{
+  if (!container_shim_gone (c) && c->abort_kill)
+    {
+      c->state = CONTAINER_ABORT_KILL;
+      return;
+    }
+  const char *sub[] = { "delete", "-f", c->id, NULL };
+  cleanup_error struct ctrd_error *err = NULL;
+  c->state = CONTAINER_ABORT_DELETE;
+  if (container_start_job (c, sub, &err) == 0)
+    return;
+  log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+  container_abort_settle (c);
+}
+
+/* [ABORT_KILL][SHIM_EXIT] */
+static void
+ev_abort_kill_shim_exit (struct container *c, const struct container_ev *ev UNUSED)
+{
+  container_abort_delete (c);
+}
+
+/* [ABORT_DELETE][JOB_DONE] */
+static void
+ev_abort_delete_done (struct container *c, const struct container_ev *ev)
+{
+  const struct job_result *r = ev->r;
+  if (job_failed_not_missing (r))
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
+    }
+  reap_remove_leftovers (c);
+  container_abort_settle (c);
+}
+
+/* [ABORT_STALE_DELETE][JOB_DONE] */
+static void
+ev_abort_stale_delete_done (struct container *c, const struct container_ev *ev)
+{
+  const struct job_result *r = ev->r;
+  if (job_succeeded (r))
+    c->stale_cleared = true;
+  else
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_msg (LOG_LVL_WARN, c->id, "%s delete of stale state: %s", c->runtime_bin, t);
+    }
+  container_abort_settle (c);
+}
+
+/* [ABORT_INSPECT][JOB_DONE]: `<rt> state <id>` of the state that made the
+ * create fail. */
+static void
+ev_abort_inspect_done (struct container *c, const struct container_ev *ev)
+{
+  const struct job_result *r = ev->r;
+  const char *status = NULL;
+  json_object *o = job_succeeded (r) ? json_tokener_parse (r->out) : NULL, *st;
+  if (o && json_object_object_get_ex (o, "status", &st))
+    status = json_object_get_string (st);
+  if (status && strcmp (status, "stopped") == 0 && c->retry)
+    {
+      log_msg (LOG_LVL_WARN, c->id,
+               "%s has stale state of a stopped container with this id; deleting it and "
+               "creating again", c->runtime_bin);
+      const char *sub[] = { "delete", c->id, NULL };
+      cleanup_error struct ctrd_error *err = NULL;
+      json_object_put (o);
+      c->state = CONTAINER_ABORT_STALE_DELETE;
+      if (container_start_job (c, sub, &err) == 0)
+        return;
+      log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+    }
+  else
+    {
+      cleanup_error struct ctrd_error *e = NULL;
+      ctrd_error_grpc (&e, GRPC_ALREADY_EXISTS, "%s: container %s already exists (%s)",
+                       c->runtime_bin, c->id, status ? status : "state unknown");
+      ctrd_error_free (&c->abort_err);
+      c->abort_err = ctrd_error_steal (&e);
+      json_object_put (o);
+    }
+  container_abort_settle (c);
+}
+
+/* [ABORT_REAP][REAP_DONE]: what the start left running was reaped; when
+ * not all of it (clean false), nothing of it is deleted. */
+static void
+ev_abort_reap_done (struct container *c, const struct container_ev *ev)
+{
+  if (!ev->clean)
+    container_abort_settle (c); /* delete nothing */
+  else
+    container_abort_delete (c);
+}
+
+/* The first abort state: ABORT_INSPECT for state that is not ours,
+ * ABORT_REAP when a shim was spawned, else ABORT_DELETE/ABORT_KILL. */
+static void
+container_abort_begin (struct container *c)
+{
+  struct process *p = c->init;
+  if (c->abort_foreign)
+    {
+      /* Not ours: look, never `delete -f`. */
+      const char *sub[] = { "state", c->id, NULL };
+      cleanup_error struct ctrd_error *err = NULL;
+      c->state = CONTAINER_ABORT_INSPECT;
+      if (container_start_job (c, sub, &err) == 0)
+        return;
+      log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+      container_abort_settle (c);
+      return;
+    }
+  if (p && p->shim_pid > 0)
+    {
+      /* Whatever the create or restore started may still run (the shim,
+       * CRIU, the runtime's init; a killed `runc restore` leaves the rootfs
+       * bind-mounted under its state dir, and `delete -f` would remove the
+       * user's files through it): reap it all first (reap.h). */
+      struct reap_target t = { .shim_pid = p->shim_pid, .whole = true,
+                               .shim_verified = p->shim_is_child && !p->shim_exited };
+      cleanup_free char *ck = NULL;
+      json_object *v;
+      if (p->spec && json_object_object_get_ex (p->spec, "checkpoint", &v)
+          && json_object_is_type (v, json_type_string) && json_object_get_string_len (v) > 0)
+        ck = path_join (json_object_get_string (v), "criu.work");
+      t.criu_work = ck;
+      cleanup_error struct ctrd_error *err = NULL;
+      c->state = CONTAINER_ABORT_REAP;
+      if (reap_start (c, &t, container_reap_done, &err) == 0)
+        return;
+      log_msg (LOG_LVL_ERROR, c->id, "%s; deleting nothing of it", err->msg);
+      container_abort_settle (c);
+      return;
+    }
+  container_abort_delete (c);
+}
+
 static void
 container_abort (struct container *c, const struct ctrd_error *err, bool kill_shim)
 {
-  c->state = CONTAINER_ABORTING;
   ctrd_error_grpc (&c->abort_err, ctrd_error_code (err), "%s", err->msg);
   c->abort_kill = kill_shim;
   c->abort_foreign = strstr (err->msg, "already exists") != NULL;
@@ -726,15 +984,13 @@ container_abort (struct container *c, const struct ctrd_error *err, bool kill_sh
       if (kill_shim && p->shim_is_child && !p->shim_exited)
         kill (p->shim_pid, SIGKILL);
     }
-  container_abort_step (c);
+  container_abort_begin (c);
 }
 
-void
-runtime_container_create_cancel (struct runtime *rt, const char *id)
+/* [CREATING][CANCEL] */
+static void
+ev_creating_cancel (struct container *c, const struct container_ev *ev UNUSED)
 {
-  struct container *c = runtime_find (rt, id);
-  if (!c || c->state != CONTAINER_CREATING)
-    return;
   cleanup_error struct ctrd_error *err = NULL;
   ctrd_error_grpc (&err, GRPC_CANCELLED, "context canceled");
   /* The init's launch callback must not run any more. */
@@ -744,36 +1000,49 @@ runtime_container_create_cancel (struct runtime *rt, const char *id)
 }
 
 void
-container_on_shim_exit (struct process *p)
+runtime_container_create_cancel (struct runtime *rt, const char *id)
 {
-  struct container *c = p->c;
-  if (c->state == CONTAINER_ABORTING)
-    container_abort_step (c);
-  else if (c->state == CONTAINER_DRAINING && p == c->init && !p->shim_running)
-    container_drain_settle (c); /* its exit FIFO already hung up */
+  struct container *c = runtime_find (rt, id);
+  if (c)
+    container_post (c, CONTAINER_EV_CANCEL, NULL);
 }
 
+void
+container_on_shim_exit (struct process *p)
+{
+  container_post (p->c, CONTAINER_EV_SHIM_EXIT, p);
+}
+
+/* → RUNNING: reply, start-container; an exit that arrived meanwhile
+ * (INIT_EXIT deferred in CREATING/STARTING) is taken now. */
 static void
 container_started (struct container *c)
 {
   c->state = CONTAINER_RUNNING;
   c->created (c, NULL, c->created_data);
   runtime_emit (c->rt, "start-container", c->id, NULL, 0);
-  if (c->init_exited_early)
+  if (c->init && process_has_status (c->init))
     container_on_process_exit (c->init);
 }
 
+/* [CREATING|STARTING][INIT_EXIT]: `<rt> start` has not returned yet: the
+ * exit waits for the start to end (container_started) so that
+ * start-container precedes exit. */
 static void
-container_start_done (const struct job_result *r, void *data)
+ev_init_exit_deferred (struct container *c UNUSED, const struct container_ev *ev UNUSED)
 {
-  struct container *c = data;
-  c->job = NULL;
-  if (job_succeeded (r))
+}
+
+/* [STARTING][JOB_DONE]: `<rt> start` returned */
+static void
+ev_starting_start_done (struct container *c, const struct container_ev *ev)
+{
+  if (job_succeeded (ev->r))
     {
       container_started (c);
       return;
     }
-  cleanup_free char *t = job_error_text (r);
+  cleanup_free char *t = job_error_text (ev->r);
   cleanup_error struct ctrd_error *err = NULL;
   ctrd_error_grpc (&err, GRPC_UNKNOWN, "%s", t);
   container_abort (c, err, false);
@@ -782,11 +1051,7 @@ container_start_done (const struct job_result *r, void *data)
 static void
 container_on_oom (void *data)
 {
-  struct container *c = data;
-  if (c->state == CONTAINER_ABORTING)
-    return;
-  log_msg (LOG_LVL_INFO, c->id, "OOM kill in the container's memory cgroup");
-  runtime_emit (c->rt, "oom", c->id, NULL, 0);
+  container_post (data, CONTAINER_EV_OOM, NULL);
 }
 
 void
@@ -801,16 +1066,19 @@ container_watch_oom (struct container *c)
     log_msg (LOG_LVL_WARN, c->id, "no OOM notifications: %s", err->msg);
 }
 
+/* [CREATING][LAUNCH_FAILED] */
 static void
-container_init_launched (struct process *p, const struct ctrd_error *err, void *data UNUSED)
+ev_creating_launch_failed (struct container *c, const struct container_ev *ev)
 {
-  struct container *c = p->c;
-  if (err)
-    {
-      /* Timeout: the shim still runs; otherwise it is exiting by itself. */
-      container_abort (c, err, ctrd_error_code (err) == 4);
-      return;
-    }
+  /* Timeout: the shim still runs; otherwise it is exiting by itself. */
+  container_abort (c, ev->err, ctrd_error_code (ev->err) == GRPC_DEADLINE_EXCEEDED);
+}
+
+/* [CREATING][LAUNCHED] → STARTING */
+static void
+ev_creating_launched (struct container *c, const struct container_ev *ev)
+{
+  struct process *p = ev->p;
   cleanup_error struct ctrd_error *e = NULL;
   c->state = CONTAINER_STARTING;
   /* Between the runtime's create and start: even a container that is
@@ -827,9 +1095,57 @@ container_init_launched (struct process *p, const struct ctrd_error *err, void *
         }
     }
   const char *sub[] = { "start", c->id, NULL };
-  if (container_runtime_job (c, sub, NULL, 0, container_start_done, c, &c->job, &e) < 0)
+  if (container_start_job (c, sub, &e) < 0)
     container_abort (c, e, false);
 }
+
+static void
+container_init_launched (struct process *p, const struct ctrd_error *err, void *data UNUSED)
+{
+  struct container_ev ev = { .type = err ? CONTAINER_EV_LAUNCH_FAILED : CONTAINER_EV_LAUNCHED,
+                             .p = p, .err = err };
+  container_event (p->c, &ev);
+}
+
+/* ---- the table ---- */
+
+#define X container_illegal
+#define I ev_ignore
+static container_action_fn *const container_actions_table[CONTAINER_NSTATES][CONTAINER_NEVENTS] = {
+  /*                       LAUNCHED, LAUNCH_FAILED, CANCEL, JOB_DONE, REAP_DONE,
+   *                       INIT_EXIT, EXEC_EXIT, EXEC_GONE, SHIM_EXIT, SHIM_DONE, OOM */
+  [CONTAINER_CREATING] = { ev_creating_launched, ev_creating_launch_failed, ev_creating_cancel, X, X,
+                           ev_init_exit_deferred, ev_exec_report, I, I, I, ev_oom_report },
+  [CONTAINER_STARTING] = { X, X, I, ev_starting_start_done, X,
+                           ev_init_exit_deferred, ev_exec_report, I, I, I, ev_oom_report },
+  [CONTAINER_RUNNING] = { X, X, I, X, X,
+                          ev_running_init_exit, ev_exec_report, I, I, I, ev_oom_report },
+  [CONTAINER_STOPPING] = { X, X, I, X, X,
+                           I, ev_stopping_exec_exit, ev_stopping_exec_gone, I, I, ev_oom_report },
+  [CONTAINER_STOPPING_DELETE] = { X, X, I, ev_stop_delete_done, X,
+                                  I, ev_exec_report, I, I, I, ev_oom_report },
+  [CONTAINER_ABORT_INSPECT] = { X, X, I, ev_abort_inspect_done, X,
+                                I, ev_exec_report, I, I, I, I },
+  [CONTAINER_ABORT_STALE_DELETE] = { X, X, I, ev_abort_stale_delete_done, X,
+                                     I, ev_exec_report, I, I, I, I },
+  [CONTAINER_ABORT_REAP] = { X, X, I, X, ev_abort_reap_done,
+                             I, ev_exec_report, I, I, I, I },
+  [CONTAINER_ABORT_KILL] = { X, X, I, X, X,
+                             I, ev_exec_report, I, ev_abort_kill_shim_exit, I, I },
+  [CONTAINER_ABORT_DELETE] = { X, X, I, ev_abort_delete_done, X,
+                               I, ev_exec_report, I, I, I, I },
+  [CONTAINER_ABORT_SETTLE] = { X, X, I, X, X,
+                               I, ev_exec_report, I, ev_abort_settle_shim_exit, I, I },
+  [CONTAINER_DRAINING] = { X, X, I, X, X,
+                           I, ev_exec_report, I, ev_draining_shim_exit, ev_draining_shim_done,
+                           ev_oom_report },
+  [CONTAINER_DRAIN_REAP] = { X, X, I, X, ev_drain_reap_done,
+                             I, ev_exec_report, I, I, I, ev_oom_report },
+  [CONTAINER_DRAIN_DELETE] = { X, X, I, ev_drain_delete_done, X,
+                               I, ev_exec_report, I, I, I, ev_oom_report },
+};
+#undef X
+#undef I
 
 int
 runtime_container_create (struct runtime *rt, const struct container_create *req,

@@ -41,7 +41,7 @@ exec_launched (struct process *p, const struct ctrd_error *err, void *data)
   struct container *c = p->c;
   process_discard (p);
   done (NULL, err, d);
-  container_maybe_finish (c);
+  container_on_exec_gone (c);
 }
 
 int

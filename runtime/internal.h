@@ -58,8 +58,44 @@ struct container *container_alloc (struct runtime *rt, const char *id);
 void container_free (struct container *c);
 void runtime_emit (struct runtime *rt, const char *type, const char *id, const char *pid,
                    uint32_t status);
-/* STOPPING: emit init's exit once every exec's exit was emitted. */
-void container_maybe_finish (struct container *c);
+/* The container lifecycle table (docs/daemon.md "The container
+ * lifecycle"): every event of a container is one of these, dispatched by
+ * container_event() to container_action (state, event). */
+enum container_event
+{
+  CONTAINER_EV_LAUNCHED,      /* the init's shim said "ok <pid>" (p) */
+  CONTAINER_EV_LAUNCH_FAILED, /* its sync error, EOF or start timeout (p, err) */
+  CONTAINER_EV_CANCEL,        /* the client cancelled CreateContainer */
+  CONTAINER_EV_JOB_DONE,      /* c->job ended (r) */
+  CONTAINER_EV_REAP_DONE,     /* reap_start's end (clean) */
+  CONTAINER_EV_INIT_EXIT,     /* the init's status is known (p) */
+  CONTAINER_EV_EXEC_EXIT,     /* an exec's status is known (p) */
+  CONTAINER_EV_EXEC_GONE,     /* an exec that failed to start was removed */
+  CONTAINER_EV_SHIM_EXIT,     /* one of c's shims, spawned by us, reaped (p) */
+  CONTAINER_EV_SHIM_DONE,     /* p's shim hung up after its exit was taken (p) */
+  CONTAINER_EV_OOM,           /* OOM kill in the memory cgroup */
+  CONTAINER_NEVENTS
+};
+struct container_ev
+{
+  enum container_event type;
+  struct process *p;
+  const struct ctrd_error *err;
+  const struct job_result *r;
+  bool clean;
+};
+typedef void container_action_fn (struct container *c, const struct container_ev *ev);
+/* The table's entry; never NULL for a valid pair (runtime/tests/test-core:
+ * no hole). container_illegal marks an event that cannot happen there. */
+container_action_fn *container_action (enum container_state s, enum container_event e);
+void container_illegal (struct container *c, const struct container_ev *ev);
+/* Run the action of c's state for ev (it may free c). An illegal event is
+ * logged and changes nothing: -1. */
+int container_event (struct container *c, const struct container_ev *ev);
+const char *container_state_name (enum container_state s);
+const char *container_event_name (enum container_event e);
+/* An exec that failed to start was removed (EXEC_GONE: STOPPING may end). */
+void container_on_exec_gone (struct container *c);
 /* A process's status became known (state EXITED); report and clean up. */
 void container_on_process_exit (struct process *p);
 /* One of c's shims (spawned by us) was reaped. */
@@ -69,11 +105,12 @@ void container_on_shim_done (struct process *p);
 /* DRAINING → gone: rm -rf, free, run the waiting creates. */
 void container_drain_finish (struct container *c);
 void container_drain_add (struct container *c);
-/* Completion of a DRAINING container's `<rt> delete -f` job (data = c):
- * logs a failure, removes what the runtime left (reap_remove_leftovers),
- * then container_drain_finish. */
-struct job_result;
-void container_drain_delete_done (const struct job_result *r, void *data);
+/* Restart: c's init never started; hold the id (DRAIN_REAP) while what its
+ * operation started is reaped, then `<rt> delete -f` (DRAIN_DELETE) and
+ * container_drain_finish; when the reap is not clean, nothing is deleted
+ * and the id stays held. */
+struct reap_target;
+void container_drain_reap (struct container *c, const struct reap_target *t);
 /* The init's shim is gone (HUP, and reaped if ours): delete the runtime's
  * state if that shim may not have, then container_drain_finish. */
 void container_drain_settle (struct container *c);

@@ -292,34 +292,12 @@ restore_process (struct container *c, const char *name, struct process ***pendin
   return p;
 }
 
-static void
-reap_init_done (struct container *c, bool clean)
-{
-  if (!clean)
-    {
-      /* Something of the dead operation lives on: delete nothing, hold the
-       * id (the next start tries again). */
-      log_msg (LOG_LVL_ERROR, c->id, "left in %s for the next start", c->dir);
-      return;
-    }
-  const char *sub[] = { "delete", "-f", c->id, NULL };
-  cleanup_error struct ctrd_error *err = NULL;
-  if (container_runtime_job (c, sub, NULL, 0, container_drain_delete_done, c, &c->job, &err) == 0)
-    return;
-  log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
-  reap_remove_leftovers (c);
-  container_drain_finish (c);
-}
-
-/* The init never started: hold the id (DRAINING) while its operation is
- * reaped; then delete (reap_init_done). */
+/* The init never started: hold the id while its operation is reaped, then
+ * delete (container_drain_reap). */
 static void
 reap_dead_init (struct container *c, struct dead_init *dead)
 {
-  container_drain_add (c);
-  cleanup_error struct ctrd_error *err = NULL;
-  if (reap_start (c, &dead->t, reap_init_done, &err) < 0)
-    log_msg (LOG_LVL_ERROR, c->id, "%s; deleting nothing of it, left in %s", err->msg, c->dir);
+  container_drain_reap (c, &dead->t);
 }
 
 /* The container's exit was reported by the previous daemon while its shim

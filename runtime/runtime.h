@@ -5,26 +5,18 @@
  * written from here and only here, and every transition goes through the
  * state machines below, on the daemon's one sd-event loop.
  *
- * Container lifecycle:
+ * Both lifecycles are state × event tables (container_actions in
+ * container.c, process_actions in process.c), drawn in docs/daemon.md "The
+ * container lifecycle" and "The process lifecycle": every event goes
+ * through container_event()/process_event(), and the entry [state][event]
+ * is the one place that says what it does in that state. In short:
  *
- *   CREATING  dir + state.json + init process written, shim spawned, waiting
- *      |      for the shim's sync line (≤ start timeout)
- *      | "ok <pid>"                       "error"/EOF/timeout/runtime error
- *   STARTING  `<rt> start` job running  ------------------------------> ABORTING
- *      | start ok: reply, emit start-container                (delete -f, rm -rf,
- *   RUNNING   init and execs monitored via their exit FIFOs    reply the error;
- *      | init exit FIFO HUP                                     no event)
- *   STOPPING  init status known; waiting until every exec's exit was emitted
- *      |      (and, if the shim died, a `<rt> delete -f` job)
- *      |      emit exit{id,"init",status}, drop from the table
- *   DRAINING  only when the status came from exitStatus (inotify) while the
- *      |      shim still cleans up (runtime delete): the id stays reserved,
- *      |      a CreateContainer for it waits; at the shim's exit-FIFO HUP
- *      v      rm -rf <id>, free, run the waiting creates.
+ *   CREATING → STARTING → RUNNING → STOPPING[_DELETE] → (DRAINING…) → gone
+ *   CREATING/STARTING failure → ABORT_* (reap, delete -f, rm -rf, reply the
+ *   error; nothing emitted) → gone
  *
- * Process lifecycle: STARTING (shim launched, sync awaited) → RUNNING (exit
- * FIFO watched) → EXITING (shim died without exitStatus: container pid being
- * killed/checked) → EXITED (status known; reported exactly once).
+ * Process: STARTING → RUNNING → (EXITING: shim died) → EXITED, or CLEANUP
+ * (status from exitStatus while the shim still cleans up) → EXITED.
  *
  * Exits are reported through cfg.emit; each process's exit is emitted once
  * and its directory removed in the same loop iteration, so an id can be
@@ -72,16 +64,46 @@ struct runtime_config
   runtime_timing_fn timing;    /* optional; called with emit_data */
 };
 
+/* docs/daemon.md "The container lifecycle" (the sub-states of one phase are
+ * adjacent: container_state_aborting & co.). */
 enum container_state
 {
-  CONTAINER_CREATING,
-  CONTAINER_STARTING,
+  CONTAINER_CREATING,           /* shim spawned, its sync line awaited */
+  CONTAINER_STARTING,           /* `<rt> start` job running */
   CONTAINER_RUNNING,
-  CONTAINER_STOPPING,
-  CONTAINER_ABORTING,
-  CONTAINER_DRAINING,
+  CONTAINER_STOPPING,           /* init's status known; execs' exits awaited */
+  CONTAINER_STOPPING_DELETE,    /* then `<rt> delete -f` (need_delete) */
+  CONTAINER_ABORT_INSPECT,      /* "already exists": `<rt> state <id>` job */
+  CONTAINER_ABORT_STALE_DELETE, /* that state was stale (stopped): `<rt> delete` */
+  CONTAINER_ABORT_REAP,         /* what the start left running being reaped (reap.h) */
+  CONTAINER_ABORT_KILL,         /* the killed shim awaited before `delete -f` */
+  CONTAINER_ABORT_DELETE,       /* `<rt> delete -f` job */
+  CONTAINER_ABORT_SETTLE,       /* runtime's state handled; our shim's end awaited */
+  CONTAINER_DRAINING,           /* exit reported; the init's shim's end awaited */
+  CONTAINER_DRAIN_REAP,         /* restart: a dead create's operation being reaped */
+  CONTAINER_DRAIN_DELETE,       /* `<rt> delete -f` before the id is free */
+  CONTAINER_NSTATES
 };
 
+static inline bool
+container_state_aborting (enum container_state s)
+{
+  return s >= CONTAINER_ABORT_INSPECT && s <= CONTAINER_ABORT_SETTLE;
+}
+
+static inline bool
+container_state_stopping (enum container_state s)
+{
+  return s == CONTAINER_STOPPING || s == CONTAINER_STOPPING_DELETE;
+}
+
+static inline bool
+container_state_draining (enum container_state s)
+{
+  return s >= CONTAINER_DRAINING && s <= CONTAINER_DRAIN_DELETE;
+}
+
+/* docs/daemon.md "The process lifecycle" */
 enum process_state
 {
   PROCESS_STARTING,
@@ -131,6 +153,13 @@ struct process
   bool shim_running;          /* EXITED from exitStatus; shim not gone yet */
 };
 
+/* p's exit status is known (EXITED). */
+static inline bool
+process_has_status (const struct process *p)
+{
+  return p->state == PROCESS_EXITED;
+}
+
 struct container
 {
   struct runtime *rt;
@@ -151,14 +180,12 @@ struct container
    * create retried once from retry; anything else is ALREADY_EXISTS and
    * is never deleted. */
   struct pending_create *retry;
-  bool abort_foreign, stale_cleared;
-  bool abort_kill, abort_delete_started, abort_delete_done;
-  /* the dead shim's operation reaped (reap.h) before the abort's delete -f;
-   * abort_reaping while that runs */
-  bool abort_reaped, abort_reaping;
-  struct job *job;            /* start / delete job in flight */
-  bool init_exited_early;     /* init exited while STARTING */
-  bool need_delete;           /* STOPPING: run `<rt> delete -f` first */
+  /* Facts of an abort (its steps are the ABORT_* states): the error said
+   * "already exists" (foreign), the shim is being killed (kill), the stale
+   * state was deleted (the create is retried). */
+  bool abort_foreign, abort_kill, stale_cleared;
+  struct job *job;            /* the job of the state (start, state, delete) */
+  bool need_delete;           /* STOPPING: the shim left the runtime's state */
   int64_t exit_ns;            /* init exit known (CLOCK_MONOTONIC), for metrics */
   /* DRAINING: exit reported, id held until init's shim finished cleaning
    * up; creates of the same id wait in pending (runtime-private). */

@@ -277,10 +277,11 @@ render_containers (struct prom *p, struct promtext *t)
       /* the API's rule (api_container_status) without reading the freezer */
       bool init_running = c->init && c->init->state == PROCESS_RUNNING && c->init->pid > 0;
       const char *s;
-      if (c->state == CONTAINER_CREATING || c->state == CONTAINER_ABORTING
+      if (c->state == CONTAINER_CREATING || container_state_aborting (c->state)
           || (c->state == CONTAINER_STARTING && !init_running))
         s = "creating";
-      else if (c->state == CONTAINER_STOPPING || c->state == CONTAINER_DRAINING || !init_running)
+      else if (container_state_stopping (c->state) || container_state_draining (c->state)
+               || !init_running)
         s = "stopped";
       else
         s = *paused_link (p, c->id) ? "paused" : "running";
