@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/pb-cleanup.h"
 #include "lib/util.h"
 #include "ops-harness.h"
 
@@ -227,7 +228,8 @@ test_stats (void)
   ok (v >= 1, "the burner allocated and runs");
   Types__StatsRequest req = TYPES__STATS_REQUEST__INIT;
   req.id = (char *) "ops-stats";
-  Types__StatsResponse *s1 = NULL, *s2 = NULL;
+  cleanup_pb Types__StatsResponse *s1 = NULL;
+  cleanup_pb Types__StatsResponse *s2 = NULL;
   int r1 = rpc ("Stats", &req, &types__stats_response__descriptor, &s1, &err);
   if (r1 < 0)
     diag ("Stats: %s", err->msg);
@@ -239,8 +241,6 @@ test_stats (void)
     {
       if (err)
         diag ("Stats: %s", err->msg);
-      if (s1)
-        protobuf_c_message_free_unpacked (&s1->base, NULL);
       return;
     }
   Types__CgroupStats *c1 = s1->cgroup_stats, *c2 = s2->cgroup_stats;
@@ -278,16 +278,13 @@ test_stats (void)
   int64_t best = INT64_MAX;
   for (int i = 0; i < 20; i++)
     {
-      Types__StatsResponse *s = NULL;
+      cleanup_pb Types__StatsResponse *s = NULL;
       int64_t t0 = time_now_mono_ns ();
-      if (rpc ("Stats", &req, &types__stats_response__descriptor, &s, NULL) == 0)
-        protobuf_c_message_free_unpacked (&s->base, NULL);
+      rpc ("Stats", &req, &types__stats_response__descriptor, &s, NULL);
       int64_t dt = time_now_mono_ns () - t0;
       best = dt < best ? dt : best;
     }
   diag ("Stats round trip: best of 20 = %lld us", (long long) (best / 1000));
-  protobuf_c_message_free_unpacked (&s1->base, NULL);
-  protobuf_c_message_free_unpacked (&s2->base, NULL);
 }
 
 static bool
@@ -366,7 +363,7 @@ static bool
 list_is (const char *id, const char *dir, const char *want)
 {
   cleanup_error struct ctrd_error *err = NULL;
-  Types__ListCheckpointResponse *l = list_checkpoints (id, dir, &err);
+  cleanup_pb Types__ListCheckpointResponse *l = list_checkpoints (id, dir, &err);
   if (!l)
     {
       diag ("ListCheckpoint: %s", err->msg);
@@ -380,7 +377,6 @@ list_is (const char *id, const char *dir, const char *want)
       snprintf (got + n, sizeof got - n, "%s%s:%d%d%d%d%zu", i ? " " : "", c->name, c->tcp,
                 c->unixsockets, c->shell, c->exit, c->n_emptyns);
     }
-  protobuf_c_message_free_unpacked (&l->base, NULL);
   if (strcmp (got, want) != 0)
     diag ("checkpoints \"%s\", want \"%s\"", got, want);
   return strcmp (got, want) == 0;
