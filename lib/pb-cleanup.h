@@ -6,6 +6,8 @@
 #ifndef CTRD_PB_CLEANUP_H
 #define CTRD_PB_CLEANUP_H
 
+#include <string.h>
+
 #include <protobuf-c/protobuf-c.h>
 
 /* protobuf_c_message_free_unpacked (m, NULL) for a message made by
@@ -16,7 +18,10 @@
 static inline void
 cleanup_pb_freep (void *p)
 {
-  ProtobufCMessage *m = *(ProtobufCMessage **) p;
+  /* (copied: pointers to structures share one representation, and this
+   * reads a Types__X * without an lvalue of another pointer type) */
+  ProtobufCMessage *m;
+  memcpy (&m, p, sizeof m);
   if (m != NULL)
     protobuf_c_message_free_unpacked (m, NULL);
 }
