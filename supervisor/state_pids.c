@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,59 @@
 
 #define MAX_DEPTH 32
 
+/* The cgroup path of one hierarchy in a /proc/<pid>/cgroup text: the v1
+ * one listing controller ctrl, or with ctrl NULL the unified one ("0::"). */
+static char *
+cgroup_line_path (const char *text, const char *ctrl)
+{
+  size_t cl = ctrl ? strlen (ctrl) : 0;
+  for (const char *p = text; p && *p;)
+    {
+      const char *nl = strchr (p, '\n');
+      size_t len = nl ? (size_t) (nl - p) : strlen (p);
+      const char *c1 = memchr (p, ':', len);
+      const char *c2 = c1 ? memchr (c1 + 1, ':', len - (size_t) (c1 + 1 - p)) : NULL;
+      if (c2)
+        {
+          const char *ctrls = c1 + 1, *path = c2 + 1;
+          size_t n = (size_t) (c2 - ctrls);
+          bool hit = false;
+          if (!ctrl)
+            hit = n == 0 && c1 - p == 1 && p[0] == '0';
+          else
+            for (const char *w = ctrls; w < c2 && !hit;)
+              {
+                const char *e = memchr (w, ',', (size_t) (c2 - w));
+                size_t wl = e ? (size_t) (e - w) : (size_t) (c2 - w);
+                hit = wl == cl && memcmp (w, ctrl, cl) == 0;
+                w += wl + 1;
+              }
+          if (hit)
+            return xstrndup (path, len - (size_t) (path - p));
+        }
+      p += len + (nl ? 1 : 0);
+    }
+  return NULL;
+}
+
+/* In runc's hybrid layout (cgroup v1 controllers plus the cgroup2
+ * hierarchy) a container has the same cgroup path in both: then its
+ * cgroup2 directory holds the same processes as the devices one, and a
+ * cgroup2 cgroup.procs can stay open (one read per State, where v1 needs
+ * an open and a close as well: about 3 against 12-16 µs here). */
+static bool
+hybrid_same_path (pid_t pid)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/cgroup", (int) pid);
+  cleanup_free char *text = NULL;
+  if (read_file (path, &text, NULL, 64 * 1024, NULL) < 0)
+    return false;
+  cleanup_free char *dev = cgroup_line_path (text, "devices");
+  cleanup_free char *uni = cgroup_line_path (text, NULL);
+  return dev && uni && strcmp (dev, uni) == 0;
+}
+
 int
 state_pids_open (struct state_pids *sp, pid_t pid, struct ctrd_error **err)
 {
@@ -36,6 +90,8 @@ state_pids_open (struct state_pids *sp, pid_t pid, struct ctrd_error **err)
   if (cgdirs_for_pid (pid, &d, err) < 0)
     return -1;
   const char *dir = NULL;
+  if (d.dir[CGDIRS_UNIFIED] && d.dir[CGDIRS_DEVICES] && hybrid_same_path (pid))
+    dir = d.dir[CGDIRS_UNIFIED];
   for (size_t i = 0; !dir && i < ARRAY_SIZE (order); i++)
     dir = d.dir[order[i]];
   if (!dir)
@@ -100,6 +156,9 @@ procs_append (int fd, struct pidvec *out)
       if (r <= 0)
         break;
       off += r;
+      /* seq_file fills the buffer up to the last whole line that fits:
+       * a read this short was the end (a pid line is < 16 bytes) */
+      bool last = (size_t) r < sizeof buf - 16;
       for (ssize_t i = 0; i < r; i++)
         {
           unsigned char ch = (unsigned char) buf[i];
@@ -115,6 +174,8 @@ procs_append (int fd, struct pidvec *out)
               in_num = false;
             }
         }
+      if (last)
+        break;
     }
   if (in_num)
     pidvec_push (out, (uint32_t) cur);
