@@ -306,14 +306,14 @@ ev_ignore (struct container *c UNUSED, const struct container_ev *ev UNUSED)
 {
 }
 
-static container_action_fn *const container_actions_table[CONTAINER_NSTATES][CONTAINER_NEVENTS];
+static container_action_fn *const container_actions[CONTAINER_NSTATES][CONTAINER_NEVENTS];
 
 container_action_fn *
 container_action (enum container_state s, enum container_event e)
 {
   if ((unsigned) s >= CONTAINER_NSTATES || (unsigned) e >= CONTAINER_NEVENTS)
     return NULL;
-  return container_actions_table[s][e];
+  return container_actions[s][e];
 }
 
 int
@@ -481,7 +481,7 @@ container_stop_finish (struct container *c)
   /* Our shim hung up but is not reaped yet: its exit code says whether
    * its `<rt> delete` worked, so the id is held until then too. */
   struct process *ip = c->init;
-  if (ip && (ip->shim_running || (ip->shim_is_child && !ip->shim_exited && !ip->shim_died)))
+  if (ip && (ip->state == PROCESS_CLEANUP || (ip->shim_is_child && !ip->shim_exited && !ip->shim_died)))
     {
       cleanup_error struct ctrd_error *err = NULL;
       if (statefile_write_marker (c->dir, EXIT_REPORTED_FILE, &err) < 0)
@@ -659,7 +659,7 @@ ev_draining_shim_done (struct container *c, const struct container_ev *ev)
 static void
 ev_draining_shim_exit (struct container *c, const struct container_ev *ev)
 {
-  if (ev->p == c->init && !ev->p->shim_running)
+  if (ev->p == c->init && ev->p->state != PROCESS_CLEANUP)
     container_drain_settle (c);
 }
 
@@ -1111,7 +1111,8 @@ container_init_launched (struct process *p, const struct ctrd_error *err, void *
 
 #define X container_illegal
 #define I ev_ignore
-static container_action_fn *const container_actions_table[CONTAINER_NSTATES][CONTAINER_NEVENTS] = {
+_Static_assert (CONTAINER_NEVENTS == 11, "one column per event");
+static container_action_fn *const container_actions[CONTAINER_NSTATES][CONTAINER_NEVENTS] = {
   /*                       LAUNCHED, LAUNCH_FAILED, CANCEL, JOB_DONE, REAP_DONE,
    *                       INIT_EXIT, EXEC_EXIT, EXEC_GONE, SHIM_EXIT, SHIM_DONE, OOM */
   [CONTAINER_CREATING] = { ev_creating_launched, ev_creating_launch_failed, ev_creating_cancel, X, X,

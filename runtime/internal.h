@@ -2,6 +2,8 @@
 #ifndef CTRD_RUNTIME_INTERNAL_H
 #define CTRD_RUNTIME_INTERNAL_H
 
+#include <signal.h>
+
 #include "runtime/runtime.h"
 
 struct runtime
@@ -118,6 +120,34 @@ void container_drain_settle (struct container *c);
 void container_watch_oom (struct container *c);
 
 /* process.c */
+/* The process lifecycle table (docs/daemon.md "The process lifecycle"),
+ * dispatched by process_event() to process_action (state, event). */
+enum process_event
+{
+  PROCESS_EV_SYNC_LINE,     /* the shim's sync line (line; NULL: EOF) */
+  PROCESS_EV_START_TIMEOUT, /* --start-timeout passed while STARTING */
+  PROCESS_EV_STATUS_FILE,   /* exitStatus appeared in the process dir (inotify) */
+  PROCESS_EV_EXIT_LINE,     /* "exit <status>" on the exit FIFO (status) */
+  PROCESS_EV_SHIM_GONE,     /* exit FIFO hung up, or the shim found dead at restore */
+  PROCESS_EV_PID_GONE,      /* the pidfd of the killed container process is readable */
+  PROCESS_EV_SHIM_REAPED,   /* our shim reaped (si) */
+  PROCESS_NEVENTS
+};
+struct process_ev
+{
+  enum process_event type;
+  const char *line;
+  long long status;
+  const siginfo_t *si;
+  bool taken; /* set by the action: EXIT_LINE's status was taken */
+};
+typedef void process_action_fn (struct process *p, struct process_ev *ev);
+process_action_fn *process_action (enum process_state s, enum process_event e);
+void process_illegal (struct process *p, struct process_ev *ev);
+/* Run the action of p's state for ev (it may free p); illegal: logged, -1. */
+int process_event (struct process *p, struct process_ev *ev);
+const char *process_state_name (enum process_state s);
+const char *process_event_name (enum process_event e);
 void process_free (struct process *p);
 /* The first "level":"error" msg of a runtime log (log.json), or NULL. */
 char *runtime_log_first_error (const char *path);

@@ -146,24 +146,101 @@ process_open_pidfd (struct process *p)
   p->pidfd = fd;
 }
 
+/* ---- the lifecycle table (docs/daemon.md "The process lifecycle") ---- */
+
+static const char *const process_state_names[PROCESS_NSTATES] = {
+  [PROCESS_STARTING] = "STARTING", [PROCESS_RUNNING] = "RUNNING",
+  [PROCESS_EXITING] = "EXITING",   [PROCESS_EXITED] = "EXITED",
+  [PROCESS_CLEANUP] = "CLEANUP",
+};
+
+static const char *const process_event_names[PROCESS_NEVENTS] = {
+  [PROCESS_EV_SYNC_LINE] = "SYNC_LINE",     [PROCESS_EV_START_TIMEOUT] = "START_TIMEOUT",
+  [PROCESS_EV_STATUS_FILE] = "STATUS_FILE", [PROCESS_EV_EXIT_LINE] = "EXIT_LINE",
+  [PROCESS_EV_SHIM_GONE] = "SHIM_GONE",     [PROCESS_EV_PID_GONE] = "PID_GONE",
+  [PROCESS_EV_SHIM_REAPED] = "SHIM_REAPED",
+};
+
+const char *
+process_state_name (enum process_state s)
+{
+  return (unsigned) s < PROCESS_NSTATES ? process_state_names[s] : "?";
+}
+
+const char *
+process_event_name (enum process_event e)
+{
+  return (unsigned) e < PROCESS_NEVENTS ? process_event_names[e] : "?";
+}
+
+void
+process_illegal (struct process *p, struct process_ev *ev)
+{
+  log_msg (LOG_LVL_ERROR, p->c->id, "lifecycle: process %s: event %s in state %s ignored", p->id,
+           process_event_name (ev->type), process_state_name (p->state));
+}
+
 static void
-process_set_status (struct process *p, int status)
+pev_ignore (struct process *p UNUSED, struct process_ev *ev UNUSED)
+{
+}
+
+static process_action_fn *const process_actions[PROCESS_NSTATES][PROCESS_NEVENTS];
+
+process_action_fn *
+process_action (enum process_state s, enum process_event e)
+{
+  if ((unsigned) s >= PROCESS_NSTATES || (unsigned) e >= PROCESS_NEVENTS)
+    return NULL;
+  return process_actions[s][e];
+}
+
+int
+process_event (struct process *p, struct process_ev *ev)
+{
+  process_action_fn *fn = process_action (p->state, ev->type);
+  if (!fn || fn == process_illegal)
+    {
+      process_illegal (p, ev);
+      return -1;
+    }
+  fn (p, ev);
+  return 0;
+}
+
+static void
+process_post (struct process *p, enum process_event type)
+{
+  struct process_ev ev = { .type = type };
+  process_event (p, &ev);
+}
+
+/* → next (EXITED, or CLEANUP while the shim still cleans up), reported to
+ * the container (which may free p). */
+static void
+process_set_status (struct process *p, int status, enum process_state next)
 {
   p->status = status;
   p->exited_ns = time_now_mono_ns ();
-  p->state = PROCESS_EXITED;
+  p->state = next;
   container_on_process_exit (p);
+}
+
+/* [EXITING][PID_GONE]: the killed container process is gone: 137 */
+static void
+pev_exiting_pid_gone (struct process *p, struct process_ev *ev UNUSED)
+{
+  p->pidfd_src = sd_event_source_disable_unref (p->pidfd_src);
+  cleanup_error struct ctrd_error *err = NULL;
+  if (statefile_write_ull (p->dir, SHIM_FILE_EXIT_STATUS, 137, &err) < 0)
+    log_warn ("%s", err->msg);
+  process_set_status (p, 137, PROCESS_EXITED);
 }
 
 static int
 process_on_pid_gone (sd_event_source *s UNUSED, int fd UNUSED, uint32_t ev UNUSED, void *data)
 {
-  struct process *p = data;
-  p->pidfd_src = sd_event_source_disable_unref (p->pidfd_src);
-  cleanup_error struct ctrd_error *err = NULL;
-  if (statefile_write_ull (p->dir, SHIM_FILE_EXIT_STATUS, 137, &err) < 0)
-    log_warn ("%s", err->msg);
-  process_set_status (p, 137);
+  process_post (data, PROCESS_EV_PID_GONE);
   return 0;
 }
 
@@ -174,17 +251,18 @@ process_resume_done (const struct job_result *r UNUSED, void *data)
   p->job = NULL;
 }
 
-void
-process_handle_shim_gone (struct process *p)
+/* [STARTING|RUNNING][SHIM_GONE]: the shim is gone; its status from
+ * exitStatus (→ EXITED), else it died: → EXITING while the container
+ * process is killed (PID_GONE then), or 255 when nothing can be told. */
+static void
+pev_shim_gone (struct process *p, struct process_ev *ev UNUSED)
 {
-  if (p->state == PROCESS_EXITING || p->state == PROCESS_EXITED)
-    return;
   process_close_fifos (p);
   p->status_src = sd_event_source_disable_unref (p->status_src);
   unsigned long long st;
   if (statefile_read_ull (p->dir, SHIM_FILE_EXIT_STATUS, &st) == 0)
     {
-      process_set_status (p, st > 255 ? 255 : (int) st);
+      process_set_status (p, st > 255 ? 255 : (int) st, PROCESS_EXITED);
       return;
     }
   /* The shim ended without writing the status: it died (SIGKILL, OOM).
@@ -212,7 +290,23 @@ process_handle_shim_gone (struct process *p)
   log_msg (LOG_LVL_ERROR, p->c->id, "process %s: shim died and no exit status is known", p->id);
   if (statefile_write_ull (p->dir, SHIM_FILE_EXIT_STATUS, 255, &err) < 0)
     log_warn ("%s", err->msg);
-  process_set_status (p, 255);
+  process_set_status (p, 255, PROCESS_EXITED);
+}
+
+void
+process_handle_shim_gone (struct process *p)
+{
+  process_post (p, PROCESS_EV_SHIM_GONE);
+}
+
+/* [CLEANUP][SHIM_GONE] → EXITED: the exit was taken from exitStatus
+ * already; the shim has now finished its cleanup (the runtime's delete). */
+static void
+pev_cleanup_shim_gone (struct process *p, struct process_ev *ev UNUSED)
+{
+  p->state = PROCESS_EXITED;
+  process_close_fifos (p);
+  container_on_shim_done (p);
 }
 
 /* The shim could not write exitStatus (a read-only or failing state
@@ -238,14 +332,22 @@ process_read_exit_fifo (struct process *p, int fd)
             st = -1;
         }
     }
-  if (st < 0 || p->state != PROCESS_RUNNING)
+  if (st < 0)
     return false;
+  struct process_ev e = { .type = PROCESS_EV_EXIT_LINE, .status = st };
+  process_event (p, &e);
+  return e.taken;
+}
+
+/* [RUNNING][EXIT_LINE] → CLEANUP */
+static void
+pev_running_exit_line (struct process *p, struct process_ev *ev)
+{
   log_msg (LOG_LVL_WARN, p->c->id, "process %s: exit status %lld from the exit FIFO (the shim "
-           "could not write exitStatus)", p->id, st);
+           "could not write exitStatus)", p->id, ev->status);
   p->status_src = sd_event_source_disable_unref (p->status_src);
-  p->shim_running = true;
-  process_set_status (p, st > 255 ? 255 : (int) st);
-  return true;
+  ev->taken = true;
+  process_set_status (p, ev->status > 255 ? 255 : (int) ev->status, PROCESS_CLEANUP);
 }
 
 static int
@@ -258,16 +360,7 @@ process_on_exit_hup (sd_event_source *s UNUSED, int fd, uint32_t ev, void *data)
     return 0; /* a HUP with it stays pending (level-triggered) */
   if (!(ev & (EPOLLHUP | EPOLLERR)))
     return 0;
-  if (p->state == PROCESS_EXITED && p->shim_running)
-    {
-      /* The exit was taken from exitStatus already; the shim has now
-       * finished its cleanup (the runtime's delete). */
-      p->shim_running = false;
-      process_close_fifos (p);
-      container_on_shim_done (p);
-      return 0;
-    }
-  process_handle_shim_gone (p);
+  process_post (p, PROCESS_EV_SHIM_GONE);
   return 0;
 }
 
@@ -277,16 +370,21 @@ process_on_exit_hup (sd_event_source *s UNUSED, int fd, uint32_t ev, void *data)
 static int
 process_on_dir_event (sd_event_source *s UNUSED, const struct inotify_event *ev, void *data)
 {
-  struct process *p = data;
-  if (ev->len == 0 || strcmp (ev->name, SHIM_FILE_EXIT_STATUS) != 0 || p->state != PROCESS_RUNNING)
+  if (ev->len == 0 || strcmp (ev->name, SHIM_FILE_EXIT_STATUS) != 0)
     return 0;
+  process_post (data, PROCESS_EV_STATUS_FILE);
+  return 0;
+}
+
+/* [RUNNING][STATUS_FILE] → CLEANUP (the shim still cleans up) */
+static void
+pev_running_status_file (struct process *p, struct process_ev *ev UNUSED)
+{
   unsigned long long st;
   if (statefile_read_ull (p->dir, SHIM_FILE_EXIT_STATUS, &st) < 0)
-    return 0;
+    return;
   p->status_src = sd_event_source_disable_unref (p->status_src);
-  p->shim_running = true;
-  process_set_status (p, st > 255 ? 255 : (int) st);
-  return 0;
+  process_set_status (p, st > 255 ? 255 : (int) st, PROCESS_CLEANUP);
 }
 
 int
@@ -326,6 +424,16 @@ process_on_shim_exit (sd_event_source *s, const siginfo_t *si, void *data)
       sd_event_source_set_floating (s, false);
       return 0;
     }
+  struct process_ev ev = { .type = PROCESS_EV_SHIM_REAPED, .si = si };
+  process_event (p, &ev);
+  return 0;
+}
+
+/* [any][SHIM_REAPED]: our shim was reaped (facts: how it ended) */
+static void
+pev_shim_reaped (struct process *p, struct process_ev *ev)
+{
+  const siginfo_t *si = ev->si;
   p->shim_exited = true;
   p->shim_killed = si->si_code != CLD_EXITED;
   p->shim_code = p->shim_killed ? -1 : si->si_status;
@@ -333,7 +441,6 @@ process_on_shim_exit (sd_event_source *s, const siginfo_t *si, void *data)
   log_msg (LOG_LVL_DEBUG, p->c->id, "shim of %s exited (code %d status %d)", p->id,
            si->si_code, si->si_status);
   container_on_shim_exit (p);
-  return 0;
 }
 
 /* First "level":"error" msg in a file of concatenated JSON objects. */
@@ -380,9 +487,12 @@ process_launch_finish (struct process *p, const struct ctrd_error *err)
     done (p, err, p->launched_data);
 }
 
+/* [STARTING][SYNC_LINE]: "ok <pid>" → RUNNING; "error …", EOF (line NULL)
+ * or a bad line: the launch fails (the state stays; the caller undoes). */
 static void
-process_sync_line (struct process *p, const char *line)
+pev_starting_sync_line (struct process *p, struct process_ev *ev)
 {
+  const char *line = ev->line;
   cleanup_error struct ctrd_error *err = NULL;
   if (line && strncmp (line, SHIM_SYNC_OK, strlen (SHIM_SYNC_OK)) == 0)
     {
@@ -455,24 +565,50 @@ process_on_sync (sd_event_source *s UNUSED, int fd, uint32_t ev UNUSED, void *da
         return 0;
       *nl = '\0';
       cleanup_free char *line = take_ptr (&p->sync_buf);
-      process_sync_line (p, line);
+      struct process_ev e = { .type = PROCESS_EV_SYNC_LINE, .line = line };
+      process_event (p, &e);
       return 0;
     }
-  process_sync_line (p, NULL);
+  process_post (p, PROCESS_EV_SYNC_LINE);
   return 0;
 }
 
 static int
 process_on_start_timeout (sd_event_source *s UNUSED, uint64_t usec UNUSED, void *data)
 {
-  struct process *p = data;
+  process_post (data, PROCESS_EV_START_TIMEOUT);
+  return 0;
+}
+
+/* [STARTING][START_TIMEOUT]: the launch fails with DEADLINE_EXCEEDED */
+static void
+pev_starting_timeout (struct process *p, struct process_ev *ev UNUSED)
+{
   cleanup_error struct ctrd_error *err = NULL;
   /* The caller kills the shim and undoes the runtime's state. */
   ctrd_error_grpc (&err, GRPC_DEADLINE_EXCEEDED,
                    "containerd: container did not start before the specified timeout");
   process_launch_finish (p, err);
-  return 0;
 }
+
+/* ---- the table ---- */
+
+#define X process_illegal
+#define I pev_ignore
+_Static_assert (PROCESS_NEVENTS == 7, "one column per event");
+static process_action_fn *const process_actions[PROCESS_NSTATES][PROCESS_NEVENTS] = {
+  /*                     SYNC_LINE, START_TIMEOUT, STATUS_FILE, EXIT_LINE,
+   *                     SHIM_GONE, PID_GONE, SHIM_REAPED */
+  [PROCESS_STARTING] = { pev_starting_sync_line, pev_starting_timeout, I, I,
+                         pev_shim_gone, X, pev_shim_reaped },
+  [PROCESS_RUNNING] = { X, X, pev_running_status_file, pev_running_exit_line,
+                        pev_shim_gone, X, pev_shim_reaped },
+  [PROCESS_EXITING] = { X, X, I, I, I, pev_exiting_pid_gone, pev_shim_reaped },
+  [PROCESS_EXITED] = { X, X, I, I, I, X, pev_shim_reaped },
+  [PROCESS_CLEANUP] = { X, X, I, I, pev_cleanup_shim_gone, X, pev_shim_reaped },
+};
+#undef X
+#undef I
 
 int
 process_launch (struct process *p, process_launched_fn done, void *data, struct ctrd_error **err)

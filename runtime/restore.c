@@ -310,8 +310,7 @@ restore_reported (struct runtime *rt, struct container *c)
   cleanup_error struct ctrd_error *err = NULL;
   if (shim_alive (p) == 1 && process_watch_exit (p, &err) == 0 && shim_alive (p) == 1)
     {
-      p->state = PROCESS_EXITED;
-      p->shim_running = true;
+      p->state = PROCESS_CLEANUP;
       container_drain_add (c);
       return;
     }

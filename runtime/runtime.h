@@ -106,10 +106,12 @@ container_state_draining (enum container_state s)
 /* docs/daemon.md "The process lifecycle" */
 enum process_state
 {
-  PROCESS_STARTING,
-  PROCESS_RUNNING,
-  PROCESS_EXITING,
-  PROCESS_EXITED,
+  PROCESS_STARTING, /* shim spawned, its sync line awaited */
+  PROCESS_RUNNING,  /* exit FIFO and exitStatus watched */
+  PROCESS_EXITING,  /* shim died without exitStatus: the container pid being killed */
+  PROCESS_EXITED,   /* status known and reported; the shim is gone */
+  PROCESS_CLEANUP,  /* status known (exitStatus) and reported; the shim still cleans up */
+  PROCESS_NSTATES
 };
 
 /* Launch completion for process_launch(): err NULL on success (the process
@@ -148,16 +150,15 @@ struct process
   sd_event_source *pidfd_src;
   struct job *job;
   /* exitStatus appearing in dir (inotify): the exit is known before the
-   * shim finished its cleanup (runtime delete), see container_drain. */
+   * shim finished its cleanup (runtime delete): CLEANUP. */
   sd_event_source *status_src;
-  bool shim_running;          /* EXITED from exitStatus; shim not gone yet */
 };
 
-/* p's exit status is known (EXITED). */
+/* p's exit status is known (EXITED or CLEANUP). */
 static inline bool
 process_has_status (const struct process *p)
 {
-  return p->state == PROCESS_EXITED;
+  return p->state == PROCESS_EXITED || p->state == PROCESS_CLEANUP;
 }
 
 struct container

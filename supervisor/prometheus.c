@@ -289,7 +289,7 @@ render_containers (struct prom *p, struct promtext *t)
         if (strcmp (s, states[i]) == 0)
           n[i]++;
       for (struct process *pr = c->procs; pr; pr = pr->next)
-        if (pr->state != PROCESS_EXITED)
+        if (!process_has_status (pr))
           procs++;
     }
   promtext_family (t, "ctrd_containers", "gauge",

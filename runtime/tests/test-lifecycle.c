@@ -1,4 +1,5 @@
-/* The lifecycle tables (docs/daemon.md "The container lifecycle"): every
+/* The lifecycle tables (docs/daemon.md "The container lifecycle", "The
+ * process lifecycle"): every
  * (state, event) pair has an action (no hole), the events marked illegal
  * are refused without a change, and a few entries that carry the design
  * (an exit during the start is deferred, an OOM during an abort is not an
@@ -159,6 +160,68 @@ test_container_entries (void **state UNUSED)
   runtime_free (rt);
 }
 
+static void
+test_process_table (void **state UNUSED)
+{
+  for (int s = 0; s < PROCESS_NSTATES; s++)
+    for (int e = 0; e < PROCESS_NEVENTS; e++)
+      {
+        if (!process_action (s, e))
+          fail_msg ("no action for process state %s event %s", process_state_name (s),
+                    process_event_name (e));
+        assert_string_not_equal (process_state_name (s), "?");
+        assert_string_not_equal (process_event_name (e), "?");
+      }
+  assert_null (process_action (PROCESS_NSTATES, 0));
+  assert_null (process_action (0, PROCESS_NEVENTS));
+  /* illegal pairs are refused with no change */
+  struct runtime *rt = test_runtime ();
+  struct container *c = container_alloc (rt, "c1");
+  struct process *p = process_new (c, "e1");
+  int refused = 0;
+  for (int s = 0; s < PROCESS_NSTATES; s++)
+    for (int e = 0; e < PROCESS_NEVENTS; e++)
+      {
+        if (process_action (s, e) != process_illegal)
+          continue;
+        p->state = (enum process_state) s;
+        struct process_ev ev = { .type = (enum process_event) e };
+        n_emitted = 0;
+        assert_int_equal (process_event (p, &ev), -1);
+        assert_int_equal (p->state, s);
+        assert_int_equal (n_emitted, 0);
+        refused++;
+      }
+  assert_true (refused > 0);
+  /* a sync line only while STARTING, the pidfd only while EXITING */
+  assert_ptr_equal (process_action (PROCESS_RUNNING, PROCESS_EV_SYNC_LINE), process_illegal);
+  assert_ptr_equal (process_action (PROCESS_EXITED, PROCESS_EV_PID_GONE), process_illegal);
+  /* once the status is known, exitStatus, an exit line and (EXITED) the
+   * hang-up change nothing */
+  for (enum process_state s = PROCESS_EXITING; s <= PROCESS_CLEANUP; s++)
+    {
+      p->state = s;
+      struct process_ev ev = { .type = PROCESS_EV_EXIT_LINE, .status = 3 };
+      assert_int_equal (process_event (p, &ev), 0);
+      assert_false (ev.taken);
+      assert_int_equal (p->state, s);
+      ev.type = PROCESS_EV_STATUS_FILE;
+      assert_int_equal (process_event (p, &ev), 0);
+      assert_int_equal (p->state, s);
+    }
+  p->state = PROCESS_EXITED;
+  struct process_ev hup = { .type = PROCESS_EV_SHIM_GONE };
+  assert_int_equal (process_event (p, &hup), 0);
+  assert_int_equal (p->state, PROCESS_EXITED);
+  assert_true (process_has_status (p));
+  p->state = PROCESS_CLEANUP;
+  assert_true (process_has_status (p));
+  p->state = PROCESS_EXITING;
+  assert_false (process_has_status (p));
+  container_free (c);
+  runtime_free (rt);
+}
+
 int
 main (void)
 {
@@ -166,6 +229,7 @@ main (void)
     cmocka_unit_test (test_container_table_complete),
     cmocka_unit_test (test_container_illegal_rejected),
     cmocka_unit_test (test_container_entries),
+    cmocka_unit_test (test_process_table),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
