@@ -235,6 +235,8 @@ static size_t
 pack_into (const ProtobufCMessage *m, uint8_t **buf, size_t *cap, size_t at)
 {
   size_t len = protobuf_c_message_get_packed_size (m);
+  if (len == 0)
+    return 0; /* (no labels, no runtime): *buf may still be NULL */
   if (at + len > *cap)
     *buf = xrealloc (*buf, *cap = at + len);
   protobuf_c_message_pack (m, *buf + at);
