@@ -26,7 +26,7 @@ api/tests/test-listen 4
 api/tests/fuzz-server 22
 api/tests/test-client-server 33
 api/tests/test-client 60
-api/tests/test-grpc-python.sh 52
+api/tests/test-grpc-python.sh 54
 specs/tests/test-spec 11
 specs/tests/no-wire-types.sh 1
 specs/tests/test-translate 13

@@ -196,6 +196,12 @@ def t_long_message():
 check("a long error message is cut (whole UTF-8 characters), not lost", t_long_message)
 check("delayed (asynchronous) reply",
       lambda: stub.State(api_pb2.StateRequest(id="delay:100"), timeout=10).containers[0].id == "delayed")
+check("a response the handler packed itself (api_call_reply_packed)",
+      lambda: [c.id for c in stub.State(api_pb2.StateRequest(id="packed"), timeout=10).containers]
+      == ["packed"])
+check("an empty packed response: the message's defaults",
+      lambda: stub.State(api_pb2.StateRequest(id="packed-empty"), timeout=10)
+      == api_pb2.StateResponse())
 check("3 MB response",
       lambda: len(stub.State(api_pb2.StateRequest(id="big:3000000"), timeout=20)
                   .containers[0].bundlePath) == 3000000)

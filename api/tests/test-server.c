@@ -5,6 +5,9 @@
  *   "hang"          never reply; on cancel the call is finished
  *   "fail:CODE:MSG" fail with that gRPC code and message
  *   "big:N"         (State) reply with an N-byte bundlePath
+ *   "packed"        (State) the echo reply, serialised by the handler and
+ *                   sent with api_call_reply_packed; "packed-empty": an
+ *                   empty (0-byte) packed response
  * Events: "count:N" sends N events then ends OK; "flood" sends until the
  * queue bound refuses, then ends RESOURCE_EXHAUSTED (the queued messages,
  * none begun on the wire, are dropped); otherwise one event, then the
@@ -158,6 +161,24 @@ handle_unary (struct api_call *call, const ProtobufCMessage *req, void *userdata
           sd_event_unref (ev);
         }
       api_call_on_cancel (call, pending_on_cancel, p);
+      return;
+    }
+  if (strcmp (id, "packed") == 0 && md->output == &types__state_response__descriptor)
+    {
+      Types__StateResponse r = TYPES__STATE_RESPONSE__INIT;
+      Types__Container container = TYPES__CONTAINER__INIT;
+      Types__Container *list[1] = { &container };
+      container.id = (char *) id;
+      r.n_containers = 1;
+      r.containers = list;
+      uint8_t buf[256];
+      size_t n = protobuf_c_message_pack (&r.base, buf);
+      api_call_reply_packed (call, buf, n);
+      return;
+    }
+  if (strcmp (id, "packed-empty") == 0)
+    {
+      api_call_reply_packed (call, NULL, 0);
       return;
     }
   size_t big = strncmp (id, "big:", 4) == 0 ? strtoull (id + 4, NULL, 10) : 0;
