@@ -111,13 +111,15 @@ int stats_cgroup_read_dirs (const struct cgdirs *dirs, const char *hugepages_dir
  * held as directory fds (at most one per distinct directory, ≤ 7) until
  * stats_cache_free, which the container's end calls: nothing stays behind
  * a container that is gone. v1 files found absent are not looked up again
- * for a minute (process-wide, unlocked: call from one thread, the daemon's
- * loop). */
+ * for a minute. loop_stamp: the time of the daemon loop's iteration
+ * (sd_event_now); the calls with the same non-zero stamp share one read of
+ * /proc/stat for system_usage, 0 reads it afresh. The caches are
+ * process-wide and unlocked: call from one thread, the daemon's loop. */
 struct stats_cache;
 struct stats_cache *stats_cache_new (void);
 void stats_cache_free (struct stats_cache *c); /* NULL is fine */
-int stats_cgroup_read_cached (struct stats_cache *c, pid_t pid, struct container_stats *out,
-                              struct ctrd_error **err);
+int stats_cgroup_read_cached (struct stats_cache *c, pid_t pid, uint64_t loop_stamp,
+                              struct container_stats *out, struct ctrd_error **err);
 /* Directory fds c holds (tests: they come back after stats_cache_free). */
 int stats_cache_fds (const struct stats_cache *c);
 

@@ -35,7 +35,11 @@ api_stats_handle (struct api_call *call, const ProtobufCMessage *request, void *
   cleanup_error struct ctrd_error *err = NULL;
   if (!c->stats)
     c->stats = stats_cache_new ();
-  if (stats_cgroup_read_cached (c->stats, c->init->pid, &st, &err) < 0)
+  /* the requests of one loop iteration share the host's /proc/stat */
+  uint64_t stamp = 0;
+  if (!d->loop || sd_event_now (d->loop, CLOCK_MONOTONIC, &stamp) < 0)
+    stamp = 0;
+  if (stats_cgroup_read_cached (c->stats, c->init->pid, stamp, &st, &err) < 0)
     {
       api_call_fail_error (call, err);
       return;

@@ -405,12 +405,14 @@ kid_main (int cmd, int reply)
   char *mem = NULL;
   while (read (cmd, &c, 1) == 1)
     {
-      if (c == 'c')
+      if (c == 'c') /* 300 ms more of cpu */
         {
           struct timespec t;
+          clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t);
+          long long end = t.tv_sec * 1000000000LL + t.tv_nsec + 300000000LL;
           do
             clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t);
-          while (t.tv_sec == 0 && t.tv_nsec < 300000000);
+          while (t.tv_sec * 1000000000LL + t.tv_nsec < end);
         }
       else if (c == 'm')
         {
@@ -638,11 +640,14 @@ test_real_v1 (void **state UNUSED)
     int fds0 = open_fds ();
     struct stats_cache *cache = stats_cache_new ();
     struct container_stats c1, c2, c3;
-    assert_int_equal (stats_cgroup_read_cached (cache, k.pid, &c1, NULL), 0);
+    assert_int_equal (stats_cgroup_read_cached (cache, k.pid, 1, &c1, NULL), 0);
     int held = stats_cache_fds (cache);
     assert_true (held >= 1 && held <= CGDIRS_N);
     assert_int_equal (open_fds (), fds0 + held); /* the directories, no file left open */
-    assert_int_equal (stats_cgroup_read_cached (cache, k.pid, &c2, NULL), 0);
+    kid_do (&k, 'c'); /* 300 ms of cpu: the host's time moves on */
+    /* the same loop iteration (stamp): the same host time, one /proc/stat read */
+    assert_int_equal (stats_cgroup_read_cached (cache, k.pid, 1, &c2, NULL), 0);
+    assert_int_equal (c2.cpu.system_usage, c1.cpu.system_usage);
     assert_int_equal (open_fds (), fds0 + held);
     for (struct container_stats **c = (struct container_stats *[]){ &c1, &c2, NULL }; *c; c++)
       {
@@ -659,7 +664,8 @@ test_real_v1 (void **state UNUSED)
         assert_true ((*c)->cpu.total_usage
                      >= s1.cpu.total_usage);
       }
-    assert_int_equal (stats_cgroup_read_cached (cache, getpid (), &c3, NULL), 0);
+    assert_int_equal (stats_cgroup_read_cached (cache, getpid (), 2, &c3, NULL), 0);
+    assert_true (c3.cpu.system_usage > c1.cpu.system_usage); /* a new iteration reads afresh */
     assert_int_not_equal (c3.memory.usage.limit, 268435456);
     container_stats_clear (&c1);
     container_stats_clear (&c2);
