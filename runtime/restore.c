@@ -494,6 +494,8 @@ resume_after_checkpoint (struct runtime *rt, const char *id)
   log_msg (LOG_LVL_WARN, id, "its checkpoint was interrupted by the daemon's death; thawing it "
            "(CRIU freezes the container while it dumps)");
   reap_thaw (c);
+  /* read as frozen when it was adopted: what the thaw left */
+  c->paused = c->init && ops_cgroup_frozen (c->init->pid);
 }
 
 void
