@@ -528,6 +528,12 @@ server_note_freed (struct api_server *s, size_t bytes)
 }
 
 void
+api_server_note_freed (struct api_server *s, size_t bytes)
+{
+  server_note_freed (s, bytes);
+}
+
+void
 api_server_set_limits (struct api_server *s, const struct api_limits *l)
 {
   s->limits.max_connections = l->max_connections ? l->max_connections : API_DEFAULT_MAX_CONNECTIONS;

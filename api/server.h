@@ -105,6 +105,11 @@ size_t api_server_call_count (const struct api_server *s);
 /* Close listeners and every connection at once (no grace); pending calls
  * are cancelled (their on_cancel runs) and freed when their handlers finish
  * them. */
+/* The embedding daemon freed about `bytes` outside the server (e.g. a
+ * container that is gone): counted with the server's own frees, so that
+ * malloc_trim runs when the loop is next idle once enough was freed. */
+void api_server_note_freed (struct api_server *s, size_t bytes);
+
 void api_server_free (struct api_server *s);
 
 /* Unary success: serialise resp (copied; the caller keeps ownership). */

@@ -1,6 +1,7 @@
 #include "supervisor/events.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@
 #include "lib/util.h"
 
 #define EVENTS_LOG "events.log"
+/* The window's text allocated at open (struct event_bus): type, id and pid
+ * with their NULs; ids are at most 128 bytes (lib/id.h). */
+#define RING_SLOT_TEXT 320
+#define RING_TEXT_MAX 8192
 
 struct event_sub
 {
@@ -38,6 +43,13 @@ struct event_bus
    * sequence number next_seq - len + k. */
   struct ctrd_event *ring;
   size_t cap, head, len;
+  /* With a window of at most RING_TEXT_MAX events, the ring and the text of
+   * its events are allocated once, at open: slot k's strings live in
+   * text[k * RING_SLOT_TEXT …] (a longer event keeps malloc'ed strings).
+   * Per-event strings malloc'ed among the containers' allocations would pin
+   * pages all over the heap, and the daemon could not give back the memory
+   * of containers that are gone (issue 13: RSS after a mass exit). */
+  char *text;
   uint64_t next_seq;
 
   size_t file_lines; /* lines in events.log (bounded by 2×retain) */
@@ -174,13 +186,48 @@ ring_at (const struct event_bus *b, size_t k)
   return &b->ring[(b->head + k) % b->cap];
 }
 
+static bool
+ring_owns (const struct event_bus *b, const char *p)
+{
+  uintptr_t t = (uintptr_t) b->text, q = (uintptr_t) p;
+  return b->text && q >= t && q < t + b->cap * RING_SLOT_TEXT;
+}
+
+/* event_clear for an event of the ring: its strings may be in b->text. */
+static void
+ring_clear (const struct event_bus *b, struct ctrd_event *ev)
+{
+  if (ring_owns (b, ev->type))
+    ev->type = ev->id = ev->pid = NULL;
+  event_clear (ev);
+}
+
+/* Move ev's strings into the text of ring slot idx when they fit. */
+static void
+ring_store_text (struct event_bus *b, size_t idx, struct ctrd_event *ev)
+{
+  size_t lt = strlen (ev->type) + 1, li = strlen (ev->id) + 1, lp = strlen (ev->pid) + 1;
+  if (!b->text || lt + li + lp > RING_SLOT_TEXT)
+    return;
+  char *t = b->text + idx * RING_SLOT_TEXT;
+  memcpy (t, ev->type, lt);
+  memcpy (t + lt, ev->id, li);
+  memcpy (t + lt + li, ev->pid, lp);
+  free (ev->type);
+  free (ev->id);
+  free (ev->pid);
+  ev->type = t;
+  ev->id = t + lt;
+  ev->pid = t + lt + li;
+}
+
 /* Append ev (taking its strings), evicting the oldest beyond the window. */
 static void
 ring_push (struct event_bus *b, struct ctrd_event *ev)
 {
   if (b->retain > 0 && b->len == (size_t) b->retain)
     {
-      event_clear (ring_at (b, 0));
+      ring_clear (b, ring_at (b, 0));
       b->head = (b->head + 1) % b->cap;
       b->len--;
     }
@@ -197,6 +244,7 @@ ring_push (struct event_bus *b, struct ctrd_event *ev)
       b->cap = ncap;
       b->head = 0;
     }
+  ring_store_text (b, (b->head + b->len) % b->cap, ev);
   *ring_at (b, b->len) = *ev;
   memset (ev, 0, sizeof *ev);
   b->len++;
@@ -283,6 +331,12 @@ event_bus_open (const char *state_dir, long long retain_count, struct event_bus 
   b->fd = -1;
   b->retain = retain_count > 0 ? retain_count : 0;
   b->last_ts = INT64_MIN;
+  if (b->retain > 0 && b->retain <= RING_TEXT_MAX)
+    {
+      b->cap = (size_t) b->retain;
+      b->ring = xmalloc0 (b->cap * sizeof *b->ring);
+      b->text = xmalloc (b->cap * RING_SLOT_TEXT);
+    }
   if (log_load (b, err) < 0)
     {
       event_bus_free (b);
@@ -369,8 +423,9 @@ event_bus_free (struct event_bus *b)
         s->bus = NULL;
     }
   for (size_t k = 0; k < b->len; k++)
-    event_clear (ring_at (b, k));
+    ring_clear (b, ring_at (b, k));
   free (b->ring);
+  free (b->text);
   if (b->fd >= 0)
     close (b->fd);
   free (b->path);

@@ -38,12 +38,18 @@ daemon_emit (void *data, const char *type, const char *id, const char *pid, uint
   event_bus_publish (d->bus, type, id, pid, status);
 }
 
+#define CONTAINER_COST (16 * 1024)
+
 static void
 daemon_timing (void *data, enum runtime_timing what, int64_t ns)
 {
   struct daemon *d = data;
   metrics_timer_record (d->metrics, what == RUNTIME_TIMING_EXIT ? METRICS_EXIT : METRICS_DELETE,
                         ns);
+  /* the container is freed right after: its memory (~14 KiB measured with
+   * bench/scale) goes back to the system when the loop is next idle */
+  if (what == RUNTIME_TIMING_DELETE && d->server)
+    api_server_note_freed (d->server, CONTAINER_COST);
 }
 
 /* Counters the daemon owns, read when the metrics are written. */
