@@ -239,6 +239,10 @@ try:
     toggle()
     d.wait_event(lambda e: e.type == "resume" and e.id == cid)
     pid = d.proc.pid
+    # State once first: it keeps the container's cgroup directory and
+    # cgroup.procs open for the next State (supervisor/state_pids.c); those
+    # belong to the container, not to a client
+    d.stub.State(pb.StateRequest(), timeout=30)
     fds0 = nfds(pid)
     # warm: a connection with many streams once, so that what stays is not a
     # first-use cost (the loop's and malloc's own tables)
