@@ -4,6 +4,7 @@ failing execs. Real daemon, shim, runc; TAP."""
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -13,7 +14,7 @@ from daemon_harness import uid as I
 
 import grpc
 
-t = h.Tap(55)
+t = h.Tap(57)
 d = h.Daemon()
 
 
@@ -385,6 +386,40 @@ try:
          and I("kd2") not in h.runc_list_ids() and I("kd2") not in state_dirs(),
          "restart mid-cleanup: exit reported once (replayed, not repeated), id released",
          (code, exits))
+
+    # ---- a container that exits while its `runc start` still runs: the
+    # shim's `runc delete` waits for the start (the start lock,
+    # lib/shim-proto.h). With Docker 1.13's restart manager CI saw runc's
+    # start fail with "remove <root>/<id>/exec.fifo: no such file or
+    # directory" after the container had run: the shim had deleted it in
+    # between. FAKE runtime for fault injection: real runc, except that a
+    # start that succeeded holds on until the container's runtime state is
+    # gone (3 s at most) and, if it went, fails as runc did (the race is
+    # microseconds wide with real runc).
+    wrap6 = os.path.join(d.tmp, "fake-runc-start-races-delete")
+    with open(wrap6, "w") as f:
+        f.write("#!%s\n# fake runtime for fault injection: see test-daemon-faults.py\n"
+                "import os, subprocess, sys\nsys.path.insert(0, %r)\n"
+                "from pathwait import wait_path_gone\n"
+                "a = sys.argv[1:]\n"
+                "if 'start' not in a:\n    os.execvp('runc', ['runc'] + a)\n"
+                "root = a[a.index('--root') + 1] if '--root' in a else '/run/runc'\n"
+                "r = subprocess.call(['runc'] + a)\n"
+                "if r == 0 and wait_path_gone(os.path.join(root, a[-1]), 3):\n"
+                "    sys.stderr.write('remove %%s/exec.fifo: no such file or directory\\n' "
+                "%% os.path.join(root, a[-1]))\n    r = 1\n"
+                "sys.exit(r)\n" % (sys.executable, os.path.dirname(os.path.abspath(h.__file__))))
+    os.chmod(wrap6, 0o755)
+    instant = h.make_bundle(d.tmp, "instant", ["sh", "-c", "exit 7"])
+    code, r = h.rpc_error(d.create, I("sr"), instant, runtime=wrap6)
+    ev = d.wait_exit(I("sr"), timeout=30)
+    t.ok(code is None and ev is not None and ev.status == 7,
+         "a container that exits during its start: CreateContainer succeeds, exit 7 reported "
+         "(the shim's delete waited for the start)", (code, r, ev))
+    h.settle(d, I("sr"))
+    exits = [e for e in d.events if e.type == "exit" and e.id == I("sr")]
+    t.ok(len(exits) == 1 and I("sr") not in h.runc_list_ids() and I("sr") not in state_dirs(),
+         "its exit once, then nothing of it left (runc state, state dir)", exits)
 
     # ---- OOM: exactly one oom event, before the exit (docs/failure-modes.md #9) -------
     def no_swap(cfg):

@@ -35,6 +35,16 @@
  * written whole or not at all). */
 #define SHIM_EXIT_LINE "exit "
 
+/* While the daemon's `<runtime> start` of an init runs, the daemon holds
+ * flock(LOCK_EX) on the init's process directory; the shim takes the same
+ * lock (blocking) before its `<runtime> delete`. A container that exits at
+ * once is then not deleted under the start: runc's start removes exec.fifo
+ * after the container has read it, and a delete in between failed the start
+ * of a container that ran (Docker's restart manager gave up on it). The
+ * daemon never waits for it (LOCK_NB: a shim that holds it is deleting an
+ * init that died before its start); its death releases it. */
+#define SHIM_LOCK_START_DIR "." /* relative to the process directory */
+
 /* Control messages: one line "<type> <a> <b>\n" in decimal on the control
  * FIFO; a line that does not parse, and an unknown type, are ignored. */
 enum shim_control

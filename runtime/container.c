@@ -1,9 +1,11 @@
 /* The container table and the container state machine (runtime.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,7 +134,39 @@ container_alloc (struct runtime *rt, const char *id)
   c->rt = rt;
   c->id = xstrdup (id);
   c->dir = path_join (rt->cfg.state_dir, id);
+  c->start_lock = -1;
   return c;
+}
+
+/* Hold the init's start lock while `<rt> start` runs (lib/shim-proto.h):
+ * the shim's `<rt> delete` waits for it. Never blocks the daemon. */
+static void
+container_start_lock (struct container *c)
+{
+  cleanup_free char *dir = path_join (c->init->dir, SHIM_LOCK_START_DIR);
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      log_msg (LOG_LVL_WARN, c->id, "open %s: %s; starting without the start lock", dir,
+               strerror (errno));
+      return;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    {
+      /* The shim holds it: the init died before its start and is being
+       * deleted; the start fails on its own. */
+      close (fd);
+      return;
+    }
+  c->start_lock = fd;
+}
+
+static void
+container_start_unlock (struct container *c)
+{
+  if (c->start_lock >= 0)
+    close (c->start_lock);
+  c->start_lock = -1;
 }
 
 void
@@ -155,6 +189,7 @@ container_free (struct container *c)
       process_free (p);
     }
   job_cancel (c->job);
+  container_start_unlock (c);
   oom_watch_free (c->oom);
   stats_cache_free (c->stats);
   while (c->pending)
@@ -1037,6 +1072,7 @@ ev_init_exit_deferred (struct container *c UNUSED, const struct container_ev *ev
 static void
 ev_starting_start_done (struct container *c, const struct container_ev *ev)
 {
+  container_start_unlock (c);
   if (job_succeeded (ev->r))
     {
       container_started (c);
@@ -1095,8 +1131,12 @@ ev_creating_launched (struct container *c, const struct container_ev *ev)
         }
     }
   const char *sub[] = { "start", c->id, NULL };
+  container_start_lock (c);
   if (container_start_job (c, sub, &e) < 0)
-    container_abort (c, e, false);
+    {
+      container_start_unlock (c);
+      container_abort (c, e, false);
+    }
 }
 
 static void

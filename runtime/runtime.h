@@ -186,6 +186,7 @@ struct container
    * state was deleted (the create is retried). */
   bool abort_foreign, abort_kill, stale_cleared;
   struct job *job;            /* the job of the state (start, state, delete) */
+  int start_lock;             /* STARTING: flock on the init's dir, or -1 (lib/shim-proto.h) */
   bool need_delete;           /* STOPPING: the shim left the runtime's state */
   int64_t exit_ns;            /* init exit known (CLOCK_MONOTONIC), for metrics */
   /* DRAINING: exit reported, id held until init's shim finished cleaning

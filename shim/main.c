@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -330,6 +331,30 @@ reap (struct shim *s)
     }
 }
 
+/* Wait until the daemon's `<runtime> start` of this init is over (it holds
+ * the start lock meanwhile: lib/shim-proto.h); at most as long as the
+ * daemon lets the start run, and not at all once the daemon is gone. */
+static void
+wait_start_lock (struct shim *s)
+{
+  char dir[4096];
+  snprintf (dir, sizeof dir, "%s/%s", s->cwd, SHIM_LOCK_START_DIR);
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      shim_log (s, "warn", "open %s: %s (deleting without waiting for the start)", dir,
+                strerror (errno));
+      return;
+    }
+  while (flock (fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      {
+        shim_log (s, "warn", "flock %s: %s", dir, strerror (errno));
+        break;
+      }
+  close (fd);
+}
+
 /* Re-evaluate after IO changes: console master arrival, drain completion. */
 static void
 step (struct shim *s)
@@ -360,6 +385,7 @@ step (struct shim *s)
   cleanup_strv char **argv = shim_argv_simple (s, "delete", NULL, NULL);
   int fds[3] = { s->devnull, s->devnull, s->devnull };
   s->phase = PHASE_DELETING;
+  wait_start_lock (s);
   /* From the process dir: the client may have removed the bundle as soon
    * as it saw the exit (issue 10: a chdir into the removed
    * bundle kept runc from running at all). */

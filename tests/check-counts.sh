@@ -51,7 +51,7 @@ ctr/tests/test-ctr 12
 ctr/tests/test-ctr-output 8
 ctr/tests/test-completion.sh 17
 integration/test-daemon.sh 69
-integration/test-daemon-faults.sh 55
+integration/test-daemon-faults.sh 57
 integration/test-state-fs.sh 20
 integration/test-crash.sh 22
 integration/test-daemon-cli.sh 13
