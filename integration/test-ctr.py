@@ -61,7 +61,12 @@ class Ctr:
         return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
     def popen(self, *args, **kw):
-        return subprocess.Popen([CTR, "--address", self.addr] + list(args), env=self.env(), **kw)
+        # SIGINT as a terminal gives it: a test run started in the
+        # background of a shell inherits SIGINT ignored, and the checks that
+        # interrupt ctr would wait for nothing
+        return subprocess.Popen([CTR, "--address", self.addr] + list(args), env=self.env(),
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                                **kw)
 
     def leftovers(self):
         return os.listdir(self.tmp)
