@@ -3,7 +3,9 @@ then Signal(9) to all at once. Real daemon, shim and runc; state dir on tmpfs.
 Invariants only (times belong to bench/scale): every exit reported exactly
 once with status 137, and once everything settled nothing is left: no shim,
 no runc state, no cgroup of a container, no container dir in the state dir,
-the daemon's fds back to their idle count."""
+the daemon's fds back to their idle count. And the cleanup takes turns: at
+most one `runc delete` per CPU at a time (lib/shim-proto.h), seen through an
+instrumented runtime (real runc; its plain `delete` notes when it ran)."""
 import os
 
 import daemon_harness as h
@@ -11,7 +13,7 @@ from daemon_harness import pb
 from daemon_harness import uid as I
 
 N = int(os.environ.get("CTRD_SCALE_N", "100"))
-t = h.Tap(7)
+t = h.Tap(8)
 d = h.Daemon(tmpfs_state=True)
 
 
@@ -38,6 +40,16 @@ try:
     d.start()
     d.start_events()
     bundle = h.make_bundle(d.tmp, "sleep", ["sleep", "100000"])
+    dlog = os.path.join(d.tmp, "deletes")
+    rt = os.path.join(d.tmp, "runc-noting-deletes")
+    with open(rt, "w") as f:
+        f.write("#!/bin/sh\n# instrumented runtime (not a fake): real runc, whose plain delete "
+                "(the shim's) notes when it began and ended\n"
+                "case \" $* \" in *\" delete -f \"*) ;; *\" delete \"*)\n"
+                "  echo \"b $(date +%%s%%N)\" >> %s; runc \"$@\"; r=$?\n"
+                "  echo \"e $(date +%%s%%N)\" >> %s; exit $r;;\nesac\nexec runc \"$@\"\n"
+                % (dlog, dlog))
+    os.chmod(rt, 0o755)
     # one full life cycle first: what the daemon opens once (caches) is idle
     w = I("warm")
     d.create(w, bundle)
@@ -49,7 +61,7 @@ try:
 
     ids = [I("s%d" % i) for i in range(N)]
     for cid in ids:
-        d.create(cid, bundle, timeout=120)
+        d.create(cid, bundle, timeout=120, runtime=rt)
     st = d.stub.State(pb.StateRequest(), timeout=60)
     mine = {c.id: c for c in st.containers if c.id in set(ids)}
     t.ok(len(mine) == N and all(c.status == "running" for c in mine.values()),
@@ -84,6 +96,19 @@ try:
          (alive[:3], left_dirs[:3]))
     t.ok(not set(ids).intersection(h.runc_list_ids()) and not [p for p in cgs if os.path.isdir(p)],
          "no runc state and no cgroup left", [p for p in cgs if os.path.isdir(p)][:3])
+    marks = []
+    with open(dlog) as f:
+        for line in f:
+            k, ns = line.split()
+            marks.append((int(ns), 1 if k == "b" else -1))
+    ran = most = 0
+    for _, step in sorted(marks):
+        ran += step
+        most = max(most, ran)
+    ncpu = len(os.sched_getaffinity(0))
+    t.ok(len(marks) == 2 * N and most <= ncpu,
+         "the %d shims' runc deletes took turns: at most %d at a time (%d CPUs)"
+         % (len(marks) // 2, most, ncpu), (len(marks), most))
     t.ok(not d.stub.State(pb.StateRequest()).containers and fds() == fd_idle,
          "State empty; daemon fds back to idle", (fd_idle, fds()))
 finally:

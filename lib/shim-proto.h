@@ -45,6 +45,17 @@
  * init that died before its start); its death releases it. */
 #define SHIM_LOCK_START_DIR "." /* relative to the process directory */
 
+/* An init's `<runtime> delete` takes turns with those of the other shims:
+ * the shim first holds flock(LOCK_EX) on one of ncpu slot files of the
+ * state directory (created by the shims, empty, never removed; a name with
+ * a dot is never a container), so that a mass exit does not run a thousand
+ * deletes at once. The exit status and the exit event come before it. The
+ * name is relative to the process directory (<state-dir>/<id>/<process>);
+ * %ld is the slot, 0 … ncpu-1 (the CPUs the shim may run on). Only a shim
+ * started with SHIM_SYNC_ENV takes turns. */
+#define SHIM_CLEANUP_SLOT_FORMAT "../../.cleanup-slot.%ld"
+#define SHIM_CLEANUP_SLOTS_MAX 64
+
 /* Control messages: one line "<type> <a> <b>\n" in decimal on the control
  * FIFO; a line that does not parse, and an unknown type, are ignored. */
 enum shim_control

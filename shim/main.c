@@ -31,6 +31,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -317,6 +318,9 @@ reap (struct shim *s)
       else if (pid == s->delete_pid)
         {
           s->delete_pid = 0;
+          if (s->cleanup_slot >= 0)
+            close (s->cleanup_slot);
+          s->cleanup_slot = -1;
           if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
             {
               /* The daemon reads the exit code and deletes (-f) itself
@@ -355,6 +359,44 @@ wait_start_lock (struct shim *s)
   close (fd);
 }
 
+/* Take one of the cleanup slots (lib/shim-proto.h): a free one, else wait
+ * for the one the pid picks. Blocks the shim, which has nothing left to
+ * do but the delete (its exit is written and reported). */
+static void
+take_cleanup_slot (struct shim *s)
+{
+  if (!s->by_ctrd)
+    return; /* the state layout is ctrd's only then */
+  cpu_set_t set;
+  long n = sched_getaffinity (0, sizeof set, &set) == 0 ? CPU_COUNT (&set) : 1;
+  n = n < 1 ? 1 : n > SHIM_CLEANUP_SLOTS_MAX ? SHIM_CLEANUP_SLOTS_MAX : n;
+  int fd[SHIM_CLEANUP_SLOTS_MAX];
+  long got = -1;
+  for (long i = 0; i < n; i++)
+    {
+      char name[4096];
+      snprintf (name, sizeof name, "%s/" SHIM_CLEANUP_SLOT_FORMAT, s->cwd, i);
+      fd[i] = open (name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (got < 0 && fd[i] >= 0 && flock (fd[i], LOCK_EX | LOCK_NB) == 0)
+        got = i;
+    }
+  if (got < 0)
+    {
+      got = (long) getpid () % n;
+      while (fd[got] >= 0 && flock (fd[got], LOCK_EX) < 0)
+        if (errno != EINTR)
+          {
+            shim_log (s, "warn", "cleanup slot %ld: %s (deleting without a turn)", got,
+                      strerror (errno));
+            break;
+          }
+    }
+  for (long i = 0; i < n; i++)
+    if (i != got && fd[i] >= 0)
+      close (fd[i]);
+  s->cleanup_slot = fd[got];
+}
+
 /* Re-evaluate after IO changes: console master arrival, drain completion. */
 static void
 step (struct shim *s)
@@ -386,6 +428,7 @@ step (struct shim *s)
   int fds[3] = { s->devnull, s->devnull, s->devnull };
   s->phase = PHASE_DELETING;
   wait_start_lock (s);
+  take_cleanup_slot (s);
   /* From the process dir: the client may have removed the bundle as soon
    * as it saw the exit (issue 10: a chdir into the removed
    * bundle kept runc from running at all). */
@@ -638,7 +681,8 @@ int
 main (int argc, char **argv)
 {
   struct shim s = { .log_fd = -1, .sync_fd = -1, .exit_fd = -1, .devnull = -1, .epfd = -1,
-                    .master = -1, .stdin_closer = -1, .dir_fd = -1, .status_fd = -1 };
+                    .master = -1, .stdin_closer = -1, .dir_fd = -1, .status_fd = -1,
+                    .cleanup_slot = -1 };
   s.wsig.fd = s.wtimer.fd = s.wcontrol.fd = s.wlisten.fd = s.wconn.fd = -1;
   for (int i = 0; i < 4; i++)
     s.fifo_keep[i] = -1;
@@ -648,6 +692,7 @@ main (int argc, char **argv)
 
   int sync_fd = parse_sync_fd ();
   s.sync_fd = sync_fd >= 0 ? sync_fd : -1;
+  s.by_ctrd = sync_fd >= 0;
   s.log_fd = open (SHIM_FILE_SHIM_LOG, O_CREAT | O_WRONLY | O_APPEND | O_SYNC | O_CLOEXEC, 0666);
   cleanup_error struct ctrd_error *err = NULL;
   if (s.log_fd < 0)

@@ -92,6 +92,8 @@ struct shim {
 
   pid_t runtime_pid, kill_pid, delete_pid, container_pid;
   int exit_status;
+  bool by_ctrd;     /* started with the sync handshake: <state>/<id>/<process> is ctrd's */
+  int cleanup_slot; /* flock'ed slot while the init's delete runs (lib/shim-proto.h), or -1 */
 
   /* exitStatus (status.c): the process dir, the reserved file, and the
    * status held in memory while it cannot be written */
