@@ -334,19 +334,6 @@ write_file_atomic (const char *path, const void *data, size_t len, mode_t mode,
 }
 
 int
-write_file (const char *path, const void *data, size_t len, mode_t mode, struct ctrd_error **err)
-{
-  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    return ctrd_error_set (err, errno, "create `%s`", path);
-  if (write_all (fd, data, len) < 0)
-    return ctrd_error_set (err, errno, "write `%s`", path);
-  if (close (take_fd (&fd)) < 0)
-    return ctrd_error_set (err, errno, "close `%s`", path);
-  return 0;
-}
-
-int
 lockfile_acquire (const char *dir, const char *name, pid_t *holder, struct ctrd_error **err)
 {
   cleanup_free char *path = path_join (dir, name);

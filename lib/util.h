@@ -94,9 +94,6 @@ read_file (const char *path, char **out, size_t *len, size_t max, struct ctrd_er
  * content, never half of it. */
 int write_file_atomic (const char *path, const void *data, size_t len, mode_t mode,
                        struct ctrd_error **err);
-/* Plain write (O_CREAT|O_TRUNC) for files that are written once by one writer. */
-int write_file (const char *path, const void *data, size_t len, mode_t mode,
-                struct ctrd_error **err);
 
 /* mkdir -p; existing directories are fine. */
 int mkdir_p (const char *path, mode_t mode, struct ctrd_error **err);

@@ -202,7 +202,7 @@ struct container
    * pause/resume that failed or a checkpoint (runtime/pause.c). */
   bool paused;
   /* State's cache of this container's message and cgroup fds
-   * (supervisor/api_container.c), released by state_cache_free (set with
+   * (supervisor/api-container.c), released by state_cache_free (set with
    * it) when the init's exit is reported and when the container is freed. */
   void *state_cache;
   void (*state_cache_free) (void *cache);

@@ -37,7 +37,7 @@ int spec_validate_seccomp (json_object *seccomp, struct ctrd_error **err);
 bool spec_has_own_pid_ns (json_object *spec);
 
 /* What an exec asks for: the API layer fills it from its request
- * (supervisor/api_add_process.c), so specs/ knows no wire type. Arrays are
+ * (supervisor/api-add-process.c), so specs/ knows no wire type. Arrays are
  * (pointer, count); a string may be NULL (= not given). */
 struct spec_user
 {

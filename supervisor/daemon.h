@@ -23,7 +23,7 @@ struct daemon
   struct api_server *server; /* gRPC (api/server.h) */
   uint32_t machine_cpus;      /* docs/daemon.md §10, read at start-up */
   uint64_t machine_memory_mib;
-  size_t state_reply_hint;   /* State of all: buffer for the next answer (api_state.c) */
+  size_t state_reply_hint;   /* State of all: buffer for the next answer (api-state.c) */
   struct metrics *metrics;   /* NULL unless --debug with --metrics-interval > 0 */
   struct prom *prom;         /* Prometheus /metrics, NULL without --metrics-address */
   int lock_fd;               /* <state-dir>/.lock, flock'ed for the daemon's life */
@@ -32,6 +32,10 @@ struct daemon
 /* The state dir's lock file (docs/state-directory.md). Ids cannot start with
  * '.' (lib/id.c) and restore skips such names, so it is never a container. */
 #define CTRD_STATE_LOCK ".lock"
+
+/* Register every types.API method on d->server, with d (the Events method:
+ * d->bus) as the handlers' userdata (supervisor/methods.c). */
+void daemon_register (struct daemon *d);
 
 
 #endif

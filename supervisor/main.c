@@ -15,52 +15,20 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "api/api.pb-c.h"
 #include "api/listen.h"
 #include "api/server.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
-#include "supervisor/api_handlers.h"
+#include "supervisor/bridge.h"
 #include "supervisor/daemon.h"
 #include "supervisor/events.h"
 #include "supervisor/reported.h"
 #include "supervisor/journal.h"
+#include "supervisor/machine.h"
 #include "supervisor/metrics.h"
 #include "supervisor/options.h"
 #include "supervisor/prometheus.h"
-
-static void
-daemon_emit (void *data, const char *type, const char *id, const char *pid, uint32_t status)
-{
-  struct daemon *d = data;
-  prom_on_event (d->prom, type, id, pid);
-  event_bus_publish (d->bus, type, id, pid, status);
-}
-
-#define CONTAINER_COST (16 * 1024)
-
-static void
-daemon_timing (void *data, enum runtime_timing what, int64_t ns)
-{
-  struct daemon *d = data;
-  metrics_timer_record (d->metrics, what == RUNTIME_TIMING_EXIT ? METRICS_EXIT : METRICS_DELETE,
-                        ns);
-  /* the container is freed right after: its memory (~14 KiB measured with
-   * bench/scale) goes back to the system when the loop is next idle */
-  if (what == RUNTIME_TIMING_DELETE && d->server)
-    api_server_note_freed (d->server, CONTAINER_COST);
-}
-
-/* Counters the daemon owns, read when the metrics are written. */
-static void
-daemon_metrics_refresh (struct metrics *m, void *data)
-{
-  struct daemon *d = data;
-  metrics_counter_set (m, METRICS_CONTAINERS, (int64_t) runtime_count (d->rt));
-  metrics_counter_set (m, METRICS_EVENT_SUBSCRIBERS, (int64_t) event_bus_subscriber_count (d->bus));
-  metrics_counter_set (m, METRICS_EPOLL_FDS, metrics_epoll_fd_count (sd_event_get_fd (d->loop)));
-}
 
 static int
 daemon_on_stop (sd_event_source *s UNUSED, const struct signalfd_siginfo *si, void *data)
@@ -145,45 +113,6 @@ daemon_listen (struct api_server *server, const char *spec, struct ctrd_error **
       return 0;
     }
   return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "invalid protocol format: \"%s\"", proto);
-}
-
-#define METHOD(name, req, resp, stream, fn)                                                      \
-  { "/types.API/" name, &types__##req##__descriptor, &types__##resp##__descriptor, stream, fn }
-
-static void
-daemon_register (struct daemon *d)
-{
-  static const struct api_method core[] = {
-    METHOD ("CreateContainer", create_container_request, create_container_response, false,
-            api_create_handle),
-    METHOD ("Signal", signal_request, signal_response, false, api_signal_handle),
-    METHOD ("State", state_request, state_response, false, api_state_handle),
-    METHOD ("AddProcess", add_process_request, add_process_response, false,
-            api_add_process_handle),
-    METHOD ("UpdateProcess", update_process_request, update_process_response, false,
-            api_update_process_handle),
-#ifdef CTRD_HAVE_OPS_HANDLERS
-    METHOD ("UpdateContainer", update_container_request, update_container_response, false,
-            api_update_handle),
-    METHOD ("CreateCheckpoint", create_checkpoint_request, create_checkpoint_response, false,
-            api_checkpoint_create_handle),
-    METHOD ("DeleteCheckpoint", delete_checkpoint_request, delete_checkpoint_response, false,
-            api_checkpoint_delete_handle),
-    METHOD ("ListCheckpoint", list_checkpoint_request, list_checkpoint_response, false,
-            api_checkpoint_list_handle),
-    METHOD ("Stats", stats_request, stats_response, false, api_stats_handle),
-#endif
-  };
-  for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
-    api_server_register (d->server, &core[i], d);
-  static const struct api_method events
-      = METHOD ("Events", events_request, event, true, api_events_handle);
-  api_server_register (d->server, &events, d->bus);
-  static const struct api_method version
-      = METHOD ("GetServerVersion", get_server_version_request, get_server_version_response,
-                false, api_version_handle);
-  api_server_register (d->server, &version, d);
-  api_server_register_health (d->server);
 }
 
 static int

@@ -19,7 +19,7 @@
 #include "lib/util.h"
 #include "runtime/runtime.h"
 #include "runtime/statefile.h"
-#include "supervisor/api_container.h"
+#include "supervisor/api-container.h"
 #include "supervisor/daemon.h"
 #include "supervisor/events.h"
 #include "supervisor/httpd.h"

@@ -20,6 +20,7 @@
 
 #include "api/listen.h"
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 
 static char tmpdir[64];
 

@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 
 static void
 test_id_valid (void **state UNUSED)

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 #include "runtime/internal.h"
 #include "runtime/job.h"
 #include "runtime/statefile.h"
@@ -59,9 +60,7 @@ test_runtime_argv (void **state UNUSED)
 static char *
 tmpdir (void)
 {
-  char t[] = "/tmp/ctrd-core-XXXXXX";
-  assert_non_null (mkdtemp (t));
-  return xstrdup (t);
+  return test_tmpdir ("core");
 }
 
 static void

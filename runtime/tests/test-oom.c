@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 #include "runtime/oom.h"
 #include "runtime/tests/cgtest.h"
 

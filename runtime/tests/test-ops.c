@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 #include "runtime/internal.h"
 #include "runtime/ops.h"
 

@@ -25,6 +25,7 @@
 #include <libcgroup.h>
 
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 #include "runtime/stats.h"
 #include "runtime/tests/cgtest.h"
 
@@ -33,17 +34,15 @@ static char *tmpdir;
 static int
 setup (void **state UNUSED)
 {
-  char t[] = "/tmp/ctrd-stats-test.XXXXXX";
-  assert_non_null (mkdtemp (t));
-  tmpdir = xstrdup (t);
+  tmpdir = test_tmpdir ("stats-test");
   return 0;
 }
 
 static int
 teardown (void **state UNUSED)
 {
-  assert_int_equal (rm_rf (tmpdir, NULL), 0);
-  free (tmpdir);
+  test_tmpdir_remove (tmpdir);
+  tmpdir = NULL;
   return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 
 const char *h_shim;
 const char *h_root;

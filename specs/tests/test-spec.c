@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 #include "specs/spec.h"
 
 static char *tmpdir;
@@ -23,17 +24,15 @@ static char *tmpdir;
 static int
 setup (void **state UNUSED)
 {
-  char t[] = "/tmp/ctrd-spec-test.XXXXXX";
-  assert_non_null (mkdtemp (t));
-  tmpdir = xstrdup (t);
+  tmpdir = test_tmpdir ("spec-test");
   return 0;
 }
 
 static int
 teardown (void **state UNUSED)
 {
-  assert_int_equal (rm_rf (tmpdir, NULL), 0);
-  free (tmpdir);
+  test_tmpdir_remove (tmpdir);
+  tmpdir = NULL;
   return 0;
 }
 

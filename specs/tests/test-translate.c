@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 #include "specs/spec.h"
 #include "specs/translate.h"
 
@@ -27,17 +28,15 @@ static char *tmpdir;
 static int
 setup (void **state UNUSED)
 {
-  char t[] = "/tmp/ctrd-translate-test.XXXXXX";
-  assert_non_null (mkdtemp (t));
-  tmpdir = xstrdup (t);
+  tmpdir = test_tmpdir ("translate-test");
   return 0;
 }
 
 static int
 teardown (void **state UNUSED)
 {
-  assert_int_equal (rm_rf (tmpdir, NULL), 0);
-  free (tmpdir);
+  test_tmpdir_remove (tmpdir);
+  tmpdir = NULL;
   return 0;
 }
 

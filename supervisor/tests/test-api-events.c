@@ -1,10 +1,5 @@
-/* Unit tests for the Events and GetServerVersion handlers.
- *
- * TEST DOUBLE: the api_call_* functions of api/server.h are defined here, as
- * a recording fake, to drive the handler through cases a real client cannot
- * produce on demand (a send queue that fills after exactly N messages, a
- * cancel in the middle of a replay). The handler code under test is the real
- * one; end-to-end coverage over real gRPC belongs to the integration tests. */
+/* Unit tests for the Events and GetServerVersion handlers, driven through
+ * the recording fake of api/server.h's calls (TEST DOUBLE: fake-call.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,111 +15,12 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
-#include "supervisor/api_handlers.h"
+#include "supervisor/api-handlers.h"
 #include "supervisor/events.h"
+#include "supervisor/tests/fake-call.h"
 
-struct api_call
-{
-  size_t limit; /* sends accepted before -1 ("over its queue bound") */
-  size_t extra; /* api_call_set_queue_extra: that many more */
-  bool cancelled;
-  api_cancel_fn cancel_fn;
-  void *cancel_data;
-  size_t nsent;
-  Types__Event *sent[64];
-  int finished; /* times finished: must end at exactly 1 */
-  int code;
-  char msg[256];
-  Types__GetServerVersionResponse *version;
-};
-
-int
-api_call_send (struct api_call *call, const ProtobufCMessage *msg)
-{
-  assert_int_equal (call->finished, 0);
-  assert_ptr_equal (msg->descriptor, &types__event__descriptor);
-  size_t bound = call->extra > SIZE_MAX - call->limit ? SIZE_MAX : call->limit + call->extra;
-  if (call->cancelled || call->nsent >= bound)
-    return -1;
-  /* copy through the wire format, as the real server does */
-  uint8_t buf[512];
-  size_t n = protobuf_c_message_pack (msg, buf);
-  assert_true (n < sizeof buf);
-  call->sent[call->nsent++] = types__event__unpack (NULL, n, buf);
-  return 0;
-}
-
-void
-api_call_end (struct api_call *call, int grpc_code, const char *msg)
-{
-  call->finished++;
-  call->code = grpc_code;
-  snprintf (call->msg, sizeof call->msg, "%s", msg ? msg : "");
-}
-
-void
-api_call_fail (struct api_call *call, int grpc_code, const char *fmt, ...)
-{
-  va_list ap;
-  call->finished++;
-  call->code = grpc_code;
-  va_start (ap, fmt);
-  vsnprintf (call->msg, sizeof call->msg, fmt, ap);
-  va_end (ap);
-}
-
-void
-api_call_reply (struct api_call *call, const ProtobufCMessage *resp)
-{
-  uint8_t buf[512];
-  size_t n = protobuf_c_message_pack (resp, buf);
-  call->finished++;
-  call->version = types__get_server_version_response__unpack (NULL, n, buf);
-}
-
-/* The fake counts messages as its queue's bytes: none is ever sent on. */
-size_t
-api_call_queued (const struct api_call *call)
-{
-  return call->nsent;
-}
-
-void
-api_call_set_queue_extra (struct api_call *call, size_t bytes)
-{
-  call->extra = bytes;
-}
-
-bool
-api_call_cancelled (const struct api_call *call)
-{
-  return call->cancelled;
-}
-
-void
-api_call_on_cancel (struct api_call *call, api_cancel_fn fn, void *data)
-{
-  call->cancel_fn = fn;
-  call->cancel_data = data;
-}
-
-static void
-call_cancel (struct api_call *call)
-{
-  call->cancelled = true;
-  if (call->cancel_fn)
-    call->cancel_fn (call, call->cancel_data);
-}
-
-static void
-call_clear (struct api_call *call)
-{
-  for (size_t i = 0; i < call->nsent; i++)
-    types__event__free_unpacked (call->sent[i], NULL);
-  if (call->version)
-    types__get_server_version_response__free_unpacked (call->version, NULL);
-  memset (call, 0, sizeof *call);
-}
+/* the i-th event the handler sent */
+#define SENT(call, i) ((Types__Event *) (call).sent[i])
 
 static size_t warnings;
 static char last_warning[512];
@@ -194,20 +90,20 @@ test_bad_requests (void **state)
   assert_int_equal (call.finished, 1);
   assert_int_equal (call.code, GRPC_UNKNOWN);
   assert_string_equal (call.msg, "timestamp: seconds:-62135596801 before 0001-01-01");
-  call_clear (&call);
+  fake_call_clear (&call);
 
   call.limit = 100;
   ts.seconds = 253402300800LL;
   handle (f, &call, &req);
   assert_string_equal (call.msg, "timestamp: seconds:253402300800 after 10000-01-01");
-  call_clear (&call);
+  fake_call_clear (&call);
 
   call.limit = 100;
   ts.seconds = 5;
   ts.nanos = -1;
   handle (f, &call, &req);
   assert_string_equal (call.msg, "timestamp: seconds:5 nanos:-1: nanos not in range [0, 1e9)");
-  call_clear (&call);
+  fake_call_clear (&call);
 
   const char *so = "invalid parameter: StoredOnly cannot be specified without setting a valid "
                    "Timestamp";
@@ -218,7 +114,7 @@ test_bad_requests (void **state)
   assert_int_equal (call.finished, 1);
   assert_int_equal (call.code, GRPC_UNKNOWN);
   assert_string_equal (call.msg, so);
-  call_clear (&call);
+  fake_call_clear (&call);
 
   /* the zero time.Time is "no timestamp" */
   ts.seconds = -62135596800LL;
@@ -228,7 +124,7 @@ test_bad_requests (void **state)
   handle (f, &call, &req);
   assert_string_equal (call.msg, so);
   assert_int_equal (call.nsent, 0);
-  call_clear (&call);
+  fake_call_clear (&call);
   assert_int_equal (event_bus_subscriber_count (f->bus), 0);
 }
 
@@ -248,7 +144,7 @@ test_stored_only (void **state)
   assert_int_equal (call.nsent, 3);
   for (size_t i = 0; i < 3; i++)
     {
-      Types__Event *e = call.sent[i];
+      Types__Event *e = SENT (call, i);
       assert_string_equal (e->type, "exit");
       assert_string_equal (e->pid, "init");
       assert_int_equal (e->status, 2 + i);
@@ -256,7 +152,7 @@ test_stored_only (void **state)
       assert_true (e->legacytimestamp == (uint64_t) e->timestamp->seconds);
       assert_true (e->timestamp->seconds * NSEC_PER_SEC + e->timestamp->nanos <= f->ts[2 + i]);
     }
-  call_clear (&call);
+  fake_call_clear (&call);
 
   /* the id filter; Unix epoch = everything of c1 */
   ts.seconds = 0;
@@ -265,9 +161,9 @@ test_stored_only (void **state)
   call.limit = 100;
   handle (f, &call, &req);
   assert_int_equal (call.nsent, 2);
-  assert_string_equal (call.sent[0]->id, "c1");
-  assert_int_equal (call.sent[1]->status, 3);
-  call_clear (&call);
+  assert_string_equal (SENT (call, 0)->id, "c1");
+  assert_int_equal (SENT (call, 1)->status, 3);
+  fake_call_clear (&call);
   assert_int_equal (event_bus_subscriber_count (f->bus), 0);
 }
 
@@ -288,14 +184,14 @@ test_live_and_cancel (void **state)
   assert_int_equal (event_bus_subscriber_count (f->bus), 1);
   event_bus_publish (f->bus, EVENT_OOM, "c7", NULL, 0);
   assert_int_equal (call.nsent, 6);
-  assert_string_equal (call.sent[5]->type, "oom");
-  assert_string_equal (call.sent[5]->pid, "");
-  call_cancel (&call);
+  assert_string_equal (SENT (call, 5)->type, "oom");
+  assert_string_equal (SENT (call, 5)->pid, "");
+  fake_call_cancel (&call);
   assert_int_equal (call.finished, 1);
   assert_int_equal (event_bus_subscriber_count (f->bus), 0);
   event_bus_publish (f->bus, EVENT_OOM, "c7", NULL, 0);
   assert_int_equal (call.nsent, 6);
-  call_clear (&call);
+  fake_call_clear (&call);
 }
 
 static void
@@ -320,7 +216,7 @@ test_slow_reader (void **state)
   assert_int_equal (event_bus_dropped_total (f->bus), 1);
   assert_non_null (strstr (last_warning, "too slow"));
   assert_int_equal (event_bus_subscriber_count (f->bus), 0);
-  call_clear (&call);
+  fake_call_clear (&call);
 
   /* a replay is not held to the bound (a client resubscribing after it
    * was too slow gets the window back); what is live after it is */
@@ -342,7 +238,7 @@ test_slow_reader (void **state)
   assert_int_equal (warnings, 2);
   assert_int_equal (event_bus_dropped_total (f->bus), 2);
   assert_int_equal (event_bus_subscriber_count (f->bus), 0);
-  call_clear (&call);
+  fake_call_clear (&call);
 
   /* a client that is gone is not "slow": CANCELLED, no warning */
   call.limit = 100;
@@ -355,7 +251,7 @@ test_slow_reader (void **state)
   assert_int_equal (warnings, 2);
   assert_int_equal (event_bus_dropped_total (f->bus), 2); /* gone is not dropped */
   assert_int_equal (event_bus_subscriber_count (f->bus), 0);
-  call_clear (&call);
+  fake_call_clear (&call);
   log_set_sink (NULL);
 }
 
@@ -366,12 +262,15 @@ test_version (void **state UNUSED)
   Types__GetServerVersionRequest req = TYPES__GET_SERVER_VERSION_REQUEST__INIT;
   api_version_handle (&call, &req.base, NULL);
   assert_int_equal (call.finished, 1);
-  assert_non_null (call.version);
-  assert_int_equal (call.version->major, 0);
-  assert_int_equal (call.version->minor, 2);
-  assert_int_equal (call.version->patch, 3);
-  assert_string_equal (call.version->revision, CTRD_REVISION);
-  call_clear (&call);
+  Types__GetServerVersionResponse *v = (Types__GetServerVersionResponse *) fake_call_reply (
+      &call, &types__get_server_version_response__descriptor);
+  assert_non_null (v);
+  assert_int_equal (v->major, 0);
+  assert_int_equal (v->minor, 2);
+  assert_int_equal (v->patch, 3);
+  assert_string_equal (v->revision, CTRD_REVISION);
+  protobuf_c_message_free_unpacked (&v->base, NULL);
+  fake_call_clear (&call);
 }
 
 int

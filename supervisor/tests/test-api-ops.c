@@ -1,7 +1,7 @@
 /* Unit tests for the UpdateContainer, checkpoint and Stats handlers.
  *
- * TEST DOUBLES: the api_call_* functions of api/server.h are defined here as
- * a recording fake (each call must be finished exactly once), and the
+ * TEST DOUBLES: the recording fake of api/server.h's calls (fake-call.h;
+ * each call must be finished exactly once), and the
  * container's OCI runtime is a recording shell script, so that every
  * request field can be followed to the runtime's argv/stdin without a
  * container. The real runtime, CRIU and gRPC paths are covered by
@@ -21,44 +21,11 @@
 #include "api/api.pb-c.h"
 #include "api/server.h"
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 #include "runtime/internal.h"
-#include "supervisor/api_handlers.h"
+#include "supervisor/api-handlers.h"
 #include "supervisor/daemon.h"
-
-struct api_call
-{
-  int finished;
-  int code;
-  char msg[512];
-  uint8_t reply[4096];
-  size_t reply_len;
-};
-
-void
-api_call_fail (struct api_call *call, int grpc_code, const char *fmt, ...)
-{
-  va_list ap;
-  call->finished++;
-  call->code = grpc_code;
-  va_start (ap, fmt);
-  vsnprintf (call->msg, sizeof call->msg, fmt, ap);
-  va_end (ap);
-}
-
-void
-api_call_fail_error (struct api_call *call, const struct ctrd_error *err)
-{
-  api_call_fail (call, ctrd_error_code (err), "%s", err->msg);
-}
-
-void
-api_call_reply (struct api_call *call, const ProtobufCMessage *resp)
-{
-  call->finished++;
-  call->code = 0;
-  assert_true (protobuf_c_message_get_packed_size (resp) <= sizeof call->reply);
-  call->reply_len = protobuf_c_message_pack (resp, call->reply);
-}
+#include "supervisor/tests/fake-call.h"
 
 static char *tmp_root, *fake, *calls, *stdin_log;
 static sd_event *loop;

@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
+#include "lib/tests/testutil.h"
 #include "supervisor/events.h"
 
 /* ---- helpers ------------------------------------------------------------- */

@@ -8,35 +8,10 @@
 #include "api/server.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
-#include "supervisor/api_container.h"
-#include "supervisor/api_handlers.h"
+#include "supervisor/api-container.h"
+#include "supervisor/api-handlers.h"
 #include "supervisor/daemon.h"
-#include "supervisor/state_pids.h"
-
-void
-machine_info_read (uint32_t *cpus, uint64_t *memory_mib)
-{
-  *cpus = 0;
-  *memory_mib = 0;
-  FILE *f = fopen ("/proc/stat", "re");
-  char line[4096];
-  if (f)
-    {
-      while (fgets (line, sizeof line, f))
-        if (strncmp (line, "cpu", 3) == 0 && line[3] != ' ' && line[3] != '\0')
-          (*cpus)++;
-      fclose (f);
-    }
-  f = fopen ("/proc/meminfo", "re");
-  if (f)
-    {
-      unsigned long long kb;
-      while (fgets (line, sizeof line, f))
-        if (sscanf (line, "MemTotal: %llu kB", &kb) == 1)
-          *memory_mib = kb * 1024 / 1024 / 1024;
-      fclose (f);
-    }
-}
+#include "supervisor/state-pids.h"
 
 void
 api_state_handle (struct api_call *call, const ProtobufCMessage *request, void *userdata)

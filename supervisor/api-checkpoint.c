@@ -7,8 +7,8 @@
 #include "lib/util.h"
 #include "runtime/ops.h"
 #include "runtime/runtime.h"
-#include "supervisor/api_container.h"
-#include "supervisor/api_handlers.h"
+#include "supervisor/api-container.h"
+#include "supervisor/api-handlers.h"
 #include "supervisor/daemon.h"
 
 static void

@@ -19,7 +19,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
-#include "supervisor/api_handlers.h"
+#include "supervisor/api-handlers.h"
 
 /* google.protobuf.Timestamp's valid range: [0001-01-01, 10000-01-01). */
 #define TS_MIN_SECONDS (-62135596800LL)

@@ -1,5 +1,5 @@
-/* State's pids from held cgroup fds (state_pids.h). */
-#include "supervisor/state_pids.h"
+/* State's pids from held cgroup fds (state-pids.h). */
+#include "supervisor/state-pids.h"
 
 #include <dirent.h>
 #include <errno.h>

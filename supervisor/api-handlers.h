@@ -21,12 +21,8 @@ void api_state_handle (struct api_call *call, const ProtobufCMessage *req, void 
 void api_add_process_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
 void api_update_process_handle (struct api_call *call, const ProtobufCMessage *req,
                                 void *userdata);
-/* Machine information of docs/daemon.md §10 (cpuN lines of /proc/stat, MemTotal
- * in MiB), read once at start-up. */
-void machine_info_read (uint32_t *cpus, uint64_t *memory_mib);
 
 /* ops (userdata = struct daemon *): UpdateContainer, checkpoints, Stats */
-#define CTRD_HAVE_OPS_HANDLERS 1
 void api_update_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
 void api_checkpoint_create_handle (struct api_call *call, const ProtobufCMessage *req,
                                    void *userdata);

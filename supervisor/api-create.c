@@ -8,8 +8,8 @@
 #include "lib/timeutil.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
-#include "supervisor/api_container.h"
-#include "supervisor/api_handlers.h"
+#include "supervisor/api-container.h"
+#include "supervisor/api-handlers.h"
 #include "supervisor/daemon.h"
 #include "supervisor/metrics.h"
 

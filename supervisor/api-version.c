@@ -1,6 +1,6 @@
 /* GetServerVersion (docs/api.md): the version constant of containerd 0.2.9
  * (0.2.3, it lags the tags) and the commit baked in at build time. */
-#include "supervisor/api_handlers.h"
+#include "supervisor/api-handlers.h"
 
 #include "api/api.pb-c.h"
 #include "api/server.h"

@@ -14,8 +14,8 @@
 #include "runtime/runtime.h"
 #include "runtime/statefile.h"
 #include "specs/spec.h"
-#include "supervisor/api_container.h"
-#include "supervisor/api_handlers.h"
+#include "supervisor/api-container.h"
+#include "supervisor/api-handlers.h"
 #include "supervisor/daemon.h"
 #include "supervisor/metrics.h"
 

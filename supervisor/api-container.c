@@ -1,5 +1,5 @@
-/* Container and Process messages from the runtime model (api_container.h). */
-#include "supervisor/api_container.h"
+/* Container and Process messages from the runtime model (api-container.h). */
+#include "supervisor/api-container.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "lib/util.h"
 #include "runtime/runtime.h"
 #include "runtime/statefile.h"
-#include "supervisor/state_pids.h"
+#include "supervisor/state-pids.h"
 
 static char *
 jstr (json_object *o, const char *key)

@@ -3,8 +3,8 @@
 #include "api/api.pb-c.h"
 #include "api/server.h"
 #include "runtime/runtime.h"
-#include "supervisor/api_container.h"
-#include "supervisor/api_handlers.h"
+#include "supervisor/api-container.h"
+#include "supervisor/api-handlers.h"
 #include "supervisor/daemon.h"
 
 void

@@ -1,0 +1,47 @@
+/* Helpers shared by the unit tests (lib/tests/testutil.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/tests/testutil.h"
+#include "lib/util.h"
+
+int
+write_file (const char *path, const void *data, size_t len, mode_t mode, struct ctrd_error **err)
+{
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    return ctrd_error_set (err, errno, "create `%s`", path);
+  if (write_all (fd, data, len) < 0)
+    return ctrd_error_set (err, errno, "write `%s`", path);
+  if (close (take_fd (&fd)) < 0)
+    return ctrd_error_set (err, errno, "close `%s`", path);
+  return 0;
+}
+
+char *
+test_tmpdir (const char *name)
+{
+  char *t = xasprintf ("/tmp/ctrd-%s.XXXXXX", name);
+  if (mkdtemp (t) == NULL)
+    {
+      fprintf (stderr, "Bail out! mkdtemp %s: %s\n", t, strerror (errno));
+      abort ();
+    }
+  return t;
+}
+
+void
+test_tmpdir_remove (char *dir)
+{
+  cleanup_error struct ctrd_error *err = NULL;
+  if (rm_rf (dir, &err) < 0)
+    {
+      fprintf (stderr, "Bail out! %s\n", err->msg);
+      abort ();
+    }
+  free (dir);
+}
