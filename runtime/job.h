@@ -29,13 +29,19 @@ struct spawn_opts
   bool pdeathsig;       /* PR_SET_PDEATHSIG SIGKILL */
   int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null */
   int pass_fd;          /* one more fd kept open (not cloexec) in the child, or -1 */
-  const char *env_name; /* NULL, or an environment variable to set ... */
-  const char *env_value; /* ... to this value */
+  const char *env_name; /* NULL, or an environment variable set to pass_fd's number in the child */
 };
 
-/* fork + exec (PATH lookup in the parent) with a clean signal mask. Returns 0 and *pid once
- * exec succeeded; an exec failure is reported here (ENOENT → "<argv0> not
- * installed on system" is left to callers: err->status carries errno). */
+/* Reserve the few low fds spawn_process places a child's fds in (called at
+ * start-up, before containers open theirs; spawn_process does it on first
+ * use otherwise). */
+int spawn_reserve_fds (struct ctrd_error **err);
+
+/* clone + exec (PATH lookup in the parent) with a clean signal mask and
+ * default handlers; its cost does not grow with the daemon's fds or
+ * memory. Returns 0 and *pid once exec succeeded; an exec failure is
+ * reported here (ENOENT → "<argv0> not installed on system" is left to
+ * callers: err->status carries errno). */
 int spawn_process (char *const argv[], const struct spawn_opts *o, pid_t *pid,
                    struct ctrd_error **err);
 

@@ -631,14 +631,11 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
   int sp[2];
   if (pipe2 (sp, O_CLOEXEC) < 0)
     return ctrd_error_set (err, errno, "pipe");
-  char fdbuf[16];
-  snprintf (fdbuf, sizeof fdbuf, "%d", sp[1]);
   const char *shim = c->shim ? c->shim : rt->cfg.shim;
   cleanup_free char *bundle = container_runtime_bundle (c);
   char *argv[] = { (char *) shim, c->id, bundle, c->runtime_bin, NULL };
   struct spawn_opts so = { .cwd = p->dir, .new_pgid = true, .stdin_fd = -1, .stdout_fd = -1,
-                           .stderr_fd = -1, .pass_fd = sp[1], .env_name = SHIM_SYNC_ENV,
-                           .env_value = fdbuf };
+                           .stderr_fd = -1, .pass_fd = sp[1], .env_name = SHIM_SYNC_ENV };
   cleanup_error struct ctrd_error *e = NULL;
   int r = spawn_process (argv, &so, &p->shim_pid, &e);
   close (sp[1]);
