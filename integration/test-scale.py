@@ -13,8 +13,21 @@ from daemon_harness import pb
 from daemon_harness import uid as I
 
 N = int(os.environ.get("CTRD_SCALE_N", "100"))
-t = h.Tap(8)
+t = h.Tap(10)
 d = h.Daemon(tmpfs_state=True)
+
+
+def rss_anon_kib():
+    with open("/proc/%d/status" % d.proc.pid) as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def environ(pid):
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        return [e.decode(errors="replace") for e in f.read().split(b"\0") if e]
 
 
 def fds():
@@ -58,6 +71,8 @@ try:
     d.wait_exit(w, timeout=60)
     h.settle(d, w)
     fd_idle = fds()
+    d.stub.State(pb.StateRequest())
+    rss_idle = rss_anon_kib()
 
     ids = [I("s%d" % i) for i in range(N)]
     for cid in ids:
@@ -67,6 +82,12 @@ try:
     t.ok(len(mine) == N and all(c.status == "running" for c in mine.values()),
          "%d containers created and running" % N, len(mine))
     shims = {cid: h.shim_pids(d.state, cid) for cid in ids}
+    denv = environ(d.proc.pid)
+    senv = environ(shims[ids[0]][0])
+    t.ok(any(e.startswith("GLIBC_TUNABLES=") and "glibc.malloc.tcache_count=0" in e for e in denv)
+         and not [e for e in senv if e.startswith(("GLIBC_TUNABLES=", "CTRD_MALLOC_TUNED="))],
+         "the daemon runs with glibc's tcache off; its shims get the environment without it",
+         ([e for e in denv if "TUN" in e], [e for e in senv if "TUN" in e]))
     cgs = set()
     for c in mine.values():
         cgs.update(cgroup_dirs(c.processes[0].systemPid))
@@ -109,6 +130,14 @@ try:
     t.ok(len(marks) == 2 * N and most <= ncpu,
          "the %d shims' runc deletes took turns: at most %d at a time (%d CPUs)"
          % (len(marks) // 2, most, ncpu), (len(marks), most))
+    # the idle trim runs once the loop has nothing else to do: a round trip
+    # after the last free, then another
+    d.stub.State(pb.StateRequest())
+    d.stub.State(pb.StateRequest())
+    rss_after = rss_anon_kib()
+    t.ok(rss_after - rss_idle < 256,
+         "the daemon's anonymous memory is back within 256 KiB of idle (%+d KiB)"
+         % (rss_after - rss_idle), (rss_idle, rss_after))
     t.ok(not d.stub.State(pb.StateRequest()).containers and fds() == fd_idle,
          "State empty; daemon fds back to idle", (fd_idle, fds()))
 finally:

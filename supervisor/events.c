@@ -18,8 +18,12 @@
 
 #define EVENTS_LOG "events.log"
 /* The window's text allocated at open (struct event_bus): type, id and pid
- * with their NULs; ids are at most 128 bytes (lib/id.h). */
-#define RING_SLOT_TEXT 320
+ * with their NULs. Docker's 64-character container and exec ids fit
+ * ("start-container" 16 + 64 + 64 + 3 NULs = 147); an event with longer
+ * ids (up to 128 bytes each, lib/id.h) keeps malloc'ed strings. Every slot's
+ * page is touched as the window fills, so this is the window's resident
+ * cost per event (with the 56-byte struct). */
+#define RING_SLOT_TEXT 160
 #define RING_TEXT_MAX 8192
 
 struct event_sub

@@ -57,7 +57,7 @@ integration/test-crash.sh 22
 integration/test-daemon-cli.sh 13
 integration/test-daemon-limits.sh 19
 integration/test-state.sh 14
-integration/test-scale.sh 8
+integration/test-scale.sh 10
 integration/test-translate.sh 56
 integration/test-daemon-restart.sh 28
 integration/test-cgroup2.sh 17
