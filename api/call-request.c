@@ -32,7 +32,8 @@ call_on_header (struct api_call *call, const uint8_t *name, size_t namelen, cons
   else if (header_is (name, namelen, ":path"))
     {
       free (call->path);
-      call->path = xstrndup ((const char *) value, valuelen < MAX_PATH_LEN ? valuelen : MAX_PATH_LEN);
+      call->path =
+          xstrndup ((const char *) value, valuelen < MAX_PATH_LEN ? valuelen : MAX_PATH_LEN);
     }
   else if (header_is (name, namelen, "content-type"))
     call->ctype_ok = grpc_wire_content_type_ok ((const char *) value, valuelen);
@@ -104,10 +105,10 @@ call_on_headers_end (struct api_call *call)
           const char *mp = call->s->methods[i].m.path + 1;
           known_service |= strncmp (mp, svc, (size_t) (slash - svc + 1)) == 0;
         }
-      cleanup_free char *msg
-          = known_service ? xasprintf ("unknown method %s", slash + 1)
-                          : xasprintf ("unknown service %.*s",
-                                       (int) (slash ? (size_t) (slash - svc) : strlen (svc)), svc);
+      cleanup_free char *msg =
+          known_service ? xasprintf ("unknown method %s", slash + 1)
+                        : xasprintf ("unknown service %.*s",
+                                     (int) (slash ? (size_t) (slash - svc) : strlen (svc)), svc);
       call_reject (call, GRPC_UNIMPLEMENTED, msg);
       return;
     }
@@ -157,8 +158,8 @@ call_on_data (struct api_call *call, const uint8_t *data, size_t len)
             }
           if (mlen > max)
             {
-              cleanup_free char *m = xasprintf (
-                  "grpc: received message larger than max (%zu vs. %zu)", mlen, max);
+              cleanup_free char *m =
+                  xasprintf ("grpc: received message larger than max (%zu vs. %zu)", mlen, max);
               call_reject_now (call, GRPC_RESOURCE_EXHAUSTED, m);
               return;
             }
@@ -238,7 +239,8 @@ call_on_request_end (struct api_call *call)
   if (call->n_msgs == 0 || call->prefix_len < 5 || call->msg_have < call->msg_len)
     {
       call_reject (call, GRPC_INTERNAL,
-                   call->n_msgs == 0 ? "grpc: no request message" : "grpc: truncated request message");
+                   call->n_msgs == 0 ? "grpc: no request message"
+                                     : "grpc: truncated request message");
       return;
     }
   if (call->method->health)
@@ -255,7 +257,8 @@ call_on_request_end (struct api_call *call)
       call_reject (call, GRPC_INVALID_ARGUMENT, m);
       return;
     }
-  call->request = protobuf_c_message_unpack (call->method->m.request, NULL, call->msg_len, call->msg);
+  call->request =
+      protobuf_c_message_unpack (call->method->m.request, NULL, call->msg_len, call->msg);
   call_drop_msg (call);
   if (call->request == NULL)
     {

@@ -247,8 +247,8 @@ call_data_read (nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_
       };
       size_t nvlen = 1;
       if (call->status_msg && call->status_msg[0])
-        nv[nvlen++] = (nghttp2_nv) { (uint8_t *) "grpc-message", (uint8_t *) call->status_msg,
-                                     12, strlen (call->status_msg), NGHTTP2_NV_FLAG_NONE };
+        nv[nvlen++] = (nghttp2_nv){ (uint8_t *) "grpc-message", (uint8_t *) call->status_msg, 12,
+                                    strlen (call->status_msg), NGHTTP2_NV_FLAG_NONE };
       *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
       if (nghttp2_submit_trailer (session, stream_id, nv, nvlen) != 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -300,8 +300,8 @@ call_send_status_http (struct api_call *call, int code, const char *msg, const c
   call->status_code = code;
   call->status_ns = time_now_mono_ns ();
   free (call->status_msg);
-  call->status_msg = msg && msg[0] ? grpc_wire_percent_encode_max (msg, API_MAX_STATUS_MESSAGE)
-                                    : NULL;
+  call->status_msg =
+      msg && msg[0] ? grpc_wire_percent_encode_max (msg, API_MAX_STATUS_MESSAGE) : NULL;
   if (call->headers_sent)
     {
       call->trailer_pending = true;
@@ -319,8 +319,8 @@ call_send_status_http (struct api_call *call, int code, const char *msg, const c
   };
   size_t nvlen = 3;
   if (call->status_msg)
-    nv[nvlen++] = (nghttp2_nv) { (uint8_t *) "grpc-message", (uint8_t *) call->status_msg, 12,
-                                 strlen (call->status_msg), NGHTTP2_NV_FLAG_NONE };
+    nv[nvlen++] = (nghttp2_nv){ (uint8_t *) "grpc-message", (uint8_t *) call->status_msg, 12,
+                                strlen (call->status_msg), NGHTTP2_NV_FLAG_NONE };
   if (nghttp2_submit_response (call->conn->session, call->stream_id, nv, nvlen, NULL) != 0)
     log_warn ("api: %s: cannot submit status", call->path ? call->path : "?");
   conn_want_write (call->conn);

@@ -54,8 +54,9 @@ connect_unix (const char *address, const char *path, int64_t timeout_ns, struct 
     r = connect (fd, (struct sockaddr *) &sun, sizeof sun);
   while (r < 0 && errno == EINTR);
   if (r < 0)
-    return connect_error (err, address, errno == EAGAIN || errno == EINPROGRESS ? ETIMEDOUT : errno);
-  tv = (struct timeval) { 0, 0 };
+    return connect_error (err, address,
+                          errno == EAGAIN || errno == EINPROGRESS ? ETIMEDOUT : errno);
+  tv = (struct timeval){ 0, 0 };
   setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   return take_fd (&fd);
 }
@@ -147,9 +148,9 @@ client_dial (const char *address, int64_t timeout_ns, char **authority, struct c
   else if (strstr (address, "://") == NULL)
     fd = connect_unix (address, address, timeout_ns, err);
   else
-    return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT,
-                            "unsupported address `%s` (want unix://PATH, tcp[46]://HOST:PORT or a path)",
-                            address);
+    return ctrd_error_grpc (
+        err, GRPC_INVALID_ARGUMENT,
+        "unsupported address `%s` (want unix://PATH, tcp[46]://HOST:PORT or a path)", address);
   if (fd < 0)
     return -1;
   if (fd_set_nonblock (fd, true) < 0)

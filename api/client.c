@@ -215,8 +215,8 @@ cb_data_chunk (nghttp2_session *session, uint8_t flags UNUSED, int32_t id, const
                           | ((uint32_t) s->hdr[3] << 8) | s->hdr[4];
           if (s->hdr[0] != 0)
             {
-              stream_fail (s, GRPC_INTERNAL,
-                           "compressed response message (flag %u) not supported", s->hdr[0]);
+              stream_fail (s, GRPC_INTERNAL, "compressed response message (flag %u) not supported",
+                           s->hdr[0]);
               stream_reset (user_data, s);
               return 0;
             }
@@ -255,8 +255,9 @@ client_note_goaway (struct api_client *c, const nghttp2_frame *frame, const char
     return;
   const nghttp2_goaway *g = &frame->goaway;
   int dlen = g->opaque_data_len > 200 ? 200 : (int) g->opaque_data_len;
-  c->goaway = xasprintf ("%s GOAWAY (%s%s%.*s)", who, nghttp2_http2_strerror (g->error_code),
-                         dlen ? ": " : "", dlen, g->opaque_data ? (const char *) g->opaque_data : "");
+  c->goaway =
+      xasprintf ("%s GOAWAY (%s%s%.*s)", who, nghttp2_http2_strerror (g->error_code),
+                 dlen ? ": " : "", dlen, g->opaque_data ? (const char *) g->opaque_data : "");
 }
 
 static int
@@ -458,8 +459,8 @@ stream_destroy (struct api_stream *s)
 
 static int
 stream_start (struct api_client *c, const char *path, const ProtobufCMessage *req,
-              const ProtobufCMessageDescriptor *desc, int64_t timeout_ns,
-              struct api_stream **out, struct ctrd_error **err)
+              const ProtobufCMessageDescriptor *desc, int64_t timeout_ns, struct api_stream **out,
+              struct ctrd_error **err)
 {
   if (c->broken)
     return ctrd_error_grpc (err, GRPC_UNAVAILABLE, "connection to %s lost: %s", c->address,
@@ -483,9 +484,13 @@ stream_start (struct api_client *c, const char *path, const ProtobufCMessage *re
     {
       /* grpc-timeout: at most 8 digits; the coarsest unit that is exact,
        * else the finest that fits (rounded up). */
-      static const struct { char unit; int64_t ns; } units[] = {
+      static const struct
+      {
+        char unit;
+        int64_t ns;
+      } units[] = {
         { 'H', 3600 * NSEC_PER_SEC }, { 'M', 60 * NSEC_PER_SEC }, { 'S', NSEC_PER_SEC },
-        { 'm', NSEC_PER_MSEC }, { 'u', NSEC_PER_USEC }, { 'n', 1 },
+        { 'm', NSEC_PER_MSEC },       { 'u', NSEC_PER_USEC },     { 'n', 1 },
       };
       size_t pick = SIZE_MAX;
       for (size_t i = 0; i < ARRAY_SIZE (units) && pick == SIZE_MAX; i++)
@@ -497,7 +502,8 @@ stream_start (struct api_client *c, const char *path, const ProtobufCMessage *re
       snprintf (tbuf, sizeof tbuf, "%lld%c",
                 (long long) ((timeout_ns + units[pick].ns - 1) / units[pick].ns), units[pick].unit);
     }
-#define NV(n, v) { (uint8_t *) (n), (uint8_t *) (v), sizeof (n) - 1, strlen (v), NGHTTP2_NV_FLAG_NONE }
+#define NV(n, v)                                                                                   \
+  { (uint8_t *) (n), (uint8_t *) (v), sizeof (n) - 1, strlen (v), NGHTTP2_NV_FLAG_NONE }
   nghttp2_nv nva[] = {
     NV (":method", "POST"),
     NV (":scheme", "http"),
@@ -555,11 +561,24 @@ stream_status (struct api_stream *s, struct ctrd_error **err)
       int code = GRPC_UNKNOWN;
       switch (s->http_status)
         {
-        case 400: code = GRPC_INTERNAL; break;
-        case 401: code = GRPC_UNAUTHENTICATED; break;
-        case 403: code = GRPC_PERMISSION_DENIED; break;
-        case 404: code = GRPC_UNIMPLEMENTED; break;
-        case 429: case 502: case 503: case 504: code = GRPC_UNAVAILABLE; break;
+        case 400:
+          code = GRPC_INTERNAL;
+          break;
+        case 401:
+          code = GRPC_UNAUTHENTICATED;
+          break;
+        case 403:
+          code = GRPC_PERMISSION_DENIED;
+          break;
+        case 404:
+          code = GRPC_UNIMPLEMENTED;
+          break;
+        case 429:
+        case 502:
+        case 503:
+        case 504:
+          code = GRPC_UNAVAILABLE;
+          break;
         }
       return ctrd_error_grpc (err, code, "server answered HTTP status %d", s->http_status);
     }
@@ -592,7 +611,8 @@ api_client_call (struct api_client *c, const char *path, const ProtobufCMessage 
     {
       char buf[64];
       duration_format (timeout_ns, buf, sizeof buf);
-      r = ctrd_error_grpc (err, GRPC_DEADLINE_EXCEEDED, "%s: deadline exceeded after %s", path, buf);
+      r = ctrd_error_grpc (err, GRPC_DEADLINE_EXCEEDED, "%s: deadline exceeded after %s", path,
+                           buf);
     }
   else if ((r = stream_status (s, err)) < 0)
     ;

@@ -23,13 +23,26 @@ grpc_wire_parse_timeout (const char *value, size_t len, int64_t *ns)
   uint64_t mult;
   switch (value[len - 1])
     {
-    case 'H': mult = 3600ull * 1000000000ull; break;
-    case 'M': mult = 60ull * 1000000000ull; break;
-    case 'S': mult = 1000000000ull; break;
-    case 'm': mult = 1000000ull; break;
-    case 'u': mult = 1000ull; break;
-    case 'n': mult = 1; break;
-    default: return -1;
+    case 'H':
+      mult = 3600ull * 1000000000ull;
+      break;
+    case 'M':
+      mult = 60ull * 1000000000ull;
+      break;
+    case 'S':
+      mult = 1000000000ull;
+      break;
+    case 'm':
+      mult = 1000000ull;
+      break;
+    case 'u':
+      mult = 1000ull;
+      break;
+    case 'n':
+      mult = 1;
+      break;
+    default:
+      return -1;
     }
   if (n > (uint64_t) INT64_MAX / mult)
     *ns = INT64_MAX;
@@ -139,7 +152,8 @@ grpc_wire_percent_decode (const char *msg)
   for (size_t i = 0; i < len; i++)
     {
       int hi, lo;
-      if (msg[i] == '%' && i + 2 < len && (hi = hex_value (msg[i + 1])) >= 0 && (lo = hex_value (msg[i + 2])) >= 0)
+      if (msg[i] == '%' && i + 2 < len && (hi = hex_value (msg[i + 1])) >= 0
+          && (lo = hex_value (msg[i + 2])) >= 0)
         {
           *p++ = (char) (hi * 16 + lo);
           i += 2;
@@ -234,8 +248,7 @@ bad:
 }
 
 const char *
-grpc_wire_nul_string_field (const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
-                            size_t len)
+grpc_wire_nul_string_field (const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len)
 {
   size_t off = 0;
   while (off < len)
@@ -271,10 +284,10 @@ grpc_wire_nul_string_field (const ProtobufCMessageDescriptor *desc, const uint8_
             off += n;
             const uint8_t *p = buf + off;
             off += (size_t) v;
-            const ProtobufCFieldDescriptor *f
-                = key >> 3 <= UINT32_MAX
-                      ? protobuf_c_message_descriptor_get_field (desc, (unsigned) (key >> 3))
-                      : NULL;
+            const ProtobufCFieldDescriptor *f =
+                key >> 3 <= UINT32_MAX
+                    ? protobuf_c_message_descriptor_get_field (desc, (unsigned) (key >> 3))
+                    : NULL;
             if (f == NULL)
               break; /* unknown field: protobuf-c keeps or skips it, never as a string */
             if (f->type == PROTOBUF_C_TYPE_STRING && memchr (p, 0, (size_t) v))

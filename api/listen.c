@@ -109,7 +109,8 @@ api_listen_tcp (const char *hostport, struct ctrd_error **err)
   else
     host = xstrndup (hostport, (size_t) (colon - hostport));
 
-  struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+  struct addrinfo hints = { .ai_family = AF_UNSPEC,
+                            .ai_socktype = SOCK_STREAM,
                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
   struct addrinfo *res = NULL;
   int gr = getaddrinfo (host[0] ? host : NULL, colon + 1, &hints, &res);
@@ -151,6 +152,8 @@ api_listen_address (const char *address, struct ctrd_error **err)
     return api_listen_tcp (address + 6, err);
   if (address[0] == '/')
     return api_listen_unix (address, 0660, err);
-  return ctrd_error_set (err, EINVAL, "invalid address `%s`: expected unix://, tcp:// or an "
-                                      "absolute path", address);
+  return ctrd_error_set (err, EINVAL,
+                         "invalid address `%s`: expected unix://, tcp:// or an "
+                         "absolute path",
+                         address);
 }

@@ -24,7 +24,7 @@ struct method_entry
 {
   struct api_method m;
   void *userdata;
-  char *path; /* owned copy behind m.path */
+  char *path;  /* owned copy behind m.path */
   bool health; /* grpc.health.v1.Health/Check, hand-decoded */
 };
 
@@ -62,16 +62,16 @@ struct api_server
   size_t max_message;
   struct api_limits limits;
   size_t n_conns, n_calls;
-  size_t out_bytes;         /* unsent response bytes of all calls */
-  size_t out_alloc;         /* their response buffers' size */
-  uint64_t refused_conns;   /* over limits.max_connections */
-  bool refusing;            /* at the limit: the refusal was logged */
-  size_t freed_since_trim;  /* rough bytes freed since the last malloc_trim */
-  sd_event_source *trim;    /* idle-priority defer source: malloc_trim */
+  size_t out_bytes;        /* unsent response bytes of all calls */
+  size_t out_alloc;        /* their response buffers' size */
+  uint64_t refused_conns;  /* over limits.max_connections */
+  bool refusing;           /* at the limit: the refusal was logged */
+  size_t freed_since_trim; /* rough bytes freed since the last malloc_trim */
+  sd_event_source *trim;   /* idle-priority defer source: malloc_trim */
   nghttp2_session_callbacks *callbacks;
   nghttp2_option *option;
   bool freed;
-  bool accept_paused; /* out of fds: listeners wait for a connection to close */
+  bool accept_paused;            /* out of fds: listeners wait for a connection to close */
   sd_event_source *accept_retry; /* ... or for this timer */
   api_call_observer_fn observer;
   void *observer_data;
@@ -80,7 +80,7 @@ struct api_server
 struct api_call
 {
   struct api_server *s;
-  struct conn *conn; /* NULL once detached */
+  struct conn *conn;      /* NULL once detached */
   struct api_call **list; /* list the call is linked in, or NULL */
   struct api_call *prev, *next;
   int32_t stream_id;

@@ -50,8 +50,7 @@ static int
 cb_begin_headers (nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
 {
   struct conn *c = user_data;
-  if (c->closing || frame->hd.type != NGHTTP2_HEADERS
-      || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+  if (c->closing || frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
   struct api_call *call = call_new (c, frame->hd.stream_id);
   if (nghttp2_session_set_stream_user_data (session, frame->hd.stream_id, call) != 0)
@@ -65,8 +64,7 @@ cb_header (nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *
            void *user_data)
 {
   struct conn *c = user_data;
-  if (c->closing || frame->hd.type != NGHTTP2_HEADERS
-      || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+  if (c->closing || frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0; /* request trailers carry nothing we use */
   struct api_call *call = stream_call (session, frame->hd.stream_id);
   if (call)
@@ -380,7 +378,7 @@ put_frame_header (uint8_t *p, size_t len, uint8_t type)
   p[1] = (uint8_t) (len >> 8);
   p[2] = (uint8_t) len;
   p[3] = type;
-  p[4] = 0;          /* flags */
+  p[4] = 0;             /* flags */
   memset (p + 5, 0, 4); /* stream 0 */
 }
 
@@ -414,7 +412,8 @@ refuse_connection (struct api_server *s, int fd)
   s->refused_conns++;
   if (!s->refusing)
     log_warn ("api: %zu connections open (--max-connections): refusing new ones with GOAWAY "
-              "until one closes", s->n_conns);
+              "until one closes",
+              s->n_conns);
   s->refusing = true;
 }
 
@@ -537,12 +536,12 @@ void
 api_server_set_limits (struct api_server *s, const struct api_limits *l)
 {
   s->limits.max_connections = l->max_connections ? l->max_connections : API_DEFAULT_MAX_CONNECTIONS;
-  s->limits.max_concurrent_streams
-      = l->max_concurrent_streams ? l->max_concurrent_streams : API_DEFAULT_MAX_CONCURRENT_STREAMS;
-  s->limits.stream_queue_bytes
-      = l->stream_queue_bytes ? l->stream_queue_bytes : API_DEFAULT_STREAM_QUEUE_BYTES;
-  s->limits.stream_queue_total
-      = l->stream_queue_total ? l->stream_queue_total : API_DEFAULT_STREAM_QUEUE_TOTAL;
+  s->limits.max_concurrent_streams =
+      l->max_concurrent_streams ? l->max_concurrent_streams : API_DEFAULT_MAX_CONCURRENT_STREAMS;
+  s->limits.stream_queue_bytes =
+      l->stream_queue_bytes ? l->stream_queue_bytes : API_DEFAULT_STREAM_QUEUE_BYTES;
+  s->limits.stream_queue_total =
+      l->stream_queue_total ? l->stream_queue_total : API_DEFAULT_STREAM_QUEUE_TOTAL;
 }
 
 size_t
@@ -563,7 +562,7 @@ api_server_new (sd_event *loop, struct api_server **out, struct ctrd_error **err
   struct api_server *s = xmalloc0 (sizeof *s);
   s->loop = sd_event_ref (loop);
   s->max_message = API_DEFAULT_MAX_MESSAGE;
-  api_server_set_limits (s, &(struct api_limits) { 0 });
+  api_server_set_limits (s, &(struct api_limits){ 0 });
   if (nghttp2_session_callbacks_new (&s->callbacks) != 0 || nghttp2_option_new (&s->option) != 0)
     {
       nghttp2_session_callbacks_del (s->callbacks);

@@ -44,7 +44,8 @@ main (int argc, char **argv)
           protobuf_c_message_free_unpacked (resp, NULL);
         }
       double s = (double) (time_now_mono_ns () - t0) / 1e9;
-      printf ("%ld sequential unary calls (C client): %.2f s, %.0f calls/s\n", n, s, (double) n / s);
+      printf ("%ld sequential unary calls (C client): %.2f s, %.0f calls/s\n", n, s,
+              (double) n / s);
     }
   else
     {

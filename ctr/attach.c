@@ -195,8 +195,7 @@ warn (const char *what, struct ctrd_error **err)
 }
 
 static void
-update_process (struct ctr_ctx *ctx, const char *id, const char *pid, bool close_stdin,
-                bool resize)
+update_process (struct ctr_ctx *ctx, const char *id, const char *pid, bool close_stdin, bool resize)
 {
   Types__UpdateProcessRequest req = TYPES__UPDATE_PROCESS_REQUEST__INIT;
   req.id = (char *) id;
@@ -279,8 +278,8 @@ drain_events (struct ctr_ctx *ctx, void *stream, const char *id, const char *pid
 }
 
 int
-attach_wait (struct ctr_ctx *ctx, struct attach *a, void *stream, const char *id,
-             const char *pid, struct ctrd_error **err)
+attach_wait (struct ctr_ctx *ctx, struct attach *a, void *stream, const char *id, const char *pid,
+             struct ctrd_error **err)
 {
   struct wait_state *w = xmalloc0 (sizeof *w);
   bool stdin_open = true, out_open = true, err_open = !a->tty;

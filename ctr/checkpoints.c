@@ -20,8 +20,7 @@ checkpoints_write_table (FILE *out, const Types__ListCheckpointResponse *resp)
     {
       const Types__Checkpoint *c = resp->checkpoints[i];
       const char *const row[] = { c->name, c->tcp ? "true" : "false",
-                                  c->unixsockets ? "true" : "false",
-                                  c->shell ? "true" : "false" };
+                                  c->unixsockets ? "true" : "false", c->shell ? "true" : "false" };
       table_add (t, 4, row);
     }
   table_write (t, out);
@@ -75,8 +74,8 @@ list_path (struct ctr_ctx *ctx, const char *path, const struct ctr_command *cmd,
   return 0;
 }
 
-static const struct ctr_command cmd_list
-    = { "list", "list all checkpoints for a container", "ID", NULL };
+static const struct ctr_command cmd_list = { "list", "list all checkpoints for a container", "ID",
+                                             NULL };
 
 static int
 list_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
@@ -98,8 +97,9 @@ id_and_name (int argc, char **argv, int first, const char **id, const char **nam
   return ctr_check_args (argc, argv, first, 2, err);
 }
 
-static const struct ctr_command cmd_create
-    = { "create", "create a new checkpoint for the container", "ID NAME", NULL };
+static const struct ctr_command cmd_create = { "create",
+                                               "create a new checkpoint for the container",
+                                               "ID NAME", NULL };
 
 static int
 create_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
@@ -146,8 +146,8 @@ create_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
   return ret;
 }
 
-static const struct ctr_command cmd_delete
-    = { "delete", "delete a container's checkpoint", "ID NAME", NULL };
+static const struct ctr_command cmd_delete = { "delete", "delete a container's checkpoint",
+                                               "ID NAME", NULL };
 
 static int
 delete_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
@@ -188,7 +188,11 @@ group_list (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
 }
 
 static const struct ctr_group group = {
-  "checkpoints", "list all checkpoints", subcommands, N_SUB, group_list,
+  "checkpoints",
+  "list all checkpoints",
+  subcommands,
+  N_SUB,
+  group_list,
   "   --checkpoint-dir value  directory of the checkpoints (default: <bundle>/checkpoints)\n"
   "   --json                  print a JSON array of the checkpoints\n",
 };

@@ -8,10 +8,10 @@
 #include "lib/timeutil.h"
 #include "lib/util.h"
 
-#define EXIT_STATUS_TEXT                                                                          \
-  "   0 on success; 1 on any error (one line on standard error). With containers start\n"        \
-  "   --attach and containers exec --attach: the exit status of the container's process,\n"      \
-  "   129 if the connection to containerd is lost while waiting for it, 128+N if ctr is\n"       \
+#define EXIT_STATUS_TEXT                                                                           \
+  "   0 on success; 1 on any error (one line on standard error). With containers start\n"          \
+  "   --attach and containers exec --attach: the exit status of the container's process,\n"        \
+  "   129 if the connection to containerd is lost while waiting for it, 128+N if ctr is\n"         \
   "   stopped by signal N (the container keeps running).\n"
 
 static const struct ctr_command top_commands[] = {
@@ -42,8 +42,8 @@ void
 ctr_print_command_help (FILE *out, const char *path, const struct ctr_command *cmd,
                         const struct goflag *flags, size_t n)
 {
-  fprintf (out, "NAME:\n   %s %s - %s\n\nUSAGE:\n   %s %s%s %s\n", CTRD_CTR_NAME, path,
-           cmd->usage, CTRD_CTR_NAME, path, n ? " [command options]" : "", cmd->args_usage);
+  fprintf (out, "NAME:\n   %s %s - %s\n\nUSAGE:\n   %s %s%s %s\n", CTRD_CTR_NAME, path, cmd->usage,
+           CTRD_CTR_NAME, path, n ? " [command options]" : "", cmd->args_usage);
   if (n)
     {
       fputs ("\nOPTIONS:\n", out);
@@ -68,8 +68,8 @@ print_main_help (FILE *out, const struct goflag *flags, size_t n)
            "NAME:\n   %s - command-line client of containerd (ctrd)\n\n"
            "USAGE:\n   %s [global options] command [command options] [arguments...]\n\n"
            "VERSION:\n   %d.%d.%d commit: %s\n\nCOMMANDS:\n",
-           CTRD_CTR_NAME, CTRD_CTR_NAME, CTRD_VERSION_MAJOR, CTRD_VERSION_MINOR,
-           CTRD_VERSION_PATCH, CTRD_REVISION);
+           CTRD_CTR_NAME, CTRD_CTR_NAME, CTRD_VERSION_MAJOR, CTRD_VERSION_MINOR, CTRD_VERSION_PATCH,
+           CTRD_REVISION);
   for (size_t i = 0; i < N_TOP; i++)
     fprintf (out, "     %-12s %s\n", top_commands[i].name, top_commands[i].usage);
   fprintf (out, "     %-12s %s\n", "help, h", "show the commands, or the help of one command");
@@ -121,8 +121,7 @@ run_help (struct ctr_ctx *ctx, int argc, char **argv, const struct goflag *flags
 }
 
 int
-ctr_main (int argc, char **argv, FILE *out, FILE *errf, const struct ctr_transport *t,
-          void *tdata)
+ctr_main (int argc, char **argv, FILE *out, FILE *errf, const struct ctr_transport *t, void *tdata)
 {
   struct ctr_ctx ctx = { .out = out, .transport = t, .tdata = tdata };
   char *address = xstrdup (CTR_DEFAULT_ADDRESS);
@@ -130,7 +129,8 @@ ctr_main (int argc, char **argv, FILE *out, FILE *errf, const struct ctr_transpo
   bool debug = false, version = false;
   struct goflag flags[] = {
     { "debug", NULL, GOFLAG_BOOL, &debug, "enable debug output in the logs", NULL, false },
-    { "address", NULL, GOFLAG_STRING, &address, "proto://address of the containerd API (the daemon's --listen)",
+    { "address", NULL, GOFLAG_STRING, &address,
+      "proto://address of the containerd API (the daemon's --listen)",
       "\"" CTR_DEFAULT_ADDRESS "\"", false },
     { "conn-timeout", NULL, GOFLAG_DURATION, &conn_timeout,
       "timeout for connecting to the containerd API", "1s", false },

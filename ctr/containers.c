@@ -103,8 +103,9 @@ require_id (const char *id, struct ctrd_error **err)
   return 0;
 }
 
-static const struct ctr_command cmd_kill
-    = { "kill", "send a signal to a container or its processes", "ID", NULL };
+static const struct ctr_command cmd_kill = { "kill",
+                                             "send a signal to a container or its processes", "ID",
+                                             NULL };
 
 static int
 kill_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
@@ -166,8 +167,8 @@ resume_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
   return set_status (ctx, "containers resume", &cmd_resume, "running", argc, argv, err);
 }
 
-static const struct ctr_command cmd_state
-    = { "state", "get a raw dump of the containerd state", "[ID]", NULL };
+static const struct ctr_command cmd_state = { "state", "get a raw dump of the containerd state",
+                                              "[ID]", NULL };
 
 int
 containers_state (struct ctr_ctx *ctx, const char *path, int argc, char **argv,
@@ -185,8 +186,7 @@ containers_state (struct ctr_ctx *ctx, const char *path, int argc, char **argv,
   Types__StateRequest req = TYPES__STATE_REQUEST__INIT;
   req.id = (char *) ctr_arg (argc, argv, first);
   cleanup_pb ProtobufCMessage *resp = NULL;
-  if (ctr_rpc (ctx, "State", req.id, &req.base, &types__state_response__descriptor, &resp, err)
-      < 0)
+  if (ctr_rpc (ctx, "State", req.id, &req.base, &types__state_response__descriptor, &resp, err) < 0)
     return -1;
   json_write_message (ctx->out, resp, false);
   return 0;
@@ -223,9 +223,8 @@ ctr_print_group_help (FILE *out, const char *group, const char *usage,
            CTRD_CTR_NAME, group, usage, CTRD_CTR_NAME, group);
   for (size_t i = 0; i < n; i++)
     fprintf (out, "     %-8s %s\n", subs[i].name, subs[i].usage);
-  fprintf (out,
-           "\nWithout a command, or with an unknown word (taken as the ID): list.\n\n"
-           "OPTIONS (of list):\n");
+  fprintf (out, "\nWithout a command, or with an unknown word (taken as the ID): list.\n\n"
+                "OPTIONS (of list):\n");
 }
 
 static bool
@@ -261,8 +260,8 @@ ctr_group_dispatch (struct ctr_ctx *ctx, const struct ctr_group *g, int argc, ch
   return g->list (ctx, argc, argv, err);
 }
 
-static const struct ctr_command cmd_group
-    = { "containers", "interact with running containers", "[ID]", NULL };
+static const struct ctr_command cmd_group = { "containers", "interact with running containers",
+                                              "[ID]", NULL };
 
 static int
 group_list (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
@@ -271,8 +270,9 @@ group_list (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
 }
 
 static const struct ctr_group group = {
-  "containers", "interact with running containers", subcommands, N_SUB, group_list,
-  "   --json  print a JSON array of the containers\n",
+  "containers", "interact with running containers",
+  subcommands,  N_SUB,
+  group_list,   "   --json  print a JSON array of the containers\n",
 };
 
 int

@@ -23,7 +23,7 @@ int containers_stats_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctr
 struct stats_sample
 {
   char id[256];
-  bool valid; /* its Stats call answered */
+  bool valid;           /* its Stats call answered */
   uint64_t cpu, system; /* total_usage, system_usage (ns) */
   uint32_t ncpus;       /* entries of percpu_usage */
   uint64_t mem, mem_limit, blk_read, blk_write, pids;

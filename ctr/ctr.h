@@ -32,8 +32,8 @@ struct ctr_transport
                       const ProtobufCMessageDescriptor *msg_desc, void **stream,
                       struct ctrd_error **err);
   /* enum api_stream_result semantics (api/client.h) */
-  int (*stream_next) (struct ctr_ctx *ctx, void *stream, ProtobufCMessage **msg,
-                      int64_t timeout_ns, struct ctrd_error **err);
+  int (*stream_next) (struct ctr_ctx *ctx, void *stream, ProtobufCMessage **msg, int64_t timeout_ns,
+                      struct ctrd_error **err);
   void (*stream_free) (struct ctr_ctx *ctx, void *stream);
   /* fd to poll for stream messages, -1 if none */
   int (*fd) (struct ctr_ctx *ctx);

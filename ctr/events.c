@@ -26,8 +26,7 @@ follow (struct ctr_ctx *ctx, Types__EventsRequest *req, const char *id, enum ev_
         struct ctrd_error **err)
 {
   void *stream = NULL;
-  if (ctr_stream_open (ctx, "Events", id, &req->base, &types__event__descriptor, &stream, err)
-      < 0)
+  if (ctr_stream_open (ctx, "Events", id, &req->base, &types__event__descriptor, &stream, err) < 0)
     return -1;
   if (fmt == EV_TABLE)
     event_write_header (ctx->out);
@@ -67,8 +66,9 @@ follow (struct ctr_ctx *ctx, Types__EventsRequest *req, const char *id, enum ev_
   return ret;
 }
 
-static const struct ctr_command cmd_events
-    = { "events", "receive events from the containerd daemon", "", NULL };
+static const struct ctr_command cmd_events = { "events",
+                                               "receive events from the containerd daemon", "",
+                                               NULL };
 
 int
 ctr_events_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)

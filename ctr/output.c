@@ -236,8 +236,8 @@ entry_cmp (const void *a, const void *b)
 }
 
 static void
-write_map (FILE *out, const ProtobufCFieldDescriptor *f, size_t n,
-           ProtobufCMessage *const *entries, bool emit_defaults)
+write_map (FILE *out, const ProtobufCFieldDescriptor *f, size_t n, ProtobufCMessage *const *entries,
+           bool emit_defaults)
 {
   ProtobufCMessage **sorted = xmalloc0 ((n + 1) * sizeof *sorted);
   memcpy (sorted, entries, n * sizeof *sorted);

@@ -23,8 +23,7 @@ run_attached (struct ctr_ctx *ctx, struct attach *a, const char *method, const c
   Types__EventsRequest ereq = TYPES__EVENTS_REQUEST__INIT;
   ereq.id = (char *) id;
   void *stream = NULL;
-  if (ctr_stream_open (ctx, "Events", id, &ereq.base, &types__event__descriptor, &stream, err)
-      < 0)
+  if (ctr_stream_open (ctx, "Events", id, &ereq.base, &types__event__descriptor, &stream, err) < 0)
     return -1;
   cleanup_pb ProtobufCMessage *resp = NULL;
   int r = ctr_rpc (ctx, method, id, req, resp_desc, &resp, err);
@@ -52,8 +51,7 @@ containers_start_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_er
       "directory of the checkpoint (default: <bundle>/checkpoints)", NULL, false },
     { "attach", "a", GOFLAG_BOOL, &attach,
       "connect stdin, stdout and stderr to the container and exit with its status", NULL, false },
-    { "label", "l", GOFLAG_STRINGS, &labels, "label for the container (repeatable)", NULL,
-      false },
+    { "label", "l", GOFLAG_STRINGS, &labels, "label for the container (repeatable)", NULL, false },
     { "no-pivot", NULL, GOFLAG_BOOL, &no_pivot, "do not use pivot root (runc --no-pivot)", NULL,
       false },
     { "runtime", "r", GOFLAG_STRING, &runtime,
@@ -121,8 +119,9 @@ out:
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static const struct ctr_command cmd_exec
-    = { "exec", "exec another process in an existing container", "ARGS...", NULL };
+static const struct ctr_command cmd_exec = { "exec",
+                                             "exec another process in an existing container",
+                                             "ARGS...", NULL };
 
 int
 containers_exec_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
@@ -188,8 +187,8 @@ containers_exec_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_err
   if (!attach)
     {
       cleanup_pb ProtobufCMessage *resp = NULL;
-      ret = ctr_rpc (ctx, "AddProcess", req.id, &req.base,
-                     &types__add_process_response__descriptor, &resp, err);
+      ret = ctr_rpc (ctx, "AddProcess", req.id, &req.base, &types__add_process_response__descriptor,
+                     &resp, err);
       goto out;
     }
   if (attach_prepare (tty, &a, err) < 0)

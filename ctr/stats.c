@@ -104,8 +104,8 @@ stats_write_table (FILE *out, const struct stats_sample *prev, const struct stat
                    size_t n, uint32_t machine_cpus, uint64_t machine_mem)
 {
   struct table *t = table_new (20, 3);
-  static const char *const head[]
-      = { "CONTAINER", "CPU %", "MEM USAGE / LIMIT", "MEM %", "BLOCK I/O", "PIDS" };
+  static const char *const head[] = { "CONTAINER", "CPU %",     "MEM USAGE / LIMIT",
+                                      "MEM %",     "BLOCK I/O", "PIDS" };
   table_add (t, ARRAY_SIZE (head), head);
   for (size_t i = 0; i < n; i++)
     {
@@ -242,18 +242,19 @@ stats_wait (int sfd)
   return 1;
 }
 
-static const struct ctr_command cmd_stats
-    = { "stats", "print resource usage of a container, or of all of them", "[ID]", NULL };
+static const struct ctr_command cmd_stats = {
+  "stats", "print resource usage of a container, or of all of them", "[ID]", NULL
+};
 
-static const char stats_description[]
-    = "\nDESCRIPTION:\n"
-      "   Prints a table like `docker stats` for the container ID, or for every container\n"
-      "   without one: CONTAINER, CPU %, MEM USAGE / LIMIT, MEM %, BLOCK I/O, PIDS.\n"
-      "   CPU % needs two samples, taken one second apart: the container's CPU time over\n"
-      "   the host's CPU time between them, times the number of CPUs (100% is one CPU\n"
-      "   busy). MEM USAGE is the cgroup's usage less its inactive file cache; LIMIT is\n"
-      "   the cgroup's limit, or the machine's memory when that is lower. BLOCK I/O is\n"
-      "   the bytes read / written. --json prints one raw StatsResponse instead.\n";
+static const char stats_description[] =
+    "\nDESCRIPTION:\n"
+    "   Prints a table like `docker stats` for the container ID, or for every container\n"
+    "   without one: CONTAINER, CPU %, MEM USAGE / LIMIT, MEM %, BLOCK I/O, PIDS.\n"
+    "   CPU % needs two samples, taken one second apart: the container's CPU time over\n"
+    "   the host's CPU time between them, times the number of CPUs (100% is one CPU\n"
+    "   busy). MEM USAGE is the cgroup's usage less its inactive file cache; LIMIT is\n"
+    "   the cgroup's limit, or the machine's memory when that is lower. BLOCK I/O is\n"
+    "   the bytes read / written. --json prints one raw StatsResponse instead.\n";
 
 int
 containers_stats_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error **err)
@@ -266,8 +267,8 @@ containers_stats_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_er
       "refresh the table every second until interrupted (SIGINT ends it with status 0)", NULL,
       false },
   };
-  int first = ctr_parse_flags (ctx, "containers stats", &cmd_stats, flags, ARRAY_SIZE (flags),
-                               argc, argv, err);
+  int first = ctr_parse_flags (ctx, "containers stats", &cmd_stats, flags, ARRAY_SIZE (flags), argc,
+                               argv, err);
   if (first == GOFLAG_HELP)
     fputs (stats_description, ctx->out);
   if (first < 0)
@@ -284,8 +285,7 @@ containers_stats_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_er
       Types__StatsRequest req = TYPES__STATS_REQUEST__INIT;
       req.id = (char *) id;
       cleanup_pb ProtobufCMessage *resp = NULL;
-      if (ctr_rpc (ctx, "Stats", id, &req.base, &types__stats_response__descriptor, &resp, err)
-          < 0)
+      if (ctr_rpc (ctx, "Stats", id, &req.base, &types__stats_response__descriptor, &resp, err) < 0)
         return -1;
       json_write_message (ctx->out, resp, false);
       return 0;

@@ -9,9 +9,9 @@
 
 enum upd_kind
 {
-  UPD_UINT,     /* unsigned, base prefixes */
-  UPD_UNLIMIT,  /* unsigned, or -1 = unlimited (sent as 2^64-1, the server's int64 -1) */
-  UPD_INT,      /* signed */
+  UPD_UINT,    /* unsigned, base prefixes */
+  UPD_UNLIMIT, /* unsigned, or -1 = unlimited (sent as 2^64-1, the server's int64 -1) */
+  UPD_INT,     /* signed */
   UPD_STRING,
 };
 
@@ -48,8 +48,7 @@ static const struct upd_field upd_fields[] = {
 #define N_UPD (sizeof upd_fields / sizeof upd_fields[0])
 
 static const struct ctr_command cmd_update = {
-  "update", "update a containers resources (numbers take 0x/0 prefixes; 0 = unchanged)", "ID",
-  NULL
+  "update", "update a containers resources (numbers take 0x/0 prefixes; 0 = unchanged)", "ID", NULL
 };
 
 static int
@@ -98,11 +97,11 @@ containers_update_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_e
   char *vals[N_UPD] = { NULL };
   struct goflag flags[N_UPD];
   for (size_t i = 0; i < N_UPD; i++)
-    flags[i] = (struct goflag){ upd_fields[i].flag, NULL, GOFLAG_STRING, &vals[i],
+    flags[i] = (struct goflag){ upd_fields[i].flag,  NULL, GOFLAG_STRING, &vals[i],
                                 upd_fields[i].usage, NULL, false };
   int ret = -1;
-  int first = ctr_parse_flags (ctx, "containers update", &cmd_update, flags, N_UPD, argc, argv,
-                               err);
+  int first =
+      ctr_parse_flags (ctx, "containers update", &cmd_update, flags, N_UPD, argc, argv, err);
   if (first < 0)
     {
       ret = first == GOFLAG_HELP ? 0 : -1;

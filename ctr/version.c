@@ -19,8 +19,8 @@ ctr_version_run (struct ctr_ctx *ctx, int argc, char **argv, struct ctrd_error *
                &types__get_server_version_response__descriptor, (ProtobufCMessage **) &resp, err)
       < 0)
     return -1;
-  fprintf (ctx->out, "daemon version %u.%u.%u commit: %s\n", resp->major, resp->minor,
-           resp->patch, resp->revision);
+  fprintf (ctx->out, "daemon version %u.%u.%u commit: %s\n", resp->major, resp->minor, resp->patch,
+           resp->revision);
   return 0;
 }
 

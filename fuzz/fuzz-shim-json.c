@@ -21,8 +21,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       ctrd_error_free (&err);
       return 0;
     }
-  static const char *const keys[] = { "terminal", "args", "containerdStdin", "runtimeArgs",
-                                      "rootUID", "checkpoint", "emptyNS", "" };
+  static const char *const keys[] = { "terminal", "args",       "containerdStdin", "runtimeArgs",
+                                      "rootUID",  "checkpoint", "emptyNS",         "" };
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     {
       bool b;

@@ -53,8 +53,8 @@ read_process (const char *dir)
       || !json_object_is_type (proc, json_type_object))
     return;
   char *args[] = { (char *) "--root", (char *) "/run/x", NULL };
-  json_object_put (statefile_init_process_spec (o, "/dev/null", "/dev/null", "/dev/null", args,
-                                                false, ""));
+  json_object_put (
+      statefile_init_process_spec (o, "/dev/null", "/dev/null", "/dev/null", args, false, ""));
 }
 
 int

@@ -23,13 +23,11 @@
 #include "lib/util.h"
 #include "ops-harness.h"
 
-
 /* ---- TAP ---- */
 
 int tap_n, tap_failed;
 
-bool __attribute__ ((format (printf, 2, 3)))
-ok (bool cond, const char *fmt, ...)
+bool __attribute__ ((format (printf, 2, 3))) ok (bool cond, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -62,8 +60,7 @@ okd (bool cond, const struct ctrd_error *err, const char *fmt, ...)
   return cond;
 }
 
-void __attribute__ ((format (printf, 1, 2)))
-diag (const char *fmt, ...)
+void __attribute__ ((format (printf, 1, 2))) diag (const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -178,8 +175,9 @@ daemon_start (void)
       dup2 (fd, 1);
       dup2 (fd, 2);
       setenv ("NOTIFY_SOCKET", notify, 1);
-      char *const argv[] = { bin, (char *) "--state-dir", state, (char *) "--listen", listen,
-                             (char *) "--shim", shim, (char *) "--debug", NULL };
+      char *const argv[] = { bin,    (char *) "--state-dir", state, (char *) "--listen",
+                             listen, (char *) "--shim",      shim,  (char *) "--debug",
+                             NULL };
       execv (bin, argv);
       _exit (127);
     }
@@ -268,8 +266,8 @@ wait_event (const char *type, const char *id, const char *pid, int timeout_ms)
         }
       Types__Event *e = (Types__Event *) m;
       if (n_seen < ARRAY_SIZE (seen))
-        seen[n_seen++] = (struct seen_event){ xstrdup (e->type), xstrdup (e->id),
-                                              xstrdup (e->pid), e->status, false };
+        seen[n_seen++] = (struct seen_event){ xstrdup (e->type), xstrdup (e->id), xstrdup (e->pid),
+                                              e->status, false };
     }
 }
 
@@ -283,7 +281,9 @@ make_bundle (const char *name, const char *script)
 {
   char *dir = xasprintf ("%s/bundles/%s", tmp, name);
   cleanup_free char *mk = path_join (top_src, "tests/make-bundle.sh");
-  char *const argv[] = { (char *) "sh", mk, dir, (char *) "sh", (char *) "-c", (char *) script, NULL };
+  char *const argv[] = {
+    (char *) "sh", mk, dir, (char *) "sh", (char *) "-c", (char *) script, NULL
+  };
   if (run (argv) != 0)
     {
       diag ("make-bundle.sh %s failed", dir);
@@ -463,7 +463,6 @@ cgroup_is (uint32_t pid, const char *controller, const char *file, const char *w
   return true;
 }
 
-
 /* The next rename of `cnt` into place (IN_MOVED_TO): its value, or -1. */
 long
 counter_next (struct counter_watch *w, int timeout_ms)
@@ -547,8 +546,10 @@ harness_cleanup (void)
     }
   for (size_t i = 0; i < n_created; i++)
     {
-      char *const dv[] = { (char *) "runc", (char *) "delete", (char *) "-f", created_ids[i], NULL };
-      char *const dc[] = { (char *) "crun", (char *) "delete", (char *) "-f", created_ids[i], NULL };
+      char *const dv[] = { (char *) "runc", (char *) "delete", (char *) "-f", created_ids[i],
+                           NULL };
+      char *const dc[] = { (char *) "crun", (char *) "delete", (char *) "-f", created_ids[i],
+                           NULL };
       run (dv);
       run (dc);
     }

@@ -58,8 +58,7 @@ struct seen_event
   bool used;
 };
 /* First not yet consumed event of type for id (and pid unless NULL) within timeout_ms. */
-struct seen_event *wait_event (const char *type, const char *id, const char *pid,
-                               int timeout_ms);
+struct seen_event *wait_event (const char *type, const char *id, const char *pid, int timeout_ms);
 
 /* <tmp>/bundles/<name> running `sh -c script`; caller frees. */
 char *make_bundle (const char *name, const char *script);

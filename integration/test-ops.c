@@ -20,7 +20,8 @@
 
 /* The counter is written to a temp file and renamed over /cnt: a reader (or
  * a checkpoint) never sees it empty or half-written. */
-#define COUNTER "i=0; while :; do i=$((i+1)); echo $i > /cnt.new; mv /cnt.new /cnt; sleep 0.05; done"
+#define COUNTER                                                                                    \
+  "i=0; while :; do i=$((i+1)); echo $i > /cnt.new; mv /cnt.new /cnt; sleep 0.05; done"
 
 static void
 test_pause_resume (const char *id, uint32_t pid, const char *rootfs)
@@ -119,8 +120,10 @@ test_update (const char *id, uint32_t pid)
   /* only the given fields change */
   Types__UpdateResource r2 = TYPES__UPDATE_RESOURCE__INIT;
   r2.memorylimit = 128 << 20;
-  ok (update (id, NULL, &r2, &err) == 0 && cgroup_is (pid, "memory", "memory.limit_in_bytes", "134217728")
-          && cgroup_is (pid, "cpu", "cpu.shares", "512") && cgroup_is (pid, "pids", "pids.max", "50"),
+  ok (update (id, NULL, &r2, &err) == 0
+          && cgroup_is (pid, "memory", "memory.limit_in_bytes", "134217728")
+          && cgroup_is (pid, "cpu", "cpu.shares", "512")
+          && cgroup_is (pid, "pids", "pids.max", "50"),
       "a second update changes only what it names");
   ctrd_error_free (&err);
 
@@ -133,7 +136,8 @@ test_update (const char *id, uint32_t pid)
   okd (update (id, NULL, &r3, &err) == 0, err, "update reservation, cpuset");
   ctrd_error_free (&err);
   ok (cgroup_is (pid, "memory", "memory.soft_limit_in_bytes", "33554432")
-          && cgroup_is (pid, "cpuset", "cpuset.cpus", "0") && cgroup_is (pid, "cpuset", "cpuset.mems", "0"),
+          && cgroup_is (pid, "cpuset", "cpuset.cpus", "0")
+          && cgroup_is (pid, "cpuset", "cpuset.mems", "0"),
       "memory.soft_limit_in_bytes, cpuset.cpus/mems");
   test_memsw (id, pid);
   cleanup_free char *rt = cgroup_file (pid, "cpu", "cpu.rt_runtime_us");
@@ -164,8 +168,8 @@ test_update (const char *id, uint32_t pid)
   int rw = update (id, NULL, &bw, &err);
   if (has_weight)
     {
-      cleanup_free char *v = cgroup_read (pid, "blkio",
-                                          access (bfq, F_OK) == 0 ? "blkio.bfq.weight" : "blkio.weight");
+      cleanup_free char *v =
+          cgroup_read (pid, "blkio", access (bfq, F_OK) == 0 ? "blkio.bfq.weight" : "blkio.weight");
       okd (rw == 0 && v && strstr (v, "300"), err, "blkioWeight 300 applied (%s)", v ? v : "?");
     }
   else
@@ -178,7 +182,8 @@ test_update (const char *id, uint32_t pid)
   ctrd_error_free (&err);
   Types__UpdateResource leaf = TYPES__UPDATE_RESOURCE__INIT;
   leaf.blkioleafweight = 100;
-  ok (update (id, NULL, &leaf, &err) < 0 && expect_error (err, GRPC_UNIMPLEMENTED, "blkioLeafWeight"),
+  ok (update (id, NULL, &leaf, &err) < 0
+          && expect_error (err, GRPC_UNIMPLEMENTED, "blkioLeafWeight"),
       "blkioLeafWeight → UNIMPLEMENTED (the runtime cannot update it)");
   ctrd_error_free (&err);
 
@@ -249,7 +254,8 @@ test_stats (void)
                   && c2->pids_stats && c2->blkio_stats;
   if (ok (complete, "cgroup_stats has cpu, memory, blkio and pids sections"))
     {
-      uint64_t t1 = c1->cpu_stats->cpu_usage->total_usage, t2 = c2->cpu_stats->cpu_usage->total_usage;
+      uint64_t t1 = c1->cpu_stats->cpu_usage->total_usage,
+               t2 = c2->cpu_stats->cpu_usage->total_usage;
       ok (t1 > 0 && t2 > t1, "cpu total_usage moves (%llu → %llu ns)", (unsigned long long) t1,
           (unsigned long long) t2);
       Types__CpuUsage *u = c2->cpu_stats->cpu_usage;
@@ -314,9 +320,8 @@ list_checkpoints (const char *id, const char *dir, struct ctrd_error **err)
   return resp;
 }
 
-static int
-checkpoint_opts (const char *id, const char *name, bool exit_, bool shell, const char *dir,
-                 struct ctrd_error **err);
+static int checkpoint_opts (const char *id, const char *name, bool exit_, bool shell,
+                            const char *dir, struct ctrd_error **err);
 
 static int
 checkpoint (const char *id, const char *name, bool exit_, const char *dir, struct ctrd_error **err)
@@ -423,12 +428,13 @@ test_checkpoint (void)
   ok (list_is (id, NULL, "cp1:11000"),
       "ListCheckpoint: name, tcp, unixSockets, shell (docs/api.md)");
 
-  ok (checkpoint (id, "cp1", false, NULL, &err) < 0 && expect_error (err, GRPC_ALREADY_EXISTS, "cp1: file exists"),
+  ok (checkpoint (id, "cp1", false, NULL, &err) < 0
+          && expect_error (err, GRPC_ALREADY_EXISTS, "cp1: file exists"),
       "an existing name → ALREADY_EXISTS \"mkdir …: file exists\"");
   ctrd_error_free (&err);
   cleanup_free char *evil = path_join (b, "evil");
-  ok (checkpoint (id, "../evil", false, NULL, &err) < 0 && expect_error (err, GRPC_INVALID_ARGUMENT, NULL)
-          && access (evil, F_OK) < 0,
+  ok (checkpoint (id, "../evil", false, NULL, &err) < 0
+          && expect_error (err, GRPC_INVALID_ARGUMENT, NULL) && access (evil, F_OK) < 0,
       "a hostile name → INVALID_ARGUMENT, nothing created");
   ctrd_error_free (&err);
 
@@ -457,7 +463,8 @@ test_checkpoint (void)
   counter_watch_drain (&w);
   ok (kill ((pid_t) pid0, 0) < 0 && errno == ESRCH && last >= 3,
       "the dumped init is gone; its counter stopped at %ld", last);
-  ok (list_checkpoints (id, NULL, &err) == NULL && expect_error (err, GRPC_NOT_FOUND, "no such containers"),
+  ok (list_checkpoints (id, NULL, &err) == NULL
+          && expect_error (err, GRPC_NOT_FOUND, "no such containers"),
       "ListCheckpoint once the container is gone → NOT_FOUND");
   ctrd_error_free (&err);
   uint32_t rpid = create (id, b, "cp2", &err);
@@ -492,8 +499,8 @@ test_checkpoint (void)
       "DeleteCheckpoint without a name");
   ctrd_error_free (&err);
   cleanup_free char *cps = path_join (b, "checkpoints");
-  ok (delete_checkpoint (id, "..", NULL, &err) < 0 && expect_error (err, GRPC_INVALID_ARGUMENT, NULL)
-          && access (cps, F_OK) == 0,
+  ok (delete_checkpoint (id, "..", NULL, &err) < 0
+          && expect_error (err, GRPC_INVALID_ARGUMENT, NULL) && access (cps, F_OK) == 0,
       "DeleteCheckpoint \"..\" → INVALID_ARGUMENT, nothing removed");
   ctrd_error_free (&err);
 
@@ -556,10 +563,12 @@ test_crun (void)
           && cgroup_is (pid, "pids", "pids.max", "60"),
       "crun: limits visible in the cgroup");
   /* crun built without CRIU fails the dump: the error must say why and where */
-  char *const feat[] = { (char *) "sh", (char *) "-c", (char *) "crun --version | grep -q +CRIU", NULL };
+  char *const feat[] = { (char *) "sh", (char *) "-c", (char *) "crun --version | grep -q +CRIU",
+                         NULL };
   if (run (feat) != 0)
     {
-      ok (checkpoint (id, "c1", false, NULL, &err) < 0 && expect_error (err, GRPC_UNKNOWN, "CRIU log: "),
+      ok (checkpoint (id, "c1", false, NULL, &err) < 0
+              && expect_error (err, GRPC_UNKNOWN, "CRIU log: "),
           "crun without CRIU: checkpoint fails with the runtime's message and the log path");
       ctrd_error_free (&err);
     }
@@ -601,7 +610,8 @@ test_errors (const char *running_id)
   ctrd_error_free (&err);
   Types__CreateCheckpointRequest creq = TYPES__CREATE_CHECKPOINT_REQUEST__INIT;
   creq.id = (char *) running_id;
-  ok (rpc ("CreateCheckpoint", &creq, &types__create_checkpoint_response__descriptor, NULL, &err) < 0
+  ok (rpc ("CreateCheckpoint", &creq, &types__create_checkpoint_response__descriptor, NULL, &err)
+              < 0
           && expect_error (err, GRPC_INVALID_ARGUMENT, "checkpoint name cannot be empty"),
       "CreateCheckpoint without `checkpoint` → INVALID_ARGUMENT (the original crashed)");
   ctrd_error_free (&err);

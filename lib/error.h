@@ -9,7 +9,8 @@
 #include <stdarg.h>
 
 /* gRPC status codes (all of them: use these names, never the numbers). */
-enum grpc_code {
+enum grpc_code
+{
   GRPC_OK = 0,
   GRPC_CANCELLED = 1,
   GRPC_UNKNOWN = 2,
@@ -29,7 +30,8 @@ enum grpc_code {
   GRPC_UNAUTHENTICATED = 16,
 };
 
-struct ctrd_error {
+struct ctrd_error
+{
   int status;    /* errno value, 0 when not an OS error */
   int grpc_code; /* explicit gRPC code, or -1 to derive it from status */
   char *msg;     /* full text shown to the user */

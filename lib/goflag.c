@@ -250,8 +250,8 @@ goflag_parse (struct goflag *flags, size_t n, int argc, char **argv, int start,
           /* booleans never take the next argument: "--debug false" is a
            * flag followed by the positional "false", as in Go */
           if (flag_set (f, value ? value : "true") < 0)
-            return ctrd_error_set (err, 0, "invalid boolean value \"%s\" for -%s: %s", value,
-                                   shown, reason (errno));
+            return ctrd_error_set (err, 0, "invalid boolean value \"%s\" for -%s: %s", value, shown,
+                                   reason (errno));
         }
       else
         {
@@ -262,8 +262,8 @@ goflag_parse (struct goflag *flags, size_t n, int argc, char **argv, int start,
               value = argv[i++];
             }
           if (flag_set (f, value) < 0)
-            return ctrd_error_set (err, 0, "invalid value \"%s\" for flag -%s: %s", value,
-                                   shown, reason (errno));
+            return ctrd_error_set (err, 0, "invalid value \"%s\" for flag -%s: %s", value, shown,
+                                   reason (errno));
         }
       f->set = true;
     }

@@ -24,7 +24,8 @@
 /* goflag_parse() result for -h / --help / -help. */
 #define GOFLAG_HELP (-2)
 
-enum goflag_type {
+enum goflag_type
+{
   GOFLAG_BOOL,     /* dest: bool * */
   GOFLAG_STRING,   /* dest: char ** — NULL or malloc'd; the old value is freed */
   GOFLAG_STRINGS,  /* dest: char *** — NULL-terminated strv; each use appends */
@@ -35,8 +36,8 @@ enum goflag_type {
 
 struct goflag
 {
-  const char *name;         /* long name without dashes, "listen" */
-  const char *alias;        /* other name or NULL, "l" */
+  const char *name;  /* long name without dashes, "listen" */
+  const char *alias; /* other name or NULL, "l" */
   enum goflag_type type;
   void *dest;               /* see goflag_type; NULL for "help": parse returns GOFLAG_HELP */
   const char *usage;        /* one line for --help */

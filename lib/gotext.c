@@ -33,11 +33,16 @@ quote_byte (unsigned char c, char *o)
   static const char hex[] = "0123456789abcdef";
   switch (c)
     {
-    case '"': return memcpy (o, "\\\"", 2), 2;
-    case '\\': return memcpy (o, "\\\\", 2), 2;
-    case '\n': return memcpy (o, "\\n", 2), 2;
-    case '\t': return memcpy (o, "\\t", 2), 2;
-    case '\r': return memcpy (o, "\\r", 2), 2;
+    case '"':
+      return memcpy (o, "\\\"", 2), 2;
+    case '\\':
+      return memcpy (o, "\\\\", 2), 2;
+    case '\n':
+      return memcpy (o, "\\n", 2), 2;
+    case '\t':
+      return memcpy (o, "\\t", 2), 2;
+    case '\r':
+      return memcpy (o, "\\r", 2), 2;
     default:
       if (c >= 0x20 && c != 0x7f)
         return o[0] = (char) c, 1;
@@ -84,12 +89,18 @@ json_char (const unsigned char *s, size_t *used, char *o)
   *used = n;
   switch (cp)
     {
-    case '"': return memcpy (o, "\\\"", 2), 2;
-    case '\\': return memcpy (o, "\\\\", 2), 2;
-    case '\n': return memcpy (o, "\\n", 2), 2;
-    case '\r': return memcpy (o, "\\r", 2), 2;
-    case '\t': return memcpy (o, "\\t", 2), 2;
-    default: break;
+    case '"':
+      return memcpy (o, "\\\"", 2), 2;
+    case '\\':
+      return memcpy (o, "\\\\", 2), 2;
+    case '\n':
+      return memcpy (o, "\\n", 2), 2;
+    case '\r':
+      return memcpy (o, "\\r", 2), 2;
+    case '\t':
+      return memcpy (o, "\\t", 2), 2;
+    default:
+      break;
     }
   if (cp < 0x20 || cp == '<' || cp == '>' || cp == '&' || cp == 0x2028 || cp == 0x2029)
     {

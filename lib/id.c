@@ -9,8 +9,8 @@ id_validate (const char *id, const char *what, struct ctrd_error **err)
     return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "%s cannot be empty", what);
   size_t n = strlen (id);
   if (n > CTRD_ID_MAX)
-    return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "invalid %s: longer than %d bytes",
-                            what, CTRD_ID_MAX);
+    return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "invalid %s: longer than %d bytes", what,
+                            CTRD_ID_MAX);
   if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
     return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "invalid %s %s", what, id);
   /* Restore skips hidden names, and the state dir keeps its own files

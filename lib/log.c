@@ -30,8 +30,12 @@ log_get_level (void)
 int
 log_parse_level (const char *name, enum log_level *out)
 {
-  static const struct { const char *n; enum log_level l; } t[] = {
-    { "debug", LOG_LVL_DEBUG }, { "info", LOG_LVL_INFO },   { "warn", LOG_LVL_WARN },
+  static const struct
+  {
+    const char *n;
+    enum log_level l;
+  } t[] = {
+    { "debug", LOG_LVL_DEBUG },  { "info", LOG_LVL_INFO },   { "warn", LOG_LVL_WARN },
     { "warning", LOG_LVL_WARN }, { "error", LOG_LVL_ERROR }, { "fatal", LOG_LVL_FATAL },
     { "panic", LOG_LVL_FATAL },
   };
@@ -72,13 +76,13 @@ log_emit (enum log_level level, const char *container_id, const char *process_id
   char ts[64];
   time_format_rfc3339_nano (time_now_real_ns (), false, ts, sizeof ts);
   fprintf (stderr, "time=\"%s\" level=%s msg=\"%s\"%s%s%s%s\n", ts, level_names[level], buf,
-           container_id ? " id=" : "", container_id ? container_id : "",
-           process_id ? " pid=" : "", process_id ? process_id : "");
+           container_id ? " id=" : "", container_id ? container_id : "", process_id ? " pid=" : "",
+           process_id ? process_id : "");
 }
 
 void
-log_vmsg (enum log_level level, const char *container_id, const char *process_id,
-          const char *fmt, va_list ap)
+log_vmsg (enum log_level level, const char *container_id, const char *process_id, const char *fmt,
+          va_list ap)
 {
   if (level < current_level)
     return;

@@ -6,7 +6,14 @@
 
 #include <stdarg.h>
 
-enum log_level { LOG_LVL_DEBUG = 0, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR, LOG_LVL_FATAL };
+enum log_level
+{
+  LOG_LVL_DEBUG = 0,
+  LOG_LVL_INFO,
+  LOG_LVL_WARN,
+  LOG_LVL_ERROR,
+  LOG_LVL_FATAL
+};
 
 /* Sink for a formatted line; the default writes to stderr. */
 typedef void (*log_sink_fn) (enum log_level level, const char *container_id, const char *msg);

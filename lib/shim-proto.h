@@ -7,16 +7,16 @@
 /* Files of a process directory <state-dir>/<id>/<process-id>, the shim's
  * cwd (relative names). Writers: see docs/state-directory.md "Who writes
  * what". */
-#define SHIM_FILE_PROCESS "process.json"     /* daemon; the shim, `<rt> exec --process` */
-#define SHIM_FILE_EXIT_FIFO "exit"           /* FIFO: shim holds the only writer; HUP = gone */
-#define SHIM_FILE_CONTROL_FIFO "control"     /* FIFO: control messages, daemon → shim */
-#define SHIM_FILE_PID "pid"                  /* the runtime (--pid-file): host pid, no newline */
-#define SHIM_FILE_STARTTIME "starttime"      /* daemon: /proc/<pid>/stat field 22 */
-#define SHIM_FILE_SHIM_PID "shim.pid"        /* daemon: the shim's pid */
-#define SHIM_FILE_EXIT_STATUS "exitStatus"   /* shim: 0–255, atomically */
+#define SHIM_FILE_PROCESS "process.json"   /* daemon; the shim, `<rt> exec --process` */
+#define SHIM_FILE_EXIT_FIFO "exit"         /* FIFO: shim holds the only writer; HUP = gone */
+#define SHIM_FILE_CONTROL_FIFO "control"   /* FIFO: control messages, daemon → shim */
+#define SHIM_FILE_PID "pid"                /* the runtime (--pid-file): host pid, no newline */
+#define SHIM_FILE_STARTTIME "starttime"    /* daemon: /proc/<pid>/stat field 22 */
+#define SHIM_FILE_SHIM_PID "shim.pid"      /* daemon: the shim's pid */
+#define SHIM_FILE_EXIT_STATUS "exitStatus" /* shim: 0–255, atomically */
 #define SHIM_FILE_EXIT_STATUS_RESERVE "exitStatus.reserve" /* shim: renamed to exitStatus */
-#define SHIM_FILE_SHIM_LOG "shim-log.json"   /* shim: {"level":…,"msg":…} objects */
-#define SHIM_FILE_RUNTIME_LOG "log.json"     /* the runtime (--log … --log-format json) */
+#define SHIM_FILE_SHIM_LOG "shim-log.json" /* shim: {"level":…,"msg":…} objects */
+#define SHIM_FILE_RUNTIME_LOG "log.json"   /* the runtime (--log … --log-format json) */
 
 /* Start-up handshake: the daemon names in this variable the fd of a pipe's
  * write end; once the runtime's create/exec/restore is over the shim

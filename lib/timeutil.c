@@ -63,11 +63,10 @@ time_format_rfc3339_nano (int64_t unix_ns, bool utc, char *buf, size_t len)
   else
     {
       long a = off < 0 ? -off : off;
-      snprintf (zone, sizeof zone, "%c%02ld:%02ld", off < 0 ? '-' : '+', a / 3600,
-                (a % 3600) / 60);
+      snprintf (zone, sizeof zone, "%c%02ld:%02ld", off < 0 ? '-' : '+', a / 3600, (a % 3600) / 60);
     }
-  int n = snprintf (buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%s%s", tm.tm_year + 1900,
-                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac, zone);
+  int n = snprintf (buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%s%s", tm.tm_year + 1900, tm.tm_mon + 1,
+                    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac, zone);
   if (n < 0 || (size_t) n >= len)
     return -1;
   return n;
@@ -105,9 +104,9 @@ time_parse_rfc3339 (const char *s, int64_t *sec_out, int32_t *nsec_out)
 {
   const char *p = s;
   int Y, M, D, h, m, sec;
-  if (digits (&p, 4, &Y) || *p++ != '-' || digits (&p, 2, &M) || *p++ != '-'
-      || digits (&p, 2, &D) || (*p != 'T' && *p != 't') || !*p++ || digits (&p, 2, &h)
-      || *p++ != ':' || digits (&p, 2, &m) || *p++ != ':' || digits (&p, 2, &sec))
+  if (digits (&p, 4, &Y) || *p++ != '-' || digits (&p, 2, &M) || *p++ != '-' || digits (&p, 2, &D)
+      || (*p != 'T' && *p != 't') || !*p++ || digits (&p, 2, &h) || *p++ != ':'
+      || digits (&p, 2, &m) || *p++ != ':' || digits (&p, 2, &sec))
     return -1;
   if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
     return -1;
@@ -154,9 +153,13 @@ time_parse_rfc3339 (const char *s, int64_t *sec_out, int32_t *nsec_out)
 int
 duration_parse (const char *s, int64_t *out)
 {
-  static const struct { const char *u; double mult; } units[] = {
-    { "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, { "\xce\xbcs", 1e3 }, { "ms", 1e6 },
-    { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 },
+  static const struct
+  {
+    const char *u;
+    double mult;
+  } units[] = {
+    { "ns", 1 },   { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, { "\xce\xbcs", 1e3 },
+    { "ms", 1e6 }, { "s", 1e9 },  { "m", 60e9 },        { "h", 3600e9 },
   };
   if (s == NULL || *s == '\0')
     return -1;
@@ -248,8 +251,8 @@ duration_format (int64_t ns, char *buf, size_t len)
     }
   uint64_t h = secs / 3600, m = (secs % 3600) / 60, s = secs % 60;
   if (h)
-    snprintf (buf, len, "%s%lluh%llum%llu%ss", neg, (unsigned long long) h,
-              (unsigned long long) m, (unsigned long long) s, frac);
+    snprintf (buf, len, "%s%lluh%llum%llu%ss", neg, (unsigned long long) h, (unsigned long long) m,
+              (unsigned long long) s, frac);
   else if (m)
     snprintf (buf, len, "%s%llum%llu%ss", neg, (unsigned long long) m, (unsigned long long) s,
               frac);

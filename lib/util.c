@@ -229,8 +229,8 @@ find_executable (const char *name)
     {
       const char *end = strchrnul (p, ':');
       /* An empty element means the current directory, as for execvp. */
-      char *cand = end == p ? xasprintf ("./%s", name)
-                            : xasprintf ("%.*s/%s", (int) (end - p), p, name);
+      char *cand =
+          end == p ? xasprintf ("./%s", name) : xasprintf ("%.*s/%s", (int) (end - p), p, name);
       struct stat st;
       if (stat (cand, &st) == 0 && S_ISREG (st.st_mode))
         {
@@ -357,11 +357,12 @@ lockfile_acquire (const char *dir, const char *name, pid_t *holder, struct ctrd_
       if (holder)
         *holder = (pid_t) pid;
       if (pid)
-        ctrd_error_grpc (err, GRPC_UNAVAILABLE,
-                         "state dir %s is in use: pid %llu holds %s", dir, pid, path);
+        ctrd_error_grpc (err, GRPC_UNAVAILABLE, "state dir %s is in use: pid %llu holds %s", dir,
+                         pid, path);
       else
         ctrd_error_grpc (err, GRPC_UNAVAILABLE,
-                         "state dir %s is in use: another process holds %s (pid not yet written)", dir, path);
+                         "state dir %s is in use: another process holds %s (pid not yet written)",
+                         dir, path);
       errno = e;
       return -1;
     }
@@ -470,8 +471,11 @@ rm_rf (const char *path, struct ctrd_error **err)
   if (rm_rf_at (AT_FDCWD, path, 0, 0) < 0)
     {
       int e = errno;
-      return ctrd_error_set (err, e, e == EXDEV ? "remove `%s`: a mount point is inside it; left "
-                             "in place" : "remove `%s`", path);
+      return ctrd_error_set (err, e,
+                             e == EXDEV ? "remove `%s`: a mount point is inside it; left "
+                                          "in place"
+                                        : "remove `%s`",
+                             path);
     }
   return 0;
 }

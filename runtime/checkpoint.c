@@ -33,8 +33,8 @@ ops_checkpoint_name_check (const char *name, struct ctrd_error **err)
 static int
 ops_empty_ns_check (char *const *ns, struct ctrd_error **err)
 {
-  static const char *const known[]
-      = { "network", "pid", "mount", "ipc", "uts", "user", "cgroup", NULL };
+  static const char *const known[] = { "network", "pid",  "mount",  "ipc",
+                                       "uts",     "user", "cgroup", NULL };
   for (size_t i = 0; ns && ns[i]; i++)
     {
       bool ok = false;
@@ -79,7 +79,7 @@ ops_checkpoint_config (const struct ops_checkpoint *cp, int64_t created_ns)
       json_object_object_add (o, "emptyNS", a);
     }
   return xasprintf ("%s\n", json_object_to_json_string_ext (
-                               o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 char **
@@ -189,8 +189,7 @@ ops_checkpoint_read (const char *parent, const char *dirname, struct ops_checkpo
         {
           json_object *e = json_object_array_get_idx (v, i);
           if (!json_object_is_type (e, json_type_string))
-            return ctrd_error_set (err, 0, "checkpoint %s: \"emptyNS\" holds a non-string",
-                                   path);
+            return ctrd_error_set (err, 0, "checkpoint %s: \"emptyNS\" holds a non-string", path);
           strv_push (&info->empty_ns, json_object_get_string (e));
         }
     }
@@ -296,8 +295,7 @@ ops_checkpoint_delete (const char *parent, const char *name, struct ctrd_error *
         why = "its " CHECKPOINT_CONFIG " is not a checkpoint's";
       else if (strcmp (info.name, name) != 0
                || read_file (cfg, &text, &len, CHECKPOINT_CONFIG_MAX, NULL) < 0
-               || !(o = json_tokener_parse (text))
-               || !json_object_object_get_ex (o, "name", NULL)
+               || !(o = json_tokener_parse (text)) || !json_object_object_get_ex (o, "name", NULL)
                || !json_object_object_get_ex (o, "created", &created)
                || !json_object_is_type (created, json_type_string))
         why = "its " CHECKPOINT_CONFIG " was not written by CreateCheckpoint";

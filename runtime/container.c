@@ -261,8 +261,9 @@ container_runtime_job (struct container *c, const char *const *sub, const char *
 {
   cleanup_strv char **argv = runtime_argv (c->runtime_bin, c->runtime_args, sub);
   /* Never the bundle: a client may remove it once it has the exit event. */
-  if (job_run (c->rt->cfg.loop, c->rt->cfg.state_dir, argv, stdin_data, stdin_len, 0, 0, done,
-               data, out, err) < 0)
+  if (job_run (c->rt->cfg.loop, c->rt->cfg.state_dir, argv, stdin_data, stdin_len, 0, 0, done, data,
+               out, err)
+      < 0)
     return -1;
   return 0;
 }
@@ -471,8 +472,9 @@ ev_running_init_exit (struct container *c, const struct container_ev *ev)
   c->state = CONTAINER_STOPPING;
   /* The shim ran `<rt> delete` itself before exiting; only a shim that died
    * leaves the runtime's state behind. */
-  c->need_delete = p->shim_died || (p->shim_is_child && p->shim_exited
-                                     && p->shim_code == SHIM_EXIT_DELETE_FAILED);
+  c->need_delete =
+      p->shim_died
+      || (p->shim_is_child && p->shim_exited && p->shim_code == SHIM_EXIT_DELETE_FAILED);
   container_stop_step (c);
 }
 
@@ -516,7 +518,9 @@ container_stop_finish (struct container *c)
   /* Our shim hung up but is not reaped yet: its exit code says whether
    * its `<rt> delete` worked, so the id is held until then too. */
   struct process *ip = c->init;
-  if (ip && (ip->state == PROCESS_CLEANUP || (ip->shim_is_child && !ip->shim_exited && !ip->shim_died)))
+  if (ip
+      && (ip->state == PROCESS_CLEANUP
+          || (ip->shim_is_child && !ip->shim_exited && !ip->shim_died)))
     {
       cleanup_error struct ctrd_error *err = NULL;
       if (statefile_write_marker (c->dir, EXIT_REPORTED_FILE, &err) < 0)
@@ -800,8 +804,9 @@ container_write_runtime_bundle (struct container *c, json_object *config, const 
   if (write_file_atomic (cb, c->bundle, strlen (c->bundle), 0600, err) < 0
       || write_file_atomic (p, text, strlen (text), 0600, err) < 0)
     return -1;
-  log_msg (LOG_LVL_INFO, c->id, "bundle %s: pre-1.0 config.json translated for the runtime into %s: %s",
-           c->bundle, p, summary);
+  log_msg (LOG_LVL_INFO, c->id,
+           "bundle %s: pre-1.0 config.json translated for the runtime into %s: %s", c->bundle, p,
+           summary);
   return 0;
 }
 
@@ -930,7 +935,8 @@ ev_abort_inspect_done (struct container *c, const struct container_ev *ev)
     {
       log_msg (LOG_LVL_WARN, c->id,
                "%s has stale state of a stopped container with this id; deleting it and "
-               "creating again", c->runtime_bin);
+               "creating again",
+               c->runtime_bin);
       const char *sub[] = { "delete", c->id, NULL };
       cleanup_error struct ctrd_error *err = NULL;
       json_object_put (o);
@@ -986,7 +992,8 @@ container_abort_begin (struct container *c)
        * CRIU, the runtime's init; a killed `runc restore` leaves the rootfs
        * bind-mounted under its state dir, and `delete -f` would remove the
        * user's files through it): reap it all first (reap.h). */
-      struct reap_target t = { .shim_pid = p->shim_pid, .whole = true,
+      struct reap_target t = { .shim_pid = p->shim_pid,
+                               .whole = true,
                                .shim_verified = p->shim_is_child && !p->shim_exited };
       cleanup_free char *ck = NULL;
       json_object *v;
@@ -1143,7 +1150,8 @@ static void
 container_init_launched (struct process *p, const struct ctrd_error *err, void *data UNUSED)
 {
   struct container_ev ev = { .type = err ? CONTAINER_EV_LAUNCH_FAILED : CONTAINER_EV_LAUNCHED,
-                             .p = p, .err = err };
+                             .p = p,
+                             .err = err };
   container_event (p->c, &ev);
 }
 
@@ -1151,39 +1159,34 @@ container_init_launched (struct process *p, const struct ctrd_error *err, void *
 
 #define X container_illegal
 #define I ev_ignore
-_Static_assert (CONTAINER_NEVENTS == 11, "one column per event");
+_Static_assert(CONTAINER_NEVENTS == 11, "one column per event");
 static container_action_fn *const container_actions[CONTAINER_NSTATES][CONTAINER_NEVENTS] = {
   /*                       LAUNCHED, LAUNCH_FAILED, CANCEL, JOB_DONE, REAP_DONE,
    *                       INIT_EXIT, EXEC_EXIT, EXEC_GONE, SHIM_EXIT, SHIM_DONE, OOM */
-  [CONTAINER_CREATING] = { ev_creating_launched, ev_creating_launch_failed, ev_creating_cancel, X, X,
-                           ev_init_exit_deferred, ev_exec_report, I, I, I, ev_oom_report },
-  [CONTAINER_STARTING] = { X, X, I, ev_starting_start_done, X,
-                           ev_init_exit_deferred, ev_exec_report, I, I, I, ev_oom_report },
-  [CONTAINER_RUNNING] = { X, X, I, X, X,
-                          ev_running_init_exit, ev_exec_report, I, I, I, ev_oom_report },
-  [CONTAINER_STOPPING] = { X, X, I, X, X,
-                           I, ev_stopping_exec_exit, ev_stopping_exec_gone, I, I, ev_oom_report },
-  [CONTAINER_STOPPING_DELETE] = { X, X, I, ev_stop_delete_done, X,
-                                  I, ev_exec_report, I, I, I, ev_oom_report },
-  [CONTAINER_ABORT_INSPECT] = { X, X, I, ev_abort_inspect_done, X,
-                                I, ev_exec_report, I, I, I, I },
-  [CONTAINER_ABORT_STALE_DELETE] = { X, X, I, ev_abort_stale_delete_done, X,
-                                     I, ev_exec_report, I, I, I, I },
-  [CONTAINER_ABORT_REAP] = { X, X, I, X, ev_abort_reap_done,
-                             I, ev_exec_report, I, I, I, I },
-  [CONTAINER_ABORT_KILL] = { X, X, I, X, X,
-                             I, ev_exec_report, I, ev_abort_kill_shim_exit, I, I },
-  [CONTAINER_ABORT_DELETE] = { X, X, I, ev_abort_delete_done, X,
-                               I, ev_exec_report, I, I, I, I },
-  [CONTAINER_ABORT_SETTLE] = { X, X, I, X, X,
-                               I, ev_exec_report, I, ev_abort_settle_shim_exit, I, I },
-  [CONTAINER_DRAINING] = { X, X, I, X, X,
-                           I, ev_exec_report, I, ev_draining_shim_exit, ev_draining_shim_done,
+  [CONTAINER_CREATING] = { ev_creating_launched, ev_creating_launch_failed, ev_creating_cancel, X,
+                           X, ev_init_exit_deferred, ev_exec_report, I, I, I, ev_oom_report },
+  [CONTAINER_STARTING] = { X, X, I, ev_starting_start_done, X, ev_init_exit_deferred,
+                           ev_exec_report, I, I, I, ev_oom_report },
+  [CONTAINER_RUNNING] = { X, X, I, X, X, ev_running_init_exit, ev_exec_report, I, I, I,
+                          ev_oom_report },
+  [CONTAINER_STOPPING] = { X, X, I, X, X, I, ev_stopping_exec_exit, ev_stopping_exec_gone, I, I,
                            ev_oom_report },
-  [CONTAINER_DRAIN_REAP] = { X, X, I, X, ev_drain_reap_done,
-                             I, ev_exec_report, I, I, I, ev_oom_report },
-  [CONTAINER_DRAIN_DELETE] = { X, X, I, ev_drain_delete_done, X,
-                               I, ev_exec_report, I, I, I, ev_oom_report },
+  [CONTAINER_STOPPING_DELETE] = { X, X, I, ev_stop_delete_done, X, I, ev_exec_report, I, I, I,
+                                  ev_oom_report },
+  [CONTAINER_ABORT_INSPECT] = { X, X, I, ev_abort_inspect_done, X, I, ev_exec_report, I, I, I, I },
+  [CONTAINER_ABORT_STALE_DELETE] = { X, X, I, ev_abort_stale_delete_done, X, I, ev_exec_report, I,
+                                     I, I, I },
+  [CONTAINER_ABORT_REAP] = { X, X, I, X, ev_abort_reap_done, I, ev_exec_report, I, I, I, I },
+  [CONTAINER_ABORT_KILL] = { X, X, I, X, X, I, ev_exec_report, I, ev_abort_kill_shim_exit, I, I },
+  [CONTAINER_ABORT_DELETE] = { X, X, I, ev_abort_delete_done, X, I, ev_exec_report, I, I, I, I },
+  [CONTAINER_ABORT_SETTLE] = { X, X, I, X, X, I, ev_exec_report, I, ev_abort_settle_shim_exit, I,
+                               I },
+  [CONTAINER_DRAINING] = { X, X, I, X, X, I, ev_exec_report, I, ev_draining_shim_exit,
+                           ev_draining_shim_done, ev_oom_report },
+  [CONTAINER_DRAIN_REAP] = { X, X, I, X, ev_drain_reap_done, I, ev_exec_report, I, I, I,
+                             ev_oom_report },
+  [CONTAINER_DRAIN_DELETE] = { X, X, I, ev_drain_delete_done, X, I, ev_exec_report, I, I, I,
+                               ev_oom_report },
 };
 #undef X
 #undef I

@@ -11,7 +11,7 @@ struct runtime
   struct runtime_config cfg; /* strings owned (copied) */
   struct container **buckets;
   size_t nbuckets, count;
-  bool shutting_down; /* runtime_free: leave shims running, unreaped */
+  bool shutting_down;         /* runtime_free: leave shims running, unreaped */
   struct container *draining; /* DRAINING containers (not in the table) */
   bool (*exit_reported) (void *data, const char *id, const char *pid); /* restore only */
   void *exit_reported_data;
@@ -38,7 +38,6 @@ void pending_free (struct pending_create *pc);
  * process's exit became observable sees the process exited, never a stale
  * "running" (the API server's sources run at SD_EVENT_PRIORITY_NORMAL). */
 #define RUNTIME_PRIORITY_EXIT (SD_EVENT_PRIORITY_IMPORTANT / 2)
-
 
 /* The bundle directory ctrd writes in a container's dir when it translated a
  * pre-1.0 config.json (specs/translate.h): `.bundle`, a dot name, so never a

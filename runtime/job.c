@@ -64,7 +64,7 @@ struct spawn_child_arg
   char *const *argv;
   char *const *envp;
   const struct spawn_opts *o;
-  unsigned top;   /* the highest fd the child keeps */
+  unsigned top;    /* the highest fd the child keeps */
   int child_errno; /* written by the child when it fails before exec */
 };
 
@@ -125,8 +125,7 @@ spawn_env (const struct spawn_opts *o)
 }
 
 int
-spawn_process (char *const argv[], const struct spawn_opts *o, pid_t *pid,
-               struct ctrd_error **err)
+spawn_process (char *const argv[], const struct spawn_opts *o, pid_t *pid, struct ctrd_error **err)
 {
   if (spawn_reserve_fds (err) < 0)
     return -1;
@@ -157,8 +156,8 @@ spawn_process (char *const argv[], const struct spawn_opts *o, pid_t *pid,
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, &old);
   int saved = errno;
-  pid_t child = clone (spawn_child, stack + sizeof stack,
-                       CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &a);
+  pid_t child =
+      clone (spawn_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &a);
   int e = child < 0 ? errno : a.child_errno;
   errno = saved;
   sigprocmask (SIG_SETMASK, &old, NULL);
@@ -277,9 +276,8 @@ job_on_timeout (sd_event_source *s UNUSED, uint64_t usec UNUSED, void *data)
 
 int
 job_run (sd_event *loop, const char *cwd, char *const argv[], const char *stdin_data,
-         size_t stdin_len,
-         int64_t timeout_ns, unsigned flags, job_done_fn done, void *data, struct job **out,
-         struct ctrd_error **err)
+         size_t stdin_len, int64_t timeout_ns, unsigned flags, job_done_fn done, void *data,
+         struct job **out, struct ctrd_error **err)
 {
   int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, ip[2] = { -1, -1 };
   if (pipe2 (op, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2 (ep, O_CLOEXEC | O_NONBLOCK) < 0
@@ -288,14 +286,21 @@ job_run (sd_event *loop, const char *cwd, char *const argv[], const char *stdin_
       int e = errno;
       for (int i = 0; i < 2; i++)
         {
-          if (op[i] >= 0) close (op[i]);
-          if (ep[i] >= 0) close (ep[i]);
-          if (ip[i] >= 0) close (ip[i]);
+          if (op[i] >= 0)
+            close (op[i]);
+          if (ep[i] >= 0)
+            close (ep[i]);
+          if (ip[i] >= 0)
+            close (ip[i]);
         }
       return ctrd_error_set (err, e, "pipe");
     }
-  struct spawn_opts so = { .pdeathsig = !(flags & JOB_OUTLIVE_DAEMON), .stdin_fd = ip[0], .stdout_fd = op[1],
-                           .stderr_fd = ep[1], .pass_fd = -1, .cwd = cwd };
+  struct spawn_opts so = { .pdeathsig = !(flags & JOB_OUTLIVE_DAEMON),
+                           .stdin_fd = ip[0],
+                           .stdout_fd = op[1],
+                           .stderr_fd = ep[1],
+                           .pass_fd = -1,
+                           .cwd = cwd };
   pid_t pid;
   int r = spawn_process (argv, &so, &pid, err);
   close (op[1]);

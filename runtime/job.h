@@ -24,11 +24,11 @@
 
 struct spawn_opts
 {
-  const char *cwd;      /* NULL: inherit */
-  bool new_pgid;        /* setpgid(0,0) in the child */
-  bool pdeathsig;       /* PR_SET_PDEATHSIG SIGKILL */
+  const char *cwd;                    /* NULL: inherit */
+  bool new_pgid;                      /* setpgid(0,0) in the child */
+  bool pdeathsig;                     /* PR_SET_PDEATHSIG SIGKILL */
   int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null */
-  int pass_fd;          /* one more fd kept open (not cloexec) in the child, or -1 */
+  int pass_fd;                        /* one more fd kept open (not cloexec) in the child, or -1 */
   const char *env_name; /* NULL, or an environment variable set to pass_fd's number in the child */
 };
 
@@ -47,11 +47,11 @@ int spawn_process (char *const argv[], const struct spawn_opts *o, pid_t *pid,
 
 struct job_result
 {
-  int wait_status;   /* as from waitpid; valid unless timed_out */
+  int wait_status; /* as from waitpid; valid unless timed_out */
   bool timed_out;
-  const char *out;   /* stdout, NUL-terminated */
+  const char *out; /* stdout, NUL-terminated */
   size_t out_len;
-  const char *err;   /* stderr, NUL-terminated */
+  const char *err; /* stderr, NUL-terminated */
   size_t err_len;
 };
 
@@ -67,8 +67,7 @@ enum job_flags
 /* Start argv as a job in directory cwd (NULL: the daemon's own). stdin_data
  * may be NULL. timeout_ns ≤ 0: none. flags: enum job_flags. */
 int job_run (sd_event *loop, const char *cwd, char *const argv[], const char *stdin_data,
-             size_t stdin_len,
-             int64_t timeout_ns, unsigned flags, job_done_fn done, void *data,
+             size_t stdin_len, int64_t timeout_ns, unsigned flags, job_done_fn done, void *data,
              struct job **out, struct ctrd_error **err);
 /* Kill (SIGKILL) and forget a job: its callback never runs. NULL is fine. */
 void job_cancel (struct job *j);

@@ -40,8 +40,7 @@ static int
 read_counter (struct oom_watch *w, uint64_t *kills, bool *found, bool *under_oom)
 {
   char buf[512];
-  int fd = openat (w->dfd, w->v2 ? "memory.events" : "memory.oom_control",
-                   O_RDONLY | O_CLOEXEC);
+  int fd = openat (w->dfd, w->v2 ? "memory.events" : "memory.oom_control", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
   ssize_t n = read (fd, buf, sizeof buf - 1);
@@ -161,7 +160,7 @@ static int
 on_inotify (sd_event_source *s UNUSED, int fd, uint32_t revents UNUSED, void *userdata)
 {
   struct oom_watch *w = userdata;
-  char buf[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
   bool gone = false;
   ssize_t n;
   while ((n = read (fd, buf, sizeof buf)) > 0)
@@ -212,8 +211,8 @@ setup_v2 (struct oom_watch *w, const char *dir, struct ctrd_error **err)
 }
 
 int
-oom_watch_new_dirs (sd_event *loop, const struct cgdirs *dirs, void (*fn) (void *data),
-                    void *data, struct oom_watch **out, struct ctrd_error **err)
+oom_watch_new_dirs (sd_event *loop, const struct cgdirs *dirs, void (*fn) (void *data), void *data,
+                    struct oom_watch **out, struct ctrd_error **err)
 {
   bool v2 = !dirs->dir[CGDIRS_MEMORY];
   const char *dir = v2 ? dirs->dir[CGDIRS_UNIFIED] : dirs->dir[CGDIRS_MEMORY];

@@ -32,10 +32,14 @@ ops_kind_name (enum ops_kind k)
 {
   switch (k)
     {
-    case OPS_PAUSE: return "pause";
-    case OPS_RESUME: return "resume";
-    case OPS_UPDATE: return "update";
-    case OPS_CHECKPOINT: return "checkpoint";
+    case OPS_PAUSE:
+      return "pause";
+    case OPS_RESUME:
+      return "resume";
+    case OPS_UPDATE:
+      return "update";
+    case OPS_CHECKPOINT:
+      return "checkpoint";
     }
   return "?";
 }
@@ -173,8 +177,8 @@ ops_run (struct container *c, enum ops_kind kind, const char *const *sub, const 
   int64_t timeout = kind == OPS_CHECKPOINT ? 0 : OPS_QUICK_TIMEOUT_NS;
   cleanup_strv char **argv = runtime_argv (c->runtime_bin, c->runtime_args, sub);
   /* The daemon's death does not stop it half-way (job.h). */
-  if (job_run (c->rt->cfg.loop, c->rt->cfg.state_dir, argv, stdin_data, stdin_len, timeout, JOB_OUTLIVE_DAEMON,
-               ops_job_done, op, NULL, err)
+  if (job_run (c->rt->cfg.loop, c->rt->cfg.state_dir, argv, stdin_data, stdin_len, timeout,
+               JOB_OUTLIVE_DAEMON, ops_job_done, op, NULL, err)
       < 0)
     {
       free (op->id);
@@ -187,8 +191,7 @@ ops_run (struct container *c, enum ops_kind kind, const char *const *sub, const 
 }
 
 int
-ops_pause (struct container *c, bool pause, ops_done_fn done, void *data,
-           struct ctrd_error **err)
+ops_pause (struct container *c, bool pause, ops_done_fn done, void *data, struct ctrd_error **err)
 {
   if (ops_check_container (c, err) < 0)
     return -1;

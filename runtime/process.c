@@ -149,9 +149,8 @@ process_open_pidfd (struct process *p)
 /* ---- the lifecycle table (docs/daemon.md "The process lifecycle") ---- */
 
 static const char *const process_state_names[PROCESS_NSTATES] = {
-  [PROCESS_STARTING] = "STARTING", [PROCESS_RUNNING] = "RUNNING",
-  [PROCESS_EXITING] = "EXITING",   [PROCESS_EXITED] = "EXITED",
-  [PROCESS_CLEANUP] = "CLEANUP",
+  [PROCESS_STARTING] = "STARTING", [PROCESS_RUNNING] = "RUNNING", [PROCESS_EXITING] = "EXITING",
+  [PROCESS_EXITED] = "EXITED",     [PROCESS_CLEANUP] = "CLEANUP",
 };
 
 static const char *const process_event_names[PROCESS_NEVENTS] = {
@@ -281,7 +280,8 @@ pev_shim_gone (struct process *p, struct process_ev *ev UNUSED)
       if (container_runtime_job (p->c, sub, NULL, 0, process_resume_done, p, &p->job, &err) < 0)
         log_warn ("%s", err->msg);
       if (sd_event_add_io (p->c->rt->cfg.loop, &p->pidfd_src, p->pidfd, EPOLLIN,
-                           process_on_pid_gone, p) >= 0)
+                           process_on_pid_gone, p)
+          >= 0)
         {
           sd_event_source_set_priority (p->pidfd_src, RUNTIME_PRIORITY_EXIT);
           return;
@@ -343,8 +343,10 @@ process_read_exit_fifo (struct process *p, int fd)
 static void
 pev_running_exit_line (struct process *p, struct process_ev *ev)
 {
-  log_msg (LOG_LVL_WARN, p->c->id, "process %s: exit status %lld from the exit FIFO (the shim "
-           "could not write exitStatus)", p->id, ev->status);
+  log_msg (LOG_LVL_WARN, p->c->id,
+           "process %s: exit status %lld from the exit FIFO (the shim "
+           "could not write exitStatus)",
+           p->id, ev->status);
   p->status_src = sd_event_source_disable_unref (p->status_src);
   ev->taken = true;
   process_set_status (p, ev->status > 255 ? 255 : (int) ev->status, PROCESS_CLEANUP);
@@ -400,7 +402,8 @@ process_watch_exit (struct process *p, struct ctrd_error **err)
       p->control_fd = open (cp, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     }
   if (sd_event_add_io (p->c->rt->cfg.loop, &p->exit_src, p->exit_fd, EPOLLIN | EPOLLHUP,
-                       process_on_exit_hup, p) < 0)
+                       process_on_exit_hup, p)
+      < 0)
     return ctrd_error_set (err, EIO, "watching %s/exit", p->dir);
   sd_event_source_set_priority (p->exit_src, RUNTIME_PRIORITY_EXIT);
   /* Best effort: without it the exit is seen at the HUP. */
@@ -438,8 +441,8 @@ pev_shim_reaped (struct process *p, struct process_ev *ev)
   p->shim_killed = si->si_code != CLD_EXITED;
   p->shim_code = p->shim_killed ? -1 : si->si_status;
   p->shim_src = sd_event_source_disable_unref (p->shim_src);
-  log_msg (LOG_LVL_DEBUG, p->c->id, "shim of %s exited (code %d status %d)", p->id,
-           si->si_code, si->si_status);
+  log_msg (LOG_LVL_DEBUG, p->c->id, "shim of %s exited (code %d status %d)", p->id, si->si_code,
+           si->si_status);
   container_on_shim_exit (p);
 }
 
@@ -512,8 +515,7 @@ pev_starting_sync_line (struct process *p, struct process_ev *ev)
           log_msg (LOG_LVL_DEBUG, p->c->id, "process %s (pid %lld) exited before it was watched",
                    p->id, pid);
         }
-      if (p->starttime
-          && statefile_write_ull (p->dir, SHIM_FILE_STARTTIME, p->starttime, &err) < 0)
+      if (p->starttime && statefile_write_ull (p->dir, SHIM_FILE_STARTTIME, p->starttime, &err) < 0)
         {
           log_warn ("%s", err->msg);
           ctrd_error_free (&err);
@@ -595,14 +597,14 @@ pev_starting_timeout (struct process *p, struct process_ev *ev UNUSED)
 
 #define X process_illegal
 #define I pev_ignore
-_Static_assert (PROCESS_NEVENTS == 7, "one column per event");
+_Static_assert(PROCESS_NEVENTS == 7, "one column per event");
 static process_action_fn *const process_actions[PROCESS_NSTATES][PROCESS_NEVENTS] = {
   /*                     SYNC_LINE, START_TIMEOUT, STATUS_FILE, EXIT_LINE,
    *                     SHIM_GONE, PID_GONE, SHIM_REAPED */
-  [PROCESS_STARTING] = { pev_starting_sync_line, pev_starting_timeout, I, I,
-                         pev_shim_gone, X, pev_shim_reaped },
-  [PROCESS_RUNNING] = { X, X, pev_running_status_file, pev_running_exit_line,
-                        pev_shim_gone, X, pev_shim_reaped },
+  [PROCESS_STARTING] = { pev_starting_sync_line, pev_starting_timeout, I, I, pev_shim_gone, X,
+                         pev_shim_reaped },
+  [PROCESS_RUNNING] = { X, X, pev_running_status_file, pev_running_exit_line, pev_shim_gone, X,
+                        pev_shim_reaped },
   [PROCESS_EXITING] = { X, X, I, I, I, pev_exiting_pid_gone, pev_shim_reaped },
   [PROCESS_EXITED] = { X, X, I, I, I, X, pev_shim_reaped },
   [PROCESS_CLEANUP] = { X, X, I, I, pev_cleanup_shim_gone, X, pev_shim_reaped },
@@ -634,8 +636,13 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
   const char *shim = c->shim ? c->shim : rt->cfg.shim;
   cleanup_free char *bundle = container_runtime_bundle (c);
   char *argv[] = { (char *) shim, c->id, bundle, c->runtime_bin, NULL };
-  struct spawn_opts so = { .cwd = p->dir, .new_pgid = true, .stdin_fd = -1, .stdout_fd = -1,
-                           .stderr_fd = -1, .pass_fd = sp[1], .env_name = SHIM_SYNC_ENV };
+  struct spawn_opts so = { .cwd = p->dir,
+                           .new_pgid = true,
+                           .stdin_fd = -1,
+                           .stdout_fd = -1,
+                           .stderr_fd = -1,
+                           .pass_fd = sp[1],
+                           .env_name = SHIM_SYNC_ENV };
   cleanup_error struct ctrd_error *e = NULL;
   int r = spawn_process (argv, &so, &p->shim_pid, &e);
   close (sp[1]);
@@ -655,8 +662,8 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
   cleanup_error struct ctrd_error *we = NULL;
   if (statefile_write_ull (p->dir, SHIM_FILE_SHIM_PID, (unsigned long long) p->shim_pid, &we) < 0)
     log_warn ("%s", we->msg);
-  if (sd_event_add_child (rt->cfg.loop, &p->shim_src, p->shim_pid, WEXITED, process_on_shim_exit,
-                          p) < 0
+  if (sd_event_add_child (rt->cfg.loop, &p->shim_src, p->shim_pid, WEXITED, process_on_shim_exit, p)
+          < 0
       || sd_event_add_io (rt->cfg.loop, &p->sync_src, p->sync_fd, EPOLLIN, process_on_sync, p) < 0)
     {
       kill (p->shim_pid, SIGKILL);

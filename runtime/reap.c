@@ -184,8 +184,8 @@ cgroup_rel_path (const struct container *c)
   char *rel = NULL;
   if (cfg && statefile_read_json (cfg, &j, NULL) == 0 && json_object_is_type (j, json_type_object)
       && json_object_object_get_ex (j, "linux", &linux_o)
-      && json_object_object_get_ex (linux_o, "cgroupsPath", &cp) && json_object_is_type (cp, json_type_string)
-      && json_object_get_string_len (cp) > 0)
+      && json_object_object_get_ex (linux_o, "cgroupsPath", &cp)
+      && json_object_is_type (cp, json_type_string) && json_object_get_string_len (cp) > 0)
     {
       const char *s = json_object_get_string (cp);
       rel = s[0] == '/' ? xstrdup (s) : NULL;
@@ -210,11 +210,11 @@ container_cgroup_dirs (const struct container *c, const char *rt_dir)
       && json_object_is_type (paths, json_type_object))
     {
       json_object_object_foreach (paths, k, v)
-        {
-          (void) k;
-          if (json_object_is_type (v, json_type_string) && json_object_get_string (v)[0] == '/')
-            strv_push (&out, json_object_get_string (v));
-        }
+      {
+        (void) k;
+        if (json_object_is_type (v, json_type_string) && json_object_get_string (v)[0] == '/')
+          strv_push (&out, json_object_get_string (v));
+      }
     }
   cleanup_free char *rel = cgroup_rel_path (c);
   cleanup_strv char **hier = cgroup_hierarchies ();
@@ -263,7 +263,7 @@ proc_list (struct procinfo **out)
       if (!rp || sscanf (rp + 1, " %c %d %d", &state, &ppid, &pgid) != 3 || state == 'Z')
         continue;
       *out = xrealloc (*out, (n + 1) * sizeof **out);
-      (*out)[n++] = (struct procinfo) { (pid_t) v, (pid_t) ppid, (pid_t) pgid };
+      (*out)[n++] = (struct procinfo){ (pid_t) v, (pid_t) ppid, (pid_t) pgid };
     }
   return n;
 }
@@ -316,7 +316,7 @@ add_victim (struct reap *r, pid_t pid)
     return false;
   pidfd_send_signal (fd, SIGSTOP, NULL, 0);
   r->v = xrealloc (r->v, (r->n + 1) * sizeof *r->v);
-  r->v[r->n++] = (struct victim) { pid, fd, NULL };
+  r->v[r->n++] = (struct victim){ pid, fd, NULL };
   return true;
 }
 
@@ -419,7 +419,8 @@ unmount_under (struct reap *r)
   for (size_t i = 0; lines && lines[i]; i++)
     {
       cleanup_free char *mp = mountinfo_point (lines[i], NULL, NULL);
-      if (mp && ((r->t.whole && under (mp, r->rt_dir)) || (r->criu_work && under (mp, r->criu_work))))
+      if (mp
+          && ((r->t.whole && under (mp, r->rt_dir)) || (r->criu_work && under (mp, r->criu_work))))
         strv_push (&mps, mp);
     }
   if (!mps)
@@ -638,7 +639,7 @@ reap_orphan_jobs (const char *state_dir)
   for (size_t i = 0; i < r->n; i++)
     {
       pidfd_send_signal (r->v[i].pidfd, SIGKILL, NULL, 0);
-      pf[i] = (struct pollfd) { .fd = r->v[i].pidfd, .events = POLLIN };
+      pf[i] = (struct pollfd){ .fd = r->v[i].pidfd, .events = POLLIN };
     }
   /* Start-up, before anything is served: wait (pidfds, bounded) so that a
    * checkpoint's CRIU has let go of the container before it is resumed. */

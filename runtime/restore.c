@@ -148,8 +148,10 @@ find_real_pid (struct container *c, struct process *p, unsigned long long record
       p->starttime = opened;
       return;
     }
-  log_msg (LOG_LVL_WARN, c->id, "process %s: pid file names %d, not a child of its shim %d; "
-           "using the shim's child %d", p->id, (int) p->pid, (int) p->shim_pid, (int) found);
+  log_msg (LOG_LVL_WARN, c->id,
+           "process %s: pid file names %d, not a child of its shim %d; "
+           "using the shim's child %d",
+           p->id, (int) p->pid, (int) p->shim_pid, (int) found);
   if (p->pidfd >= 0)
     {
       close (p->pidfd);
@@ -233,8 +235,10 @@ restore_process (struct container *c, const char *name, struct process ***pendin
               process_discard (p);
               return NULL;
             }
-          log_msg (LOG_LVL_WARN, c->id, "init never started; stopping what its %s started, "
-                   "then deleting it", c->runtime_bin);
+          log_msg (LOG_LVL_WARN, c->id,
+                   "init never started; stopping what its %s started, "
+                   "then deleting it",
+                   c->runtime_bin);
           json_object *ck;
           if (json_object_object_get_ex (p->spec, "checkpoint", &ck)
               && json_object_is_type (ck, json_type_string) && json_object_get_string_len (ck) > 0)
@@ -364,7 +368,8 @@ recover_state (struct container *c)
         log_msg (LOG_LVL_WARN, c->id, "rewriting state.json: %s", err->msg);
       log_msg (LOG_LVL_WARN, c->id,
                "state.json recovered from the shim of process %s: bundle %s, runtime %s "
-               "(labels lost)", procs[i], c->bundle, c->runtime_bin);
+               "(labels lost)",
+               procs[i], c->bundle, c->runtime_bin);
       return 0;
     }
   return -1;
@@ -407,7 +412,8 @@ restore_container (struct runtime *rt, const char *name)
           c->runtime_bin = xstrdup (rt->cfg.runtime && *rt->cfg.runtime ? rt->cfg.runtime : "runc");
           log_msg (LOG_LVL_ERROR, name,
                    "damaged state.json (%s) and no live shim: adopting it with runtime %s to "
-                   "stop its processes", err->msg, c->runtime_bin);
+                   "stop its processes",
+                   err->msg, c->runtime_bin);
           ctrd_error_free (&err);
         }
     }
@@ -491,7 +497,8 @@ resume_after_checkpoint (struct runtime *rt, const char *id)
   struct container *c = runtime_find (rt, id);
   if (!c || c->state != CONTAINER_RUNNING)
     return;
-  log_msg (LOG_LVL_WARN, id, "its checkpoint was interrupted by the daemon's death; thawing it "
+  log_msg (LOG_LVL_WARN, id,
+           "its checkpoint was interrupted by the daemon's death; thawing it "
            "(CRIU freezes the container while it dumps)");
   reap_thaw (c);
   /* read as frozen when it was adopted: what the thaw left */

@@ -54,22 +54,22 @@ typedef void (*runtime_timing_fn) (void *data, enum runtime_timing what, int64_t
 struct runtime_config
 {
   sd_event *loop;
-  const char *state_dir;       /* absolute, exists */
-  const char *shim;            /* --shim */
-  const char *runtime;         /* --runtime */
-  char *const *runtime_args;   /* --runtime-args, NULL-terminated or NULL */
-  int64_t start_timeout_ns;    /* --start-timeout */
-  runtime_emit_fn emit;        /* events: start-container, exit, ... */
+  const char *state_dir;     /* absolute, exists */
+  const char *shim;          /* --shim */
+  const char *runtime;       /* --runtime */
+  char *const *runtime_args; /* --runtime-args, NULL-terminated or NULL */
+  int64_t start_timeout_ns;  /* --start-timeout */
+  runtime_emit_fn emit;      /* events: start-container, exit, ... */
   void *emit_data;
-  runtime_timing_fn timing;    /* optional; called with emit_data */
+  runtime_timing_fn timing; /* optional; called with emit_data */
 };
 
 /* docs/daemon.md "The container lifecycle" (the sub-states of one phase are
  * adjacent: container_state_aborting & co.). */
 enum container_state
 {
-  CONTAINER_CREATING,           /* shim spawned, its sync line awaited */
-  CONTAINER_STARTING,           /* `<rt> start` job running */
+  CONTAINER_CREATING, /* shim spawned, its sync line awaited */
+  CONTAINER_STARTING, /* `<rt> start` job running */
   CONTAINER_RUNNING,
   CONTAINER_STOPPING,           /* init's status known; execs' exits awaited */
   CONTAINER_STOPPING_DELETE,    /* then `<rt> delete -f` (need_delete) */
@@ -121,25 +121,25 @@ typedef void (*process_launched_fn) (struct process *p, const struct ctrd_error 
 struct process
 {
   struct container *c;
-  struct process *next;       /* in c->procs */
-  char *id;                   /* "init" or the exec id */
-  char *dir;                  /* <state>/<cid>/<id> */
+  struct process *next; /* in c->procs */
+  char *id;             /* "init" or the exec id */
+  char *dir;            /* <state>/<cid>/<id> */
   enum process_state state;
-  json_object *spec;          /* process.json (OCI process + containerd keys) */
-  pid_t pid;                  /* host pid of the container process, 0 unknown */
+  json_object *spec;            /* process.json (OCI process + containerd keys) */
+  pid_t pid;                    /* host pid of the container process, 0 unknown */
   unsigned long long starttime; /* /proc/<pid>/stat field 22, 0 unknown */
-  int pidfd;                  /* of pid, opened once starttime was checked; -1 */
-  int exit_fd, control_fd;    /* FIFOs, -1 when closed */
-  sd_event_source *exit_src;  /* HUP on exit_fd */
+  int pidfd;                    /* of pid, opened once starttime was checked; -1 */
+  int exit_fd, control_fd;      /* FIFOs, -1 when closed */
+  sd_event_source *exit_src;    /* HUP on exit_fd */
   pid_t shim_pid;
-  bool shim_is_child;         /* spawned by this daemon (else adopted at restore) */
+  bool shim_is_child; /* spawned by this daemon (else adopted at restore) */
   bool shim_exited;
-  sd_event_source *shim_src;  /* child source (our shims) */
-  int status;                 /* exit status once EXITED */
-  int64_t exited_ns;          /* CLOCK_MONOTONIC when the status became known */
-  bool shim_died;             /* shim ended without writing exitStatus */
-  bool shim_killed;           /* our shim was reaped killed by a signal */
-  int shim_code;              /* our shim's exit code once reaped (lib/shim-proto.h) */
+  sd_event_source *shim_src; /* child source (our shims) */
+  int status;                /* exit status once EXITED */
+  int64_t exited_ns;         /* CLOCK_MONOTONIC when the status became known */
+  bool shim_died;            /* shim ended without writing exitStatus */
+  bool shim_killed;          /* our shim was reaped killed by a signal */
+  int shim_code;             /* our shim's exit code once reaped (lib/shim-proto.h) */
   /* while STARTING */
   int sync_fd;
   sd_event_source *sync_src, *timer_src;
@@ -164,14 +164,14 @@ process_has_status (const struct process *p)
 struct container
 {
   struct runtime *rt;
-  struct container *chain;    /* hash bucket chain (runtime-private) */
+  struct container *chain; /* hash bucket chain (runtime-private) */
   char *id, *dir, *bundle, *runtime_bin, *shim;
-  char **runtime_args;        /* NULL-terminated, NULL when none */
+  char **runtime_args; /* NULL-terminated, NULL when none */
   char **labels;
   bool no_pivot;
   enum container_state state;
   struct process *init;
-  struct process *procs;      /* every process incl. init */
+  struct process *procs; /* every process incl. init */
   /* creation */
   void (*created) (struct container *c, const struct ctrd_error *err, void *data);
   void *created_data;
@@ -185,16 +185,16 @@ struct container
    * "already exists" (foreign), the shim is being killed (kill), the stale
    * state was deleted (the create is retried). */
   bool abort_foreign, abort_kill, stale_cleared;
-  struct job *job;            /* the job of the state (start, state, delete) */
-  int start_lock;             /* STARTING: flock on the init's dir, or -1 (lib/shim-proto.h) */
-  bool need_delete;           /* STOPPING: the shim left the runtime's state */
-  int64_t exit_ns;            /* init exit known (CLOCK_MONOTONIC), for metrics */
+  struct job *job;  /* the job of the state (start, state, delete) */
+  int start_lock;   /* STARTING: flock on the init's dir, or -1 (lib/shim-proto.h) */
+  bool need_delete; /* STOPPING: the shim left the runtime's state */
+  int64_t exit_ns;  /* init exit known (CLOCK_MONOTONIC), for metrics */
   /* DRAINING: exit reported, id held until init's shim finished cleaning
    * up; creates of the same id wait in pending (runtime-private). */
   struct container *drain_next;
   struct pending_create *pending;
-  struct oom_watch *oom;      /* memory cgroup OOM notifications, or NULL */
-  struct stats_cache *stats;  /* cgroup dirs for Stats, made on the first call */
+  struct oom_watch *oom;     /* memory cgroup OOM notifications, or NULL */
+  struct stats_cache *stats; /* cgroup dirs for Stats, made on the first call */
   /* ops (runtime/ops.h): the pause/resume/update/checkpoint job in flight */
   struct ops_op *ops_op;
   /* Frozen: set when this daemon's `<rt> pause` succeeded, cleared by a
@@ -228,10 +228,10 @@ struct container_create
   const char *stdin_path, *stdout_path, *stderr_path; /* NULL/"" → /dev/null */
   char *const *labels;
   bool no_pivot;
-  const char *runtime;          /* "" → daemon default (and default args) */
-  char *const *runtime_args;    /* used when runtime is non-empty */
+  const char *runtime;       /* "" → daemon default (and default args) */
+  char *const *runtime_args; /* used when runtime is non-empty */
   const char *checkpoint, *checkpoint_dir;
-  bool stale_cleared;           /* internal: a retry after stale state was deleted */
+  bool stale_cleared; /* internal: a retry after stale state was deleted */
 };
 
 /* CreateContainer (docs/daemon.md §4). Synchronous validation errors return -1

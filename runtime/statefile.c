@@ -42,8 +42,8 @@ json_to_strv (json_object *a)
 int
 statefile_write_json (const char *path, json_object *o, struct ctrd_error **err)
 {
-  const char *s = json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN
-                                                         | JSON_C_TO_STRING_NOSLASHESCAPE);
+  const char *s =
+      json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
   cleanup_free char *line = xasprintf ("%s\n", s);
   return write_file_atomic (path, line, strlen (line), 0666, err);
 }
@@ -152,9 +152,8 @@ root_id (json_object *linux_o, const char *key)
 }
 
 json_object *
-statefile_init_process_spec (json_object *config, const char *in, const char *out,
-                             const char *errp, char *const *runtime_args, bool no_pivot,
-                             const char *checkpoint)
+statefile_init_process_spec (json_object *config, const char *in, const char *out, const char *errp,
+                             char *const *runtime_args, bool no_pivot, const char *checkpoint)
 {
   json_object *proc = NULL, *linux_o = NULL;
   json_object_object_get_ex (config, "process", &proc);
@@ -164,9 +163,12 @@ statefile_init_process_spec (json_object *config, const char *in, const char *ou
   /* Keys the original drops or re-adds itself. */
   json_object_object_del (o, "exec");
   json_object_object_add (o, "exec", json_object_new_boolean (false));
-  json_object_object_add (o, "containerdStdin", json_object_new_string (in && *in ? in : "/dev/null"));
-  json_object_object_add (o, "containerdStdout", json_object_new_string (out && *out ? out : "/dev/null"));
-  json_object_object_add (o, "containerdStderr", json_object_new_string (errp && *errp ? errp : "/dev/null"));
+  json_object_object_add (o, "containerdStdin",
+                          json_object_new_string (in && *in ? in : "/dev/null"));
+  json_object_object_add (o, "containerdStdout",
+                          json_object_new_string (out && *out ? out : "/dev/null"));
+  json_object_object_add (o, "containerdStderr",
+                          json_object_new_string (errp && *errp ? errp : "/dev/null"));
   json_object_object_add (o, "runtimeArgs", strv_to_json (runtime_args, true));
   json_object_object_add (o, "noPivotRoot", json_object_new_boolean (no_pivot));
   json_object_object_add (o, "checkpoint", json_object_new_string (checkpoint ? checkpoint : ""));
@@ -270,7 +272,8 @@ statefile_remove_dir (const char *path, struct ctrd_error **err)
       if (errno == ENOENT)
         return 0;
       /* (ENOTEMPTY/EEXIST: an older leftover of the same name) */
-      if ((errno != ENOTEMPTY && errno != EEXIST) || rm_rf (gone, NULL) < 0 || rename (path, gone) < 0)
+      if ((errno != ENOTEMPTY && errno != EEXIST) || rm_rf (gone, NULL) < 0
+          || rename (path, gone) < 0)
         return rm_rf (path, err);
     }
   return rm_rf (gone, err);

@@ -26,9 +26,8 @@ json_object *statefile_init_process_spec (json_object *config, const char *in, c
 /* process.json for an exec (§3): takes over process (the OCI process object
  * of specs/spec_exec_process) and appends the containerd keys; runtimeArgs,
  * rootUID and rootGID come from the init's process.json (init, may be NULL). */
-json_object *statefile_exec_process_spec (json_object *process, json_object *init,
-                                          const char *in, const char *out, const char *errp,
-                                          bool no_pivot);
+json_object *statefile_exec_process_spec (json_object *process, json_object *init, const char *in,
+                                          const char *out, const char *errp, bool no_pivot);
 /* The FIFO paths a process.json names for the process's stdio (fd 0, 1, 2:
  * containerdStdin, containerdStdout, containerdStderr); "" when missing. */
 const char *statefile_process_stdio (json_object *spec, int fd);

@@ -48,8 +48,7 @@ walk (int dfd, struct pidv *p, int depth)
   struct dirent *de;
   while ((de = readdir (d)))
     {
-      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0
-          || strcmp (de->d_name, "..") == 0)
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
       int sub = openat (dirfd (d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (sub >= 0)
@@ -69,8 +68,8 @@ int
 stats_pids_in_cgroup (pid_t pid, uint32_t **pids, size_t *n, struct ctrd_error **err)
 {
   static const enum cgdirs_controller order[] = {
-    CGDIRS_DEVICES, CGDIRS_PIDS, CGDIRS_MEMORY, CGDIRS_CPU, CGDIRS_CPUACCT,
-    CGDIRS_FREEZER, CGDIRS_BLKIO, CGDIRS_UNIFIED,
+    CGDIRS_DEVICES, CGDIRS_PIDS,    CGDIRS_MEMORY, CGDIRS_CPU,
+    CGDIRS_CPUACCT, CGDIRS_FREEZER, CGDIRS_BLKIO,  CGDIRS_UNIFIED,
   };
   struct cgdirs d;
   if (cgdirs_for_pid (pid, &d, err) < 0)

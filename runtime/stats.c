@@ -200,8 +200,8 @@ cpu_v1 (struct rd *r, int acct, int cpu, struct container_stats *s)
           if (e == p)
             break;
           if (s->cpu.n_percpu_usage == cap)
-            s->cpu.percpu_usage = xrealloc (s->cpu.percpu_usage,
-                                            (cap = cap ? cap * 2 : 16) * sizeof (uint64_t));
+            s->cpu.percpu_usage =
+                xrealloc (s->cpu.percpu_usage, (cap = cap ? cap * 2 : 16) * sizeof (uint64_t));
           s->cpu.percpu_usage[s->cpu.n_percpu_usage++] = v;
           sum += v;
         }
@@ -317,8 +317,8 @@ mem_raw (const char *text, size_t n, struct container_stats *s)
       if (sp && sp > p)
         {
           if (s->memory.n_stats == cap)
-            s->memory.stats = xrealloc (s->memory.stats, (cap = cap ? cap * 2 : 64)
-                                                             * sizeof *s->memory.stats);
+            s->memory.stats =
+                xrealloc (s->memory.stats, (cap = cap ? cap * 2 : 64) * sizeof *s->memory.stats);
           *sp = 0;
           s->memory.stats[s->memory.n_stats].key = p;
           s->memory.stats[s->memory.n_stats++].value = num (sp + 1);
@@ -436,8 +436,14 @@ blk_v1_list (struct rd *r, int dfd, const struct blk_file *files, struct contain
 }
 
 #define FILES(...) ((const struct blk_file[]){ __VA_ARGS__, { NULL, false } })
-#define F(name) { name, false }
-#define FALLBACK(name) { name, true }
+#define F(name)                                                                                    \
+  {                                                                                                \
+    name, false                                                                                    \
+  }
+#define FALLBACK(name)                                                                             \
+  {                                                                                                \
+    name, true                                                                                     \
+  }
 
 static void
 blk_v1 (struct rd *r, int dfd, struct container_stats *s)
@@ -454,24 +460,20 @@ blk_v1 (struct rd *r, int dfd, struct container_stats *s)
                       F ("blkio.throttle.io_serviced_recursive"),
                       FALLBACK ("blkio.throttle.io_serviced")),
                s, STATS_BLKIO_SERVICED);
+  blk_v1_list (r, dfd, FILES (F ("blkio.io_queued_recursive"), F ("blkio.bfq.io_queued_recursive")),
+               s, STATS_BLKIO_QUEUED);
+  blk_v1_list (
+      r, dfd,
+      FILES (F ("blkio.io_service_time_recursive"), F ("blkio.bfq.io_service_time_recursive")), s,
+      STATS_BLKIO_SERVICE_TIME);
   blk_v1_list (r, dfd,
-               FILES (F ("blkio.io_queued_recursive"), F ("blkio.bfq.io_queued_recursive")), s,
-               STATS_BLKIO_QUEUED);
-  blk_v1_list (r, dfd,
-               FILES (F ("blkio.io_service_time_recursive"),
-                      F ("blkio.bfq.io_service_time_recursive")),
-               s, STATS_BLKIO_SERVICE_TIME);
-  blk_v1_list (r, dfd,
-               FILES (F ("blkio.io_wait_time_recursive"),
-                      F ("blkio.bfq.io_wait_time_recursive")),
+               FILES (F ("blkio.io_wait_time_recursive"), F ("blkio.bfq.io_wait_time_recursive")),
                s, STATS_BLKIO_WAIT_TIME);
-  blk_v1_list (r, dfd,
-               FILES (F ("blkio.io_merged_recursive"), F ("blkio.bfq.io_merged_recursive")), s,
-               STATS_BLKIO_MERGED);
+  blk_v1_list (r, dfd, FILES (F ("blkio.io_merged_recursive"), F ("blkio.bfq.io_merged_recursive")),
+               s, STATS_BLKIO_MERGED);
   blk_v1_list (r, dfd, FILES (F ("blkio.time_recursive"), F ("blkio.bfq.time_recursive")), s,
                STATS_BLKIO_TIME);
-  blk_v1_list (r, dfd,
-               FILES (F ("blkio.sectors_recursive"), F ("blkio.bfq.sectors_recursive")), s,
+  blk_v1_list (r, dfd, FILES (F ("blkio.sectors_recursive"), F ("blkio.bfq.sectors_recursive")), s,
                STATS_BLKIO_SECTORS);
 }
 

@@ -17,11 +17,11 @@
 bool
 ops_resources_empty (const struct ops_resources *r)
 {
-  return !r->blkio_weight && !r->cpu_shares && !r->cpu_period && !r->cpu_quota
-         && !r->cpu_rt_period && !r->cpu_rt_runtime && !(r->cpuset_cpus && *r->cpuset_cpus)
+  return !r->blkio_weight && !r->cpu_shares && !r->cpu_period && !r->cpu_quota && !r->cpu_rt_period
+         && !r->cpu_rt_runtime && !(r->cpuset_cpus && *r->cpuset_cpus)
          && !(r->cpuset_mems && *r->cpuset_mems) && !r->memory_limit && !r->memory_swap
-         && !r->memory_reservation && !r->kernel_memory && !r->kernel_tcp_memory
-         && !r->pids_limit && !r->blkio_leaf_weight && !r->n_blkio_devices;
+         && !r->memory_reservation && !r->kernel_memory && !r->kernel_tcp_memory && !r->pids_limit
+         && !r->blkio_leaf_weight && !r->n_blkio_devices;
 }
 
 /* The original casts these uint64 request fields to int64 (docs/api.md
@@ -97,7 +97,7 @@ ops_update_json (const struct ops_resources *r, struct ctrd_error **err)
   json_add_section (doc, "blockIO", bio);
 
   return xasprintf ("%s\n", json_object_to_json_string_ext (
-                               doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                                doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* Directory of pid's cgroup for a v1 controller (or the unified one when
@@ -129,7 +129,8 @@ ops_cgroup_dir (pid_t pid, const char *controller)
             char *e = memchr (t, ',', (size_t) (c2 - t));
             if (!e)
               e = c2;
-            if ((size_t) (e - t) == strlen (controller) && !strncmp (t, controller, (size_t) (e - t)))
+            if ((size_t) (e - t) == strlen (controller)
+                && !strncmp (t, controller, (size_t) (e - t)))
               match = true;
             t = e + 1;
           }

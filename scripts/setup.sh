@@ -58,7 +58,7 @@ libcgroup-dev libseccomp-dev libcmocka-dev scdoc
 runc crun busybox-static iptables jq tmux valgrind file libsqlite3-0 strace
 python3 python3-grpcio python3-grpc-tools python3-protobuf python3-prometheus-client
 dpkg-dev debhelper fakeroot lintian
-gnuplot-nox"
+gnuplot-nox clang-format"
 
 missing=
 for p in $PKGS; do

@@ -231,8 +231,7 @@ make_pipe (struct shim *s, int p[2], struct ctrd_error **err)
   /* A container user other than root must be able to use its stdio. */
   if (fchown (p[0], s->cfg.root_uid, s->cfg.root_gid) < 0
       || fchown (p[1], s->cfg.root_uid, s->cfg.root_gid) < 0)
-    return ctrd_error_set (err, errno, "fchown pipe to %u:%u", s->cfg.root_uid,
-                           s->cfg.root_gid);
+    return ctrd_error_set (err, errno, "fchown pipe to %u:%u", s->cfg.root_uid, s->cfg.root_gid);
   return 0;
 }
 
@@ -392,13 +391,15 @@ console_conn_event (struct shim *s, struct watch *w, uint32_t events)
 {
   (void) events;
   char data[4096]; /* runc sends the pty name as payload */
-  union {
+  union
+  {
     struct cmsghdr h;
     char buf[CMSG_SPACE (sizeof (int))];
   } ctl;
   struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                        .msg_controllen = sizeof ctl.buf };
+  struct msghdr msg = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
+  };
   ssize_t n = recvmsg (w->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return;

@@ -12,7 +12,8 @@
  * from exhausting the shim's small stack. */
 #define JSON_MAX_DEPTH 64
 
-struct parser {
+struct parser
+{
   const char *start, *p, *end;
   struct ctrd_error **err;
 };
@@ -26,8 +27,7 @@ parse_fail (struct parser *ps, const char *what)
 static void
 skip_ws (struct parser *ps)
 {
-  while (ps->p < ps->end
-         && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
     ps->p++;
 }
 
@@ -122,14 +122,30 @@ parse_string (struct parser *ps)
       char e = *ps->p++;
       switch (e)
         {
-        case '"': out[n++] = '"'; break;
-        case '\\': out[n++] = '\\'; break;
-        case '/': out[n++] = '/'; break;
-        case 'b': out[n++] = '\b'; break;
-        case 'f': out[n++] = '\f'; break;
-        case 'n': out[n++] = '\n'; break;
-        case 'r': out[n++] = '\r'; break;
-        case 't': out[n++] = '\t'; break;
+        case '"':
+          out[n++] = '"';
+          break;
+        case '\\':
+          out[n++] = '\\';
+          break;
+        case '/':
+          out[n++] = '/';
+          break;
+        case 'b':
+          out[n++] = '\b';
+          break;
+        case 'f':
+          out[n++] = '\f';
+          break;
+        case 'n':
+          out[n++] = '\n';
+          break;
+        case 'r':
+          out[n++] = '\r';
+          break;
+        case 't':
+          out[n++] = '\t';
+          break;
         case 'u':
           {
             unsigned cp, lo;
@@ -376,8 +392,7 @@ get_typed (const struct json *j, const char *key, enum json_type type, const cha
 }
 
 int
-json_get_bool (const struct json *j, const char *key, bool def, bool *out,
-               struct ctrd_error **err)
+json_get_bool (const struct json *j, const char *key, bool def, bool *out, struct ctrd_error **err)
 {
   int rc;
   const struct json *v = get_typed (j, key, JSON_BOOL, "a boolean", err, &rc);

@@ -10,15 +10,24 @@
 
 #include "lib/error.h"
 
-enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
+enum json_type
+{
+  JSON_NULL,
+  JSON_BOOL,
+  JSON_NUMBER,
+  JSON_STRING,
+  JSON_ARRAY,
+  JSON_OBJECT
+};
 
-struct json {
+struct json
+{
   enum json_type type;
-  char *key;         /* member name when the parent is an object */
-  char *str;         /* JSON_STRING: UTF-8, NUL-terminated (embedded NULs cut it short) */
-  long long num;     /* JSON_NUMBER: value when num_is_int */
-  bool num_is_int;   /* false for fractions, exponents and out-of-range integers */
-  bool b;            /* JSON_BOOL */
+  char *key;          /* member name when the parent is an object */
+  char *str;          /* JSON_STRING: UTF-8, NUL-terminated (embedded NULs cut it short) */
+  long long num;      /* JSON_NUMBER: value when num_is_int */
+  bool num_is_int;    /* false for fractions, exponents and out-of-range integers */
+  bool b;             /* JSON_BOOL */
   struct json *child; /* first element / member */
   struct json *next;  /* next sibling */
 };

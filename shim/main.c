@@ -43,7 +43,6 @@
 #include "shim/json.h"
 #include "shim/shim.h"
 
-
 void
 shim_log (struct shim *s, const char *level, const char *fmt, ...)
 {
@@ -230,8 +229,8 @@ runtime_exited (struct shim *s, int st)
         sync_write (s, SHIM_SYNC_ERROR SHIM_SYNC_RUNTIME_ERROR "%s exited with status %d",
                     s->runtime, WEXITSTATUS (st));
       else
-        sync_write (s, SHIM_SYNC_ERROR SHIM_SYNC_RUNTIME_ERROR "%s killed by signal %d",
-                    s->runtime, WTERMSIG (st));
+        sync_write (s, SHIM_SYNC_ERROR SHIM_SYNC_RUNTIME_ERROR "%s killed by signal %d", s->runtime,
+                    WTERMSIG (st));
       finish (s, 0);
       return;
     }
@@ -456,8 +455,9 @@ on_timer (struct shim *s, struct watch *w, uint32_t events)
   if (s->phase == PHASE_STARTING)
     {
       cleanup_error struct ctrd_error *err = NULL;
-      ctrd_error_set (&err, 0, "console master not received from the runtime: context "
-                               "deadline exceeded");
+      ctrd_error_set (&err, 0,
+                      "console master not received from the runtime: context "
+                      "deadline exceeded");
       fail_shim (s, &err, true);
       return;
     }
@@ -546,8 +546,7 @@ setup_signals (struct shim *s, struct ctrd_error **err)
   if (fd < 0)
     return ctrd_error_set (err, errno, "signalfd");
   s->wsig = (struct watch){ .fd = fd, .cb = on_signal };
-  return shim_watch_add (s, &s->wsig, EPOLLIN) < 0 ? ctrd_error_set (err, errno, "epoll_ctl")
-                                                    : 0;
+  return shim_watch_add (s, &s->wsig, EPOLLIN) < 0 ? ctrd_error_set (err, errno, "epoll_ctl") : 0;
 }
 
 /* Lower the shim's OOM score so the kernel picks the container, not its
@@ -594,8 +593,7 @@ shim_start (struct shim *s, struct ctrd_error **err)
     return ctrd_error_set (err, errno, "open exit FIFO `%s/exit`", s->cwd);
   int cfd = open (SHIM_FILE_CONTROL_FIFO, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (cfd < 0)
-    return ctrd_error_set (err, errno, "open control FIFO `%s/" SHIM_FILE_CONTROL_FIFO "`",
-                           s->cwd);
+    return ctrd_error_set (err, errno, "open control FIFO `%s/" SHIM_FILE_CONTROL_FIFO "`", s->cwd);
   s->wcontrol = (struct watch){ .fd = cfd, .cb = on_control };
   if (shim_watch_add (s, &s->wcontrol, EPOLLIN) < 0)
     return ctrd_error_set (err, errno, "epoll_ctl");
@@ -648,8 +646,8 @@ shim_free (struct shim *s)
   log_deferred (s);
   shim_io_close_all (s);
   shim_status_close (s);
-  int *fds[] = { &s->wsig.fd, &s->wtimer.fd, &s->wcontrol.fd, &s->devnull, &s->epfd, &s->exit_fd,
-                 &s->log_fd };
+  int *fds[] = { &s->wsig.fd, &s->wtimer.fd, &s->wcontrol.fd, &s->devnull,
+                 &s->epfd,    &s->exit_fd,   &s->log_fd };
   for (size_t i = 0; i < ARRAY_SIZE (fds); i++)
     if (*fds[i] >= 0)
       {
@@ -680,8 +678,15 @@ parse_sync_fd (void)
 int
 main (int argc, char **argv)
 {
-  struct shim s = { .log_fd = -1, .sync_fd = -1, .exit_fd = -1, .devnull = -1, .epfd = -1,
-                    .master = -1, .stdin_closer = -1, .dir_fd = -1, .status_fd = -1,
+  struct shim s = { .log_fd = -1,
+                    .sync_fd = -1,
+                    .exit_fd = -1,
+                    .devnull = -1,
+                    .epfd = -1,
+                    .master = -1,
+                    .stdin_closer = -1,
+                    .dir_fd = -1,
+                    .status_fd = -1,
                     .cleanup_slot = -1 };
   s.wsig.fd = s.wtimer.fd = s.wcontrol.fd = s.wlisten.fd = s.wconn.fd = -1;
   for (int i = 0; i < 4; i++)

@@ -25,13 +25,14 @@
 
 /* What process.json (and, for a restore, <checkpoint>/config.json and the
  * bundle's config.json) tell the shim. */
-struct shim_config {
+struct shim_config
+{
   bool terminal;
   bool exec;
   bool no_pivot;
   char *stdin_path, *stdout_path, *stderr_path;
-  char **runtime_args;  /* global runtime args, may be NULL */
-  char *checkpoint;     /* "" unless restoring */
+  char **runtime_args; /* global runtime args, may be NULL */
+  char *checkpoint;    /* "" unless restoring */
   unsigned root_uid, root_gid;
   /* checkpoint config.json */
   bool ck_tcp, ck_unix_sockets, ck_shell;
@@ -43,7 +44,8 @@ struct shim_config {
 struct shim;
 
 /* An epoll registration: fd plus the callback run on its events. */
-struct watch {
+struct watch
+{
   int fd;
   bool registered;
   void (*cb) (struct shim *s, struct watch *w, uint32_t events);
@@ -52,33 +54,36 @@ struct watch {
 /* One direction of stdio: data from in to out. splice() between two pipes
  * while out is drained (no copy through user space); a 4 KiB buffer when
  * one side is a tty, or while out's reader lags (see relay_pump). */
-struct relay {
+struct relay
+{
   struct watch win, wout;
   const char *name;
-  char *buf;           /* allocated on first copy */
+  char *buf; /* allocated on first copy */
   size_t buf_len, buf_off;
   bool splice;
-  bool done;           /* in reached EOF/EIO, or out failed: fds closed */
-  bool close_out;      /* close out when done (container stdin pipe, so it sees EOF) */
-  uint64_t moved;      /* bytes relayed, for drain progress */
+  bool done;      /* in reached EOF/EIO, or out failed: fds closed */
+  bool close_out; /* close out when done (container stdin pipe, so it sees EOF) */
+  uint64_t moved; /* bytes relayed, for drain progress */
 };
 
-enum shim_phase {
-  PHASE_STARTING,   /* runtime create/exec/restore running, or console awaited */
-  PHASE_RUNNING,    /* container process alive */
-  PHASE_DRAINING,   /* exit status written; waiting for stdio EOF (and kill --all) */
-  PHASE_DELETING,   /* runtime delete running (init) */
+enum shim_phase
+{
+  PHASE_STARTING, /* runtime create/exec/restore running, or console awaited */
+  PHASE_RUNNING,  /* container process alive */
+  PHASE_DRAINING, /* exit status written; waiting for stdio EOF (and kill --all) */
+  PHASE_DELETING, /* runtime delete running (init) */
 };
 
-struct shim {
+struct shim
+{
   /* arguments */
   const char *id, *bundle, *runtime;
   char *cwd;
   struct shim_config cfg;
 
-  int log_fd;       /* shim-log.json */
-  int sync_fd;      /* CTRD_SHIM_SYNC_FD, -1 once written */
-  int exit_fd;      /* write end of the exit FIFO; closed by exiting */
+  int log_fd;  /* shim-log.json */
+  int sync_fd; /* CTRD_SHIM_SYNC_FD, -1 once written */
+  int exit_fd; /* write end of the exit FIFO; closed by exiting */
   int devnull;
   int epfd;
   char oom_orig[16]; /* oom_score_adj to restore in children */
@@ -88,7 +93,7 @@ struct shim {
   enum shim_phase phase;
   int64_t last_progress_ns;
   bool grace_over;
-  bool io_changed;   /* set by io.c; main.c re-evaluates the phase */
+  bool io_changed; /* set by io.c; main.c re-evaluates the phase */
 
   pid_t runtime_pid, kill_pid, delete_pid, container_pid;
   int exit_status;
@@ -98,18 +103,18 @@ struct shim {
   /* exitStatus (status.c): the process dir, the reserved file, and the
    * status held in memory while it cannot be written */
   int dir_fd;
-  int status_fd;          /* exitStatus.reserve, open until renamed */
-  bool reserve_named;     /* exitStatus.reserve exists */
-  bool status_pending;    /* exit_status known, exitStatus not written */
-  bool holding;           /* would exit, but the status is not written yet */
-  int held_code;          /* the shim's exit code once it is */
-  int64_t retry_ms;       /* the hold's retry backoff */
+  int status_fd;       /* exitStatus.reserve, open until renamed */
+  bool reserve_named;  /* exitStatus.reserve exists */
+  bool status_pending; /* exit_status known, exitStatus not written */
+  bool holding;        /* would exit, but the status is not written yet */
+  int held_code;       /* the shim's exit code once it is */
+  int64_t retry_ms;    /* the hold's retry backoff */
 
   /* stdio */
-  int child_fds[3];       /* fds 0/1/2 of the runtime (and so of the container) */
-  int stdin_closer;       /* the shim's own writer on the stdin FIFO */
-  int fifo_keep[4];       /* FIFO ends held so clients may come and go */
-  struct relay rel[3];    /* stdin, stdout, stderr (tty: stdin→master, master→stdout) */
+  int child_fds[3];    /* fds 0/1/2 of the runtime (and so of the container) */
+  int stdin_closer;    /* the shim's own writer on the stdin FIFO */
+  int fifo_keep[4];    /* FIFO ends held so clients may come and go */
+  struct relay rel[3]; /* stdin, stdout, stderr (tty: stdin→master, master→stdout) */
   int nrel;
 
   /* console (terminal: true) */

@@ -168,8 +168,7 @@ fail:
 }
 
 pid_t
-shim_spawn (struct shim *s, char **argv, const int fds[3], const char *cwd,
-            struct ctrd_error **err)
+shim_spawn (struct shim *s, char **argv, const int fds[3], const char *cwd, struct ctrd_error **err)
 {
   cleanup_free char *file = find_executable (argv[0]);
   if (file == NULL)

@@ -44,16 +44,16 @@ shim_status_reserve (struct shim *s, struct ctrd_error **err)
   s->dir_fd = open (".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (s->dir_fd < 0)
     return ctrd_error_set (err, errno, "open process directory `%s`", s->cwd);
-  s->status_fd = openat (s->dir_fd, RESERVE_FILE,
-                         O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+  s->status_fd =
+      openat (s->dir_fd, RESERVE_FILE, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (s->status_fd < 0)
-    return ctrd_error_set (err, errno, "reserve space for %s: create `%s/%s`", STATUS_FILE,
-                           s->cwd, RESERVE_FILE);
+    return ctrd_error_set (err, errno, "reserve space for %s: create `%s/%s`", STATUS_FILE, s->cwd,
+                           RESERVE_FILE);
   s->reserve_named = true;
   /* Not fsynced: the block is allocated or reserved by the write itself. */
   if (write_all (s->status_fd, "255", STATUS_MAX_LEN) < 0)
-    return ctrd_error_set (err, errno, "reserve space for %s: write `%s/%s`", STATUS_FILE,
-                           s->cwd, RESERVE_FILE);
+    return ctrd_error_set (err, errno, "reserve space for %s: write `%s/%s`", STATUS_FILE, s->cwd,
+                           RESERVE_FILE);
   return 0;
 }
 
@@ -80,8 +80,8 @@ write_new (struct shim *s, const char *buf, size_t n, struct ctrd_error **err)
 {
   char tmp[64];
   snprintf (tmp, sizeof tmp, "%s.tmp.%d", STATUS_FILE, (int) getpid ());
-  cleanup_close int fd = openat (s->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW
-                                                     | O_CLOEXEC, 0666);
+  cleanup_close int fd =
+      openat (s->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0)
     return ctrd_error_set (err, errno, "create `%s/%s`", s->cwd, tmp);
   if (write_all (fd, buf, n) < 0 || fsync (fd) < 0
@@ -100,8 +100,7 @@ status_persist (struct shim *s, struct ctrd_error **err)
   char buf[16];
   int n = snprintf (buf, sizeof buf, "%d", s->exit_status);
   cleanup_error struct ctrd_error *first = NULL;
-  if (write_reserved (s, buf, (size_t) n, &first) < 0
-      && write_new (s, buf, (size_t) n, err) < 0)
+  if (write_reserved (s, buf, (size_t) n, &first) < 0 && write_new (s, buf, (size_t) n, err) < 0)
     {
       if (s->status_fd >= 0)
         ctrd_error_wrap (err, "%s", first->msg);

@@ -14,13 +14,13 @@
 #define MAX_ARCHES 32
 
 static const char *const actions[] = {
-  "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-  "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE",        "SCMP_ACT_ALLOW",       "SCMP_ACT_LOG",
-  "SCMP_ACT_NOTIFY",
+  "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+  "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
+  "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY",
 };
 
 static const char *const ops[] = {
-  "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
+  "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",        "SCMP_CMP_EQ",
   "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ",
 };
 
@@ -66,8 +66,8 @@ bad (struct ctrd_error **err, const char *fmt, ...)
 
 /* An optional string field that must be one of list. */
 static int
-check_enum (json_object *o, const char *key, const char *where, const char *const *list,
-            size_t n, bool required, struct ctrd_error **err)
+check_enum (json_object *o, const char *key, const char *where, const char *const *list, size_t n,
+            bool required, struct ctrd_error **err)
 {
   json_object *v = get (o, key);
   if (!v)

@@ -12,8 +12,7 @@
 
 #define CONFIG_MAX (16 * 1024 * 1024)
 
-static int
-bad (struct ctrd_error **err, const char *bundle, const char *fmt, ...)
+static int bad (struct ctrd_error **err, const char *bundle, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 /* "bundle <b>: config.json: <what>" as INVALID_ARGUMENT. */
@@ -26,8 +25,7 @@ bad (struct ctrd_error **err, const char *bundle, const char *fmt, ...)
   if (vasprintf (&what, fmt, ap) < 0)
     abort ();
   va_end (ap);
-  return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "bundle %s: config.json: %s", bundle,
-                          what);
+  return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "bundle %s: config.json: %s", bundle, what);
 }
 
 static json_object *
@@ -70,11 +68,10 @@ parse_config (const char *bundle, const char *text, size_t len, struct ctrd_erro
       else
         col++;
     }
-  const char *why = jerr == json_tokener_success ? "unexpected data after the JSON value"
+  const char *why = jerr == json_tokener_success    ? "unexpected data after the JSON value"
                     : jerr == json_tokener_continue ? "unexpected end of data"
                                                     : json_tokener_error_desc (jerr);
-  bad (err, bundle, "invalid JSON at line %zu column %zu (offset %zu): %s", line, col, end,
-       why);
+  bad (err, bundle, "invalid JSON at line %zu column %zu (offset %zu): %s", line, col, end, why);
   return NULL;
 }
 
@@ -205,8 +202,7 @@ spec_has_own_pid_ns (json_object *spec)
       json_object *t = get (e, "type"), *p = get (e, "path");
       if (t && json_object_is_type (t, json_type_string)
           && strcmp (json_object_get_string (t), "pid") == 0
-          && (!p || !json_object_is_type (p, json_type_string)
-              || !*json_object_get_string (p)))
+          && (!p || !json_object_is_type (p, json_type_string) || !*json_object_get_string (p)))
         return true;
     }
   return false;
@@ -215,10 +211,10 @@ spec_has_own_pid_ns (json_object *spec)
 /* ---- exec process ---- */
 
 static const char *const rlimit_names[] = {
-  "RLIMIT_AS",      "RLIMIT_CORE",   "RLIMIT_CPU",    "RLIMIT_DATA",   "RLIMIT_FSIZE",
-  "RLIMIT_LOCKS",   "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_NOFILE",
-  "RLIMIT_NPROC",   "RLIMIT_RSS",    "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING",
-  "RLIMIT_STACK",
+  "RLIMIT_AS",     "RLIMIT_CORE",   "RLIMIT_CPU",        "RLIMIT_DATA",
+  "RLIMIT_FSIZE",  "RLIMIT_LOCKS",  "RLIMIT_MEMLOCK",    "RLIMIT_MSGQUEUE",
+  "RLIMIT_NICE",   "RLIMIT_NOFILE", "RLIMIT_NPROC",      "RLIMIT_RSS",
+  "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK",
 };
 
 static bool
@@ -292,12 +288,14 @@ exec_check (const struct spec_exec *req, const char *cwd, struct ctrd_error **er
     if (!req->args[i])
       return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "process args[%zu]: missing", i);
   if (cwd[0] != '/')
-    return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT,
-                            "process cwd: not an absolute path: \"%s\"", cwd);
+    return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "process cwd: not an absolute path: \"%s\"",
+                            cwd);
   for (size_t i = 0; i < req->n_capabilities; i++)
     if (!cap_name_ok (req->capabilities[i]))
-      return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "process capabilities: unknown "
-                              "capability \"%s\"", req->capabilities[i]);
+      return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT,
+                              "process capabilities: unknown "
+                              "capability \"%s\"",
+                              req->capabilities[i]);
   for (size_t i = 0; i < req->n_rlimits; i++)
     {
       const struct spec_rlimit *r = &req->rlimits[i];
@@ -339,8 +337,7 @@ spec_exec_process (json_object *config, const struct spec_exec *req, struct ctrd
       static const char *const sets[] = { "bounding", "effective", "inheritable", "permitted" };
       json_object *caps = json_object_new_object ();
       for (size_t i = 0; i < ARRAY_SIZE (sets); i++)
-        json_object_object_add (caps, sets[i],
-                                strv_json (req->capabilities, req->n_capabilities));
+        json_object_object_add (caps, sets[i], strv_json (req->capabilities, req->n_capabilities));
       json_object_object_add (o, "capabilities", caps);
     }
   if (req->n_rlimits)
@@ -359,8 +356,7 @@ spec_exec_process (json_object *config, const struct spec_exec *req, struct ctrd
   if (req->no_new_privileges)
     json_object_object_add (o, "noNewPrivileges", json_object_new_boolean (true));
   if (req->apparmor_profile && *req->apparmor_profile)
-    json_object_object_add (o, "apparmorProfile",
-                            json_object_new_string (req->apparmor_profile));
+    json_object_object_add (o, "apparmorProfile", json_object_new_string (req->apparmor_profile));
   if (req->selinux_label && *req->selinux_label)
     json_object_object_add (o, "selinuxLabel", json_object_new_string (req->selinux_label));
   return o;

@@ -15,7 +15,7 @@ struct tr
 {
   const char *bundle; /* as the client named it (messages) */
   const char *real;   /* its real path: the runtime's cwd, where rc runtimes resolved paths */
-  char **notes; /* what was changed, each once */
+  char **notes;       /* what was changed, each once */
   struct ctrd_error **err;
 };
 
@@ -201,10 +201,9 @@ host_goarch (void)
   {
     const char *machine, *go;
   } map[] = {
-    { "x86_64", "amd64" }, { "aarch64", "arm64" },     { "i386", "386" },
-    { "i486", "386" },     { "i586", "386" },          { "i686", "386" },
-    { "armv7l", "arm" },   { "armv6l", "arm" },        { "ppc64le", "ppc64le" },
-    { "ppc64", "ppc64" },  { "s390x", "s390x" },       { "mips64", "mips64" },
+    { "x86_64", "amd64" },    { "aarch64", "arm64" }, { "i386", "386" },    { "i486", "386" },
+    { "i586", "386" },        { "i686", "386" },      { "armv7l", "arm" },  { "armv6l", "arm" },
+    { "ppc64le", "ppc64le" }, { "ppc64", "ppc64" },   { "s390x", "s390x" }, { "mips64", "mips64" },
     { "riscv64", "riscv64" },
   };
   static struct utsname u;
@@ -273,8 +272,8 @@ tr_capabilities (struct tr *t, json_object *proc)
       if (!is (c, json_type_string))
         return fail (t, "process.capabilities[%zu]: not a string", i);
       if (!cap_name_ok (json_object_get_string (c)))
-        return fail (t, "process.capabilities[%zu]: \"%s\" is not a capability name (CAP_...)",
-                     i, json_object_get_string (c));
+        return fail (t, "process.capabilities[%zu]: \"%s\" is not a capability name (CAP_...)", i,
+                     json_object_get_string (c));
     }
   static const char *const sets[] = { "bounding", "effective", "inheritable", "permitted" };
   json_object *o = json_object_new_object ();
@@ -287,11 +286,12 @@ tr_capabilities (struct tr *t, json_object *proc)
     }
   json_object_object_add (proc, "capabilities", o);
   if (n)
-    note (t, "process.capabilities: list of %zu -> bounding, effective, inheritable, permitted",
-          n);
+    note (t, "process.capabilities: list of %zu -> bounding, effective, inheritable, permitted", n);
   else
-    note (t, "process.capabilities: %s -> empty bounding, effective, inheritable, permitted "
-             "(rc runtimes dropped every capability)", caps ? "empty list" : "absent");
+    note (t,
+          "process.capabilities: %s -> empty bounding, effective, inheritable, permitted "
+          "(rc runtimes dropped every capability)",
+          caps ? "empty list" : "absent");
   return 0;
 }
 
@@ -556,9 +556,13 @@ tr_blockio (struct tr *t, json_object *res)
     return 0;
   if (!is (b, json_type_object))
     return fail (t, "linux.resources.blockIO: not an object");
-  static const char *const keys[] = { "Weight", "LeafWeight", "WeightDevice",
-                                      "ThrottleReadBpsDevice", "ThrottleWriteBpsDevice",
-                                      "ThrottleReadIOPSDevice", "ThrottleWriteIOPSDevice" };
+  static const char *const keys[] = { "Weight",
+                                      "LeafWeight",
+                                      "WeightDevice",
+                                      "ThrottleReadBpsDevice",
+                                      "ThrottleWriteBpsDevice",
+                                      "ThrottleReadIOPSDevice",
+                                      "ThrottleWriteIOPSDevice" };
   for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
     {
       char from[64], to[64];
@@ -737,8 +741,7 @@ tr_hooks (struct tr *t, json_object *config)
 }
 
 int
-spec_translate (json_object *config, const char *bundle, char **summary,
-                struct ctrd_error **err)
+spec_translate (json_object *config, const char *bundle, char **summary, struct ctrd_error **err)
 {
   /* The rc runtimes ran in the bundle and joined relative paths to their
    * getcwd(), which has no symlink (e.g. /var/run -> /run): the same here. */

@@ -28,12 +28,12 @@ exec_options (const Types__AddProcessRequest *r, struct spec_exec *x, struct spe
   *rl = xmalloc0 ((r->n_rlimits ? r->n_rlimits : 1) * sizeof **rl);
   for (size_t i = 0; i < r->n_rlimits; i++)
     if (r->rlimits[i])
-      (*rl)[i] = (struct spec_rlimit) { r->rlimits[i]->type, r->rlimits[i]->hard,
-                                        r->rlimits[i]->soft };
+      (*rl)[i] =
+          (struct spec_rlimit){ r->rlimits[i]->type, r->rlimits[i]->hard, r->rlimits[i]->soft };
   if (r->user)
-    *u = (struct spec_user) { r->user->uid, r->user->gid, r->user->additionalgids,
-                              r->user->n_additionalgids };
-  *x = (struct spec_exec) {
+    *u = (struct spec_user){ r->user->uid, r->user->gid, r->user->additionalgids,
+                             r->user->n_additionalgids };
+  *x = (struct spec_exec){
     .terminal = r->terminal,
     .user = r->user ? u : NULL,
     .args = r->args,

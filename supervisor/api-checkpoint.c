@@ -83,8 +83,7 @@ api_checkpoint_delete_handle (struct api_call *call, const ProtobufCMessage *req
 }
 
 void
-api_checkpoint_list_handle (struct api_call *call, const ProtobufCMessage *request,
-                            void *userdata)
+api_checkpoint_list_handle (struct api_call *call, const ProtobufCMessage *request, void *userdata)
 {
   struct daemon *d = userdata;
   const Types__ListCheckpointRequest *r = (const Types__ListCheckpointRequest *) request;

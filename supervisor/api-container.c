@@ -41,8 +41,8 @@ jstrv (json_object *a, size_t *n)
   for (size_t i = 0; i < len; i++)
     {
       json_object *s = json_object_array_get_idx (a, i);
-      v[(*n)++] = xstrdup (json_object_is_type (s, json_type_string) ? json_object_get_string (s)
-                                                                     : "");
+      v[(*n)++] =
+          xstrdup (json_object_is_type (s, json_type_string) ? json_object_get_string (s) : "");
     }
   return v;
 }
@@ -77,7 +77,8 @@ process_message (struct process *p)
       size_t len = json_object_array_length (ag);
       m->user->additionalgids = xmalloc (len * sizeof (uint32_t));
       for (size_t i = 0; i < len; i++)
-        m->user->additionalgids[i] = (uint32_t) json_object_get_int64 (json_object_array_get_idx (ag, i));
+        m->user->additionalgids[i] =
+            (uint32_t) json_object_get_int64 (json_object_array_get_idx (ag, i));
       m->user->n_additionalgids = len;
     }
   m->args = jstrv (jget (s, "args"), &m->n_args);
@@ -283,7 +284,7 @@ state_cache_build (struct state_cache *sc, struct container *c)
   size_t i = 0;
   for (const struct process *p = c->procs; p; p = p->next, i++)
     {
-      sc->keys[i] = (struct proc_key) { p, p->spec, p->pid, p->starttime };
+      sc->keys[i] = (struct proc_key){ p, p->spec, p->pid, p->starttime };
       if (p->pid <= 0 || p->starttime == 0)
         sc->valid = false;
     }

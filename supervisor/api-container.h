@@ -44,7 +44,6 @@ struct pidvec;
  * processes change; status comes from memory; pids (scratch space: pids)
  * from the container's cgroup directory, held open while it runs
  * (state-pids.h). */
-void api_container_state_append (struct container *c, struct api_bytes *out,
-                                 struct pidvec *pids);
+void api_container_state_append (struct container *c, struct api_bytes *out, struct pidvec *pids);
 
 #endif

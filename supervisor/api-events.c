@@ -25,8 +25,8 @@
 #define TS_MIN_SECONDS (-62135596800LL)
 #define TS_MAX_SECONDS 253402300800LL
 
-#define EVENTS_TOO_SLOW_MESSAGE                                                                  \
-  "events subscriber too slow: more events were waiting than its queue holds; subscribe again "  \
+#define EVENTS_TOO_SLOW_MESSAGE                                                                    \
+  "events subscriber too slow: more events were waiting than its queue holds; subscribe again "    \
   "with the timestamp of the last event received to get the rest"
 
 struct events_stream
@@ -167,8 +167,9 @@ api_events_handle (struct api_call *call, const ProtobufCMessage *request, void 
     }
   if (req->storedonly && !replay)
     {
-      api_call_fail (call, GRPC_UNKNOWN, "invalid parameter: StoredOnly cannot be specified "
-                                         "without setting a valid Timestamp");
+      api_call_fail (call, GRPC_UNKNOWN,
+                     "invalid parameter: StoredOnly cannot be specified "
+                     "without setting a valid Timestamp");
       return;
     }
 

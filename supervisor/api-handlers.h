@@ -19,8 +19,7 @@ void api_create_handle (struct api_call *call, const ProtobufCMessage *req, void
 void api_signal_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
 void api_state_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
 void api_add_process_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
-void api_update_process_handle (struct api_call *call, const ProtobufCMessage *req,
-                                void *userdata);
+void api_update_process_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);
 
 /* ops (userdata = struct daemon *): UpdateContainer, checkpoints, Stats */
 void api_update_handle (struct api_call *call, const ProtobufCMessage *req, void *userdata);

@@ -30,11 +30,11 @@ struct event_sub
 {
   struct event_bus *bus; /* NULL once detached by event_bus_free */
   struct event_sub *next;
-  char *id_filter;       /* NULL = all */
+  char *id_filter; /* NULL = all */
   event_sub_fn fn;
   void *data;
-  uint64_t from_seq;     /* first event sequence number it may receive live */
-  bool removed;          /* unsubscribed during a dispatch; freed by the sweep */
+  uint64_t from_seq; /* first event sequence number it may receive live */
+  bool removed;      /* unsubscribed during a dispatch; freed by the sweep */
 };
 
 struct event_bus
@@ -305,8 +305,8 @@ log_load (struct event_bus *b, struct ctrd_error **err)
       if (event_parse_line (line, (size_t) n, &ev, &why) < 0)
         {
           /* damaged journal: skip only this line (docs/failure-modes.md #6) */
-          log_warn ("containerd: Cannot parse event. Skipping. (%s line %zu: %s)", b->path,
-                    lineno, why);
+          log_warn ("containerd: Cannot parse event. Skipping. (%s line %zu: %s)", b->path, lineno,
+                    why);
           skipped++;
           continue;
         }

@@ -92,15 +92,24 @@ status_reason (int status)
 {
   switch (status)
     {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Internal Server Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Internal Server Error";
     }
 }
 
@@ -114,14 +123,14 @@ response_build (int status, const char *ctype, const char *body, size_t body_len
   struct tm tm;
   gmtime_r (&now, &tm);
   strftime (date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  cleanup_free char *hdr = xasprintf ("HTTP/1.1 %d %s\r\n"
-                                      "Date: %s\r\n"
-                                      "Content-Type: %s\r\n"
-                                      "Content-Length: %zu\r\n"
-                                      "%s%s\r\n",
-                                      status, status_reason (status), date, ctype, body_len,
-                                      status == 405 ? "Allow: GET, HEAD\r\n" : "",
-                                      close ? "Connection: close\r\n" : "");
+  cleanup_free char *hdr =
+      xasprintf ("HTTP/1.1 %d %s\r\n"
+                 "Date: %s\r\n"
+                 "Content-Type: %s\r\n"
+                 "Content-Length: %zu\r\n"
+                 "%s%s\r\n",
+                 status, status_reason (status), date, ctype, body_len,
+                 status == 405 ? "Allow: GET, HEAD\r\n" : "", close ? "Connection: close\r\n" : "");
   size_t hl = strlen (hdr), bl = head_only ? 0 : body_len;
   char *r = xmalloc (hl + bl + 1);
   memcpy (r, hdr, hl);
@@ -235,8 +244,8 @@ conn_write (struct hconn *c)
 {
   while (c->out_off < c->out_len)
     {
-      ssize_t n = send (c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                        MSG_NOSIGNAL | MSG_DONTWAIT);
+      ssize_t n =
+          send (c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

@@ -43,9 +43,8 @@ static int
 daemon_on_usr1 (sd_event_source *s UNUSED, const struct signalfd_siginfo *si UNUSED, void *data)
 {
   struct daemon *d = data;
-  log_info ("containers: %zu, api connections: %zu, calls in flight: %zu",
-            runtime_count (d->rt), api_server_connection_count (d->server),
-            api_server_call_count (d->server));
+  log_info ("containers: %zu, api connections: %zu, calls in flight: %zu", runtime_count (d->rt),
+            api_server_connection_count (d->server), api_server_call_count (d->server));
   return 0;
 }
 
@@ -177,12 +176,12 @@ daemon_run (struct daemon *d, const struct daemon_options *o, struct ctrd_error 
     }
   if (api_server_new (d->loop, &d->server, err) < 0)
     return -1;
-  api_server_set_limits (d->server, &(struct api_limits) {
-                                        .max_connections = (size_t) o->max_connections,
-                                        .max_concurrent_streams
-                                        = (uint32_t) o->max_concurrent_streams,
-                                        .stream_queue_bytes = (size_t) o->events_queue_bytes,
-                                    });
+  api_server_set_limits (d->server,
+                         &(struct api_limits){
+                             .max_connections = (size_t) o->max_connections,
+                             .max_concurrent_streams = (uint32_t) o->max_concurrent_streams,
+                             .stream_queue_bytes = (size_t) o->events_queue_bytes,
+                         });
   daemon_register (d);
   if (daemon_listen (d->server, o->listen, err) < 0)
     return -1;

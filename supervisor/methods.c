@@ -4,8 +4,10 @@
 #include "supervisor/api-handlers.h"
 #include "supervisor/daemon.h"
 
-#define METHOD(name, req, resp, stream, fn)                                                      \
-  { "/types.API/" name, &types__##req##__descriptor, &types__##resp##__descriptor, stream, fn }
+#define METHOD(name, req, resp, stream, fn)                                                        \
+  {                                                                                                \
+    "/types.API/" name, &types__##req##__descriptor, &types__##resp##__descriptor, stream, fn      \
+  }
 
 void
 daemon_register (struct daemon *d)
@@ -15,8 +17,7 @@ daemon_register (struct daemon *d)
             api_create_handle),
     METHOD ("Signal", signal_request, signal_response, false, api_signal_handle),
     METHOD ("State", state_request, state_response, false, api_state_handle),
-    METHOD ("AddProcess", add_process_request, add_process_response, false,
-            api_add_process_handle),
+    METHOD ("AddProcess", add_process_request, add_process_response, false, api_add_process_handle),
     METHOD ("UpdateProcess", update_process_request, update_process_response, false,
             api_update_process_handle),
     METHOD ("UpdateContainer", update_container_request, update_container_response, false,
@@ -31,12 +32,12 @@ daemon_register (struct daemon *d)
   };
   for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
     api_server_register (d->server, &core[i], d);
-  static const struct api_method events
-      = METHOD ("Events", events_request, event, true, api_events_handle);
+  static const struct api_method events =
+      METHOD ("Events", events_request, event, true, api_events_handle);
   api_server_register (d->server, &events, d->bus);
-  static const struct api_method version
-      = METHOD ("GetServerVersion", get_server_version_request, get_server_version_response,
-                false, api_version_handle);
+  static const struct api_method version =
+      METHOD ("GetServerVersion", get_server_version_request, get_server_version_response, false,
+              api_version_handle);
   api_server_register (d->server, &version, d);
   api_server_register_health (d->server);
 }

@@ -27,9 +27,15 @@
 #define NTIMERS (METRICS_EXIT + 1)
 
 static const char *const names[METRICS_N] = {
-  "container-create-time", "container-start-time", "container-delete-time",
-  "container-stats-time",  "exec-process-time",    "exit-process-time",
-  "containers",            "event-subscribers",    "tasks",
+  "container-create-time",
+  "container-start-time",
+  "container-delete-time",
+  "container-stats-time",
+  "exec-process-time",
+  "exit-process-time",
+  "containers",
+  "event-subscribers",
+  "tasks",
   "epoll-fds",
 };
 static const double pcts[] = { 0.5, 0.75, 0.95, 0.99, 0.999 };
@@ -234,7 +240,8 @@ struct out
   size_t len, cap;
 };
 
-static void out_printf (struct out *o, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void out_printf (struct out *o, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 static void
 out_printf (struct out *o, const char *fmt, ...)
@@ -521,8 +528,8 @@ metrics_new (const struct metrics_config *cfg, struct metrics **out, struct ctrd
                                         on_gauges, m);
       if (r >= 0 && m->graphite)
         {
-          int64_t every = cfg->graphite_interval_ns > 0 ? cfg->graphite_interval_ns
-                                                        : 10 * NSEC_PER_SEC;
+          int64_t every =
+              cfg->graphite_interval_ns > 0 ? cfg->graphite_interval_ns : 10 * NSEC_PER_SEC;
           r = sd_event_add_time_relative (l, &m->graphite_src, CLOCK_MONOTONIC,
                                           (uint64_t) (every / 1000), 0, on_graphite, m);
         }

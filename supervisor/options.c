@@ -12,9 +12,13 @@
 
 #define STR_(x) #x
 #define STR(x) STR_ (x)
-#define VERSION_TEXT STR (CTRD_VERSION_MAJOR) "." STR (CTRD_VERSION_MINOR) "." STR (CTRD_VERSION_PATCH)
+#define VERSION_TEXT                                                                               \
+  STR (CTRD_VERSION_MAJOR) "." STR (CTRD_VERSION_MINOR) "." STR (CTRD_VERSION_PATCH)
 
-enum { N_FLAGS = 18 };
+enum
+{
+  N_FLAGS = 18
+};
 
 /* The one table: parser and --help. Order as in containerd 0.2's --help. */
 static void
@@ -28,8 +32,7 @@ options_table (struct goflag *f, struct daemon_options *o, bool *version)
       "runtime state directory (locked: one daemon per directory)", "\"" DEFAULT_STATE_DIR "\"",
       false },
     { "metrics-interval", NULL, GOFLAG_DURATION, &o->metrics_interval_ns,
-      "interval for printing metrics to stdout with --debug; 0 disables them",
-      "5m0s", false },
+      "interval for printing metrics to stdout with --debug; 0 disables them", "5m0s", false },
     { "listen", "l", GOFLAG_STRING, &o->listen,
       "address the gRPC API listens on: unix://<path>, tcp://<host:port> or fd://[<n>|*]",
       "\"" DEFAULT_LISTEN "\"", false },
@@ -46,8 +49,8 @@ options_table (struct goflag *f, struct daemon_options *o, bool *version)
     { "retain-count", NULL, GOFLAG_INT, &o->retain_count,
       "number of events kept in events.log for replay; <= 0 keeps all", "500", false },
     { "graphite-address", NULL, GOFLAG_STRING, &o->graphite_address,
-      "graphite host:port to push metrics to every 10s instead of stdout (with --debug)",
-      NULL, false },
+      "graphite host:port to push metrics to every 10s instead of stdout (with --debug)", NULL,
+      false },
     { "metrics-address", NULL, GOFLAG_STRING, &o->metrics_address,
       "serve Prometheus metrics at /metrics on unix://<path>, tcp://<host:port> or <host:port> "
       "(off when empty)",
@@ -60,7 +63,8 @@ options_table (struct goflag *f, struct daemon_options *o, bool *version)
       STR (DEFAULT_MAX_CONCURRENT_STREAMS), false },
     { "events-queue-bytes", NULL, GOFLAG_INT, &o->events_queue_bytes,
       "bytes of events one Events subscriber may leave unread before its stream is ended "
-      "with RESOURCE_EXHAUSTED", STR (DEFAULT_EVENTS_QUEUE_BYTES), false },
+      "with RESOURCE_EXHAUSTED",
+      STR (DEFAULT_EVENTS_QUEUE_BYTES), false },
     { "help", "h", GOFLAG_BOOL, NULL, "show help", NULL, false },
     { "version", "v", GOFLAG_BOOL, version, "print the version", NULL, false },
   };
@@ -137,8 +141,8 @@ limit_check (const char *flag, long long v, long long min, long long max)
 {
   if (v >= min && v <= max)
     return 0;
-  fprintf (stderr, "invalid value \"%lld\" for flag -%s: must be between %lld and %lld\n", v,
-           flag, min, max);
+  fprintf (stderr, "invalid value \"%lld\" for flag -%s: must be between %lld and %lld\n", v, flag,
+           min, max);
   return -1;
 }
 

@@ -12,21 +12,21 @@
 struct daemon_options
 {
   bool debug;
-  char *log_level;        /* "" when not given; "info" after an unparsable value */
-  char *state_dir;        /* absolute */
+  char *log_level; /* "" when not given; "info" after an unparsable value */
+  char *state_dir; /* absolute */
   int64_t metrics_interval_ns;
-  char *listen;           /* "proto://address"; a unix:// path is absolute */
+  char *listen; /* "proto://address"; a unix:// path is absolute */
   char *runtime;
-  char **runtime_args;    /* NULL-terminated, NULL when none */
+  char **runtime_args; /* NULL-terminated, NULL when none */
   char *shim;
-  char *pprof_address;    /* accepted, ignored (warned) */
+  char *pprof_address; /* accepted, ignored (warned) */
   int64_t start_timeout_ns;
   long long retain_count;
-  char *graphite_address; /* accepted, ignored (warned) */
+  char *graphite_address;           /* accepted, ignored (warned) */
   long long max_connections;        /* 1..1000000 */
   long long max_concurrent_streams; /* per connection, 1..2^31-1 */
   long long events_queue_bytes;     /* per Events subscriber, 1 KiB..4 GiB */
-  char *metrics_address;  /* Prometheus /metrics listener, "" = off */
+  char *metrics_address;            /* Prometheus /metrics listener, "" = off */
 };
 
 /* Defaults of the limits (containerd(8), api-server.md "Limits"; the same as

@@ -27,23 +27,24 @@
 
 #define STR_(x) #x
 #define STR(x) STR_ (x)
-#define VERSION_TEXT STR (CTRD_VERSION_MAJOR) "." STR (CTRD_VERSION_MINOR) "." STR (CTRD_VERSION_PATCH)
+#define VERSION_TEXT                                                                               \
+  STR (CTRD_VERSION_MAJOR) "." STR (CTRD_VERSION_MINOR) "." STR (CTRD_VERSION_PATCH)
 
 /* Upper bounds of the RPC latency buckets, seconds: 100 µs (a State of a
  * few containers) to a minute (a create under a slow runtime). */
-static const double rpc_bounds[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                     0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
-                                     5,      10,      30,     60 };
+static const double rpc_bounds[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                     0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                     1,      2.5,     5,      10,    30,     60 };
 #define N_BOUNDS ARRAY_SIZE (rpc_bounds)
 #define N_CODES 17 /* OK .. UNAUTHENTICATED */
 #define MAX_METHODS 32
 
 /* grpc-go's codes.Code.String() */
 static const char *const code_names[N_CODES] = {
-  "OK",          "Canceled",         "Unknown",           "InvalidArgument", "DeadlineExceeded",
-  "NotFound",    "AlreadyExists",    "PermissionDenied",  "ResourceExhausted",
-  "FailedPrecondition", "Aborted",   "OutOfRange",        "Unimplemented",   "Internal",
-  "Unavailable", "DataLoss",         "Unauthenticated",
+  "OK",       "Canceled",        "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+  "NotFound", "AlreadyExists",   "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+  "Aborted",  "OutOfRange",      "Unimplemented",    "Internal",          "Unavailable",
+  "DataLoss", "Unauthenticated",
 };
 
 struct histogram
@@ -54,7 +55,7 @@ struct histogram
 
 struct rpc_method
 {
-  char *service, *method; /* "/types.API/State" → "types.API", "State" */
+  char *service, *method;             /* "/types.API/State" → "types.API", "State" */
   struct histogram *by_code[N_CODES]; /* NULL until a call ended with that code */
 };
 
@@ -63,7 +64,7 @@ struct rpc_method
 #define RECENT_BUCKETS (PROM_RECENT_EXITS * 2)
 struct recent_node
 {
-  char *id; /* NULL: slot free */
+  char *id;  /* NULL: slot free */
   int chain; /* next node in the bucket, -1 */
 };
 
@@ -296,8 +297,7 @@ render_containers (struct prom *p, struct promtext *t)
                    "Containers by state: creating (shim or runtime start running), running, "
                    "paused (by a pause event), stopped (init exited, cleanup running).");
   for (size_t i = 0; i < ARRAY_SIZE (states); i++)
-    promtext_sample (t, "ctrd_containers", (const char *const[]) { "state", states[i], NULL },
-                     n[i]);
+    promtext_sample (t, "ctrd_containers", (const char *const[]){ "state", states[i], NULL }, n[i]);
   promtext_family (t, "ctrd_processes", "gauge",
                    "Processes of all containers (init and exec) not known to have exited.");
   promtext_sample (t, "ctrd_processes", NULL, procs);
@@ -329,11 +329,12 @@ render_rpcs (struct prom *p, struct promtext *t)
         struct histogram *h = p->methods[i].by_code[code];
         if (h == NULL)
           continue;
-        const char *const labels[] = { "grpc_service", p->methods[i].service, "grpc_method",
-                                       p->methods[i].method, "grpc_code", code_names[code],
-                                       NULL };
-        promtext_histogram (t, "ctrd_grpc_server_handling_seconds", labels, rpc_bounds,
-                            h->counts, N_BOUNDS, h->sum);
+        const char *const labels[] = {
+          "grpc_service", p->methods[i].service, "grpc_method", p->methods[i].method,
+          "grpc_code",    code_names[code],      NULL
+        };
+        promtext_histogram (t, "ctrd_grpc_server_handling_seconds", labels, rpc_bounds, h->counts,
+                            N_BOUNDS, h->sum);
       }
   struct api_server *s = p->d->server;
   gauge (t, "ctrd_grpc_connections", "Open gRPC client connections.",
@@ -378,12 +379,11 @@ render_process (struct prom *p, struct promtext *t)
   promtext_sample (t, "process_open_fds", NULL, count_open_fds ());
   gauge (t, "process_max_fds", "Maximum number of open file descriptors.",
          rl.rlim_cur == RLIM_INFINITY ? -1 : (double) rl.rlim_cur);
-  gauge (t, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
-         (double) vsize * page);
+  gauge (t, "process_virtual_memory_bytes", "Virtual memory size in bytes.", (double) vsize * page);
   gauge (t, "process_resident_memory_bytes", "Resident memory size in bytes.",
          (double) rss_pages * page);
-  gauge (t, "process_start_time_seconds",
-         "Start time of the process since unix epoch in seconds.", p->start_time);
+  gauge (t, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+         p->start_time);
 }
 
 char *
@@ -391,15 +391,17 @@ prom_render (struct prom *p, size_t *len)
 {
   struct promtext t = { 0 };
   promtext_family (&t, "ctrd_build_info", "gauge", "ctrd's API version (always 1).");
-  promtext_sample (&t, "ctrd_build_info", (const char *const[]) { "version", VERSION_TEXT, NULL },
+  promtext_sample (&t, "ctrd_build_info", (const char *const[]){ "version", VERSION_TEXT, NULL },
                    1);
   render_containers (p, &t);
   counter (&t, "ctrd_container_creates_total",
            "Containers created and started (start-container events).", (double) p->creates);
-  counter (&t, "ctrd_container_exits_total", "Container exits (exit events of init).", (double) p->exits);
+  counter (&t, "ctrd_container_exits_total", "Container exits (exit events of init).",
+           (double) p->exits);
   counter (&t, "ctrd_exec_exits_total", "Exits of exec'd processes (AddProcess).",
            (double) p->exec_exits);
-  counter (&t, "ctrd_container_ooms_total", "OOM events of containers' memory cgroups.", (double) p->ooms);
+  counter (&t, "ctrd_container_ooms_total", "OOM events of containers' memory cgroups.",
+           (double) p->ooms);
   counter (&t, "ctrd_container_restarts_total",
            "Creates of an id whose previous container exited under this daemon "
            "(how Docker's restart policies restart a container).",

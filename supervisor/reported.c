@@ -31,8 +31,8 @@ collect (const struct ctrd_event *ev, void *data)
   else
     return 0;
   r->v = xrealloc (r->v, (r->n + 1) * sizeof *r->v);
-  r->v[r->n] = (struct entry) { xstrdup (ev->id), xstrdup (pid), r->n,
-                                strcmp (ev->type, EVENT_EXIT) == 0 };
+  r->v[r->n] =
+      (struct entry){ xstrdup (ev->id), xstrdup (pid), r->n, strcmp (ev->type, EVENT_EXIT) == 0 };
   r->n++;
   return 0;
 }

@@ -82,8 +82,8 @@ state_pids_open (struct state_pids *sp, pid_t pid, struct ctrd_error **err)
 {
   /* the hierarchy `runc ps` lists (and runtime/stats-pids.c reads) */
   static const enum cgdirs_controller order[] = {
-    CGDIRS_DEVICES, CGDIRS_PIDS, CGDIRS_MEMORY, CGDIRS_CPU, CGDIRS_CPUACCT,
-    CGDIRS_FREEZER, CGDIRS_BLKIO, CGDIRS_UNIFIED,
+    CGDIRS_DEVICES, CGDIRS_PIDS,    CGDIRS_MEMORY, CGDIRS_CPU,
+    CGDIRS_CPUACCT, CGDIRS_FREEZER, CGDIRS_BLKIO,  CGDIRS_UNIFIED,
   };
   *sp = STATE_PIDS_CLOSED;
   struct cgdirs d;
@@ -215,8 +215,7 @@ walk_below (int dfd, struct pidvec *out, bool cgroupfs, int depth)
   struct dirent *de;
   while ((de = readdir (d)))
     {
-      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0
-          || strcmp (de->d_name, "..") == 0)
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
       int sub = openat (dirfd (d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (sub < 0)

@@ -15,8 +15,8 @@
 
 struct state_pids
 {
-  int dirfd;   /* the cgroup directory, -1 when closed */
-  int procsfd; /* its cgroup.procs on cgroup2, -1 on v1 (reopened per read) */
+  int dirfd;     /* the cgroup directory, -1 when closed */
+  int procsfd;   /* its cgroup.procs on cgroup2, -1 on v1 (reopened per read) */
   bool cgroupfs; /* st_nlink counts sub-directories (kernfs): else always walk */
 };
 
@@ -27,7 +27,7 @@ struct pidvec
   size_t n, cap;
 };
 
-#define STATE_PIDS_CLOSED ((struct state_pids) { -1, -1, false })
+#define STATE_PIDS_CLOSED ((struct state_pids){ -1, -1, false })
 
 /* Find the cgroup of pid (the container's init) and open it. */
 int state_pids_open (struct state_pids *sp, pid_t pid, struct ctrd_error **err);

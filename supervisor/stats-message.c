@@ -117,8 +117,8 @@ memory_message (const struct container_stats *s)
   m->kernel_usage = memory_data (&s->memory.kernel_usage);
   if (s->memory.n_stats)
     m->stats = xmalloc (s->memory.n_stats * sizeof *m->stats);
-  const ProtobufCMessageDescriptor *strict
-      = stats_strict_entry_descriptor (&types__memory_stats__stats_entry__descriptor);
+  const ProtobufCMessageDescriptor *strict =
+      stats_strict_entry_descriptor (&types__memory_stats__stats_entry__descriptor);
   for (size_t i = 0; i < s->memory.n_stats; i++)
     {
       Types__MemoryStats__StatsEntry *e = xmalloc (sizeof *e);
@@ -132,8 +132,8 @@ memory_message (const struct container_stats *s)
 }
 
 static void
-blkio_list (const struct container_stats *s, enum stats_blkio_list l,
-            Types__BlkioStatsEntry ***out, size_t *n)
+blkio_list (const struct container_stats *s, enum stats_blkio_list l, Types__BlkioStatsEntry ***out,
+            size_t *n)
 {
   if (!s->blkio[l].n)
     return;
@@ -162,8 +162,7 @@ blkio_message (const struct container_stats *s)
   blkio_list (s, STATS_BLKIO_QUEUED, &b->io_queued_recursive, &b->n_io_queued_recursive);
   blkio_list (s, STATS_BLKIO_SERVICE_TIME, &b->io_service_time_recursive,
               &b->n_io_service_time_recursive);
-  blkio_list (s, STATS_BLKIO_WAIT_TIME, &b->io_wait_time_recursive,
-              &b->n_io_wait_time_recursive);
+  blkio_list (s, STATS_BLKIO_WAIT_TIME, &b->io_wait_time_recursive, &b->n_io_wait_time_recursive);
   blkio_list (s, STATS_BLKIO_MERGED, &b->io_merged_recursive, &b->n_io_merged_recursive);
   blkio_list (s, STATS_BLKIO_TIME, &b->io_time_recursive, &b->n_io_time_recursive);
   blkio_list (s, STATS_BLKIO_SECTORS, &b->sectors_recursive, &b->n_sectors_recursive);
@@ -176,8 +175,8 @@ hugetlb_entries (const struct container_stats *s, Types__CgroupStats *m)
   if (!s->n_hugetlb)
     return;
   m->hugetlb_stats = xmalloc (s->n_hugetlb * sizeof *m->hugetlb_stats);
-  const ProtobufCMessageDescriptor *strict
-      = stats_strict_entry_descriptor (&types__cgroup_stats__hugetlb_stats_entry__descriptor);
+  const ProtobufCMessageDescriptor *strict =
+      stats_strict_entry_descriptor (&types__cgroup_stats__hugetlb_stats_entry__descriptor);
   for (size_t i = 0; i < s->n_hugetlb; i++)
     {
       const struct stats_hugetlb *h = &s->hugetlb[i];

@@ -64,6 +64,7 @@ integration/test-cgroup2.sh 17
 integration/test-ops 87
 integration/test-ctr.sh 76
 tests/test-install-dirs.sh 7
+tests/format-check.sh 1
 packaging/test-deb.py 17
 integration/test-metrics.sh 52
 EOF

@@ -120,7 +120,7 @@ static struct capture
 {
   uint8_t *data;
   size_t len, cap;
-} *capture;
+} * capture;
 
 static void
 drain (int fd)
@@ -334,20 +334,23 @@ static const struct
   const char *seed, *answer;
 } expected[] = {
   { "bad-ctype", "1:h415 1:g13" },
-  { "bad-timeout", "1:h200 1:g13" },  /* malformed grpc-timeout: INTERNAL */
-  { "compressed", "1:h200 1:g12" },   /* no decompressor: UNIMPLEMENTED */
+  { "bad-timeout", "1:h200 1:g13" }, /* malformed grpc-timeout: INTERNAL */
+  { "compressed", "1:h200 1:g12" },  /* no decompressor: UNIMPLEMENTED */
   /* the client's GOAWAY names stream 1, which a server never opens: a
    * connection error (PROTOCOL_ERROR) before the request is answered */
   { "control-frames", "0:G1" },
-  { "events-then-rst", "" },          /* reset before anything was sent */
+  { "events-then-rst", "" }, /* reset before anything was sent */
   { "get", "1:h405 1:g13" },
   { "hang-deadline", "1:h200 1:g4" }, /* DEADLINE_EXCEEDED */
   { "hang-then-rst", "" },
-  { "health", "1:h200 1:d7 1:g0" },   /* SERVING */
+  { "health", "1:h200 1:d7 1:g0" }, /* SERVING */
   { "health-unknown", "1:h200 1:g5" },
   /* the held calls (every third stream) are cancelled by the teardown */
-  { "many-streams", "1:h200 1:d5 1:g0 5:h200 5:d5 5:g0 7:h200 7:d5 7:g0 11:h200 11:d5 11:g0 13:h200 13:d5 13:g0 17:h200 17:d5 17:g0 19:h200 19:d5 19:g0 23:h200 23:d5 23:g0 25:h200 25:d5 25:g0 29:h200 29:d5 29:g0 31:h200 31:d5 31:g0 35:h200 35:d5 35:g0 37:h200 37:d5 37:g0" },
-  { "oversized", "1:h200 1:g8" },     /* RESOURCE_EXHAUSTED */
+  { "many-streams",
+    "1:h200 1:d5 1:g0 5:h200 5:d5 5:g0 7:h200 7:d5 7:g0 11:h200 11:d5 11:g0 13:h200 13:d5 13:g0 "
+    "17:h200 17:d5 17:g0 19:h200 19:d5 19:g0 23:h200 23:d5 23:g0 25:h200 25:d5 25:g0 29:h200 29:d5 "
+    "29:g0 31:h200 31:d5 31:g0 35:h200 35:d5 35:g0 37:h200 37:d5 37:g0" },
+  { "oversized", "1:h200 1:g8" }, /* RESOURCE_EXHAUSTED */
   { "split-data", "1:h200 1:d5 1:g0" },
   { "trailers", "1:h200 1:d5 1:g0" },
   { "truncated", "1:h200 1:g13" },
@@ -391,9 +394,15 @@ run_mutants (const uint8_t *seed, size_t len, int count)
       for (int e = 0; e < edits && n > 0; e++)
         switch (next_rand () % 4)
           {
-          case 0: buf[next_rand () % n] ^= (uint8_t) (1u << (next_rand () % 8)); break;
-          case 1: buf[next_rand () % n] = (uint8_t) next_rand (); break;
-          case 2: n = next_rand () % n; break;
+          case 0:
+            buf[next_rand () % n] ^= (uint8_t) (1u << (next_rand () % 8));
+            break;
+          case 1:
+            buf[next_rand () % n] = (uint8_t) next_rand ();
+            break;
+          case 2:
+            n = next_rand () % n;
+            break;
           default:
             if (n < len + 64)
               {

@@ -20,20 +20,20 @@ static int n_tests, n_failed;
 static pid_t server_pid;
 static FILE *server_out;
 
-#define CHECK(cond, ...)                                                                          \
-  do                                                                                              \
-    {                                                                                             \
-      bool ok_ = (cond);                                                                          \
-      printf ("%s %d - ", ok_ ? "ok" : "not ok", ++n_tests);                                      \
-      printf (__VA_ARGS__);                                                                       \
-      printf ("\n");                                                                              \
-      if (!ok_)                                                                                   \
-        {                                                                                         \
-          n_failed++;                                                                             \
-          printf ("# failed: %s (line %d)\n", #cond, __LINE__);                                   \
-        }                                                                                         \
-      fflush (stdout);                                                                            \
-    }                                                                                             \
+#define CHECK(cond, ...)                                                                           \
+  do                                                                                               \
+    {                                                                                              \
+      bool ok_ = (cond);                                                                           \
+      printf ("%s %d - ", ok_ ? "ok" : "not ok", ++n_tests);                                       \
+      printf (__VA_ARGS__);                                                                        \
+      printf ("\n");                                                                               \
+      if (!ok_)                                                                                    \
+        {                                                                                          \
+          n_failed++;                                                                              \
+          printf ("# failed: %s (line %d)\n", #cond, __LINE__);                                    \
+        }                                                                                          \
+      fflush (stdout);                                                                             \
+    }                                                                                              \
   while (0)
 
 struct stats
@@ -202,7 +202,8 @@ test_streams (struct api_client *c)
       n++;
       protobuf_c_message_free_unpacked (m, NULL);
     }
-  CHECK (s && r == API_STREAM_END && n == 100 && in_order, "Events: 100 messages in order, then OK");
+  CHECK (s && r == API_STREAM_END && n == 100 && in_order,
+         "Events: 100 messages in order, then OK");
   api_stream_free (s);
 
   /* an open stream, a unary call meanwhile, then cancel */

@@ -29,8 +29,7 @@ static int n_test;
 static int n_failed;
 static char *tmpdir;
 
-static bool __attribute__ ((format (printf, 2, 3)))
-ok (bool cond, const char *fmt, ...)
+static bool __attribute__ ((format (printf, 2, 3))) ok (bool cond, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -306,12 +305,14 @@ test_connect_errors (void)
   close (fd);
   cleanup_free char *want2 = xasprintf ("cannot connect to %s: connection refused", path);
   r = api_client_connect (path, SEC, &c, &err);
-  if (!ok (r < 0 && err && ctrd_error_code (err) == GRPC_UNAVAILABLE && strcmp (err->msg, want2) == 0,
+  if (!ok (r < 0 && err && ctrd_error_code (err) == GRPC_UNAVAILABLE
+               && strcmp (err->msg, want2) == 0,
            "socket file without a listener → `connection refused`"))
     diag_err (err);
 
   r = api_client_connect ("http://localhost:80", SEC, &c, &err);
-  ok (r < 0 && err && ctrd_error_code (err) == GRPC_INVALID_ARGUMENT, "unsupported scheme rejected");
+  ok (r < 0 && err && ctrd_error_code (err) == GRPC_INVALID_ARGUMENT,
+      "unsupported scheme rejected");
 
   r = api_client_connect ("tcp://127.0.0.1:1", SEC, &c, &err);
   if (!ok (r < 0 && err && ctrd_error_code (err) == GRPC_UNAVAILABLE
@@ -350,7 +351,8 @@ test_unary (struct api_client *c)
     {
       printf ("# user-agent `%s`, time remaining %s\n", resp->containers[0]->id,
               resp->containers[0]->bundlepath);
-      ok (strncmp (resp->containers[0]->id, "ctrd-ctr/0.2.3", 14) == 0, "user-agent ctrd-ctr/0.2.3");
+      ok (strncmp (resp->containers[0]->id, "ctrd-ctr/0.2.3", 14) == 0,
+          "user-agent ctrd-ctr/0.2.3");
       double left = atof (resp->containers[0]->bundlepath);
       ok (left > 5.0 && left <= 7.0, "grpc-timeout sent (server sees %.3f s left of 7)", left);
     }
@@ -550,8 +552,8 @@ static void
 test_raw_faults (void)
 {
   static const uint8_t settings_rst[] = {
-    0, 0, 0, 4, 0, 0, 0, 0, 0,                /* SETTINGS (empty) */
-    0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, 2,    /* RST_STREAM 1 INTERNAL_ERROR */
+    0, 0, 0, 4, 0, 0, 0, 0, 0,             /* SETTINGS (empty) */
+    0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, 2, /* RST_STREAM 1 INTERNAL_ERROR */
   };
   test_raw_fault ("rst", settings_rst, sizeof settings_rst, 0, GRPC_UNAVAILABLE);
   static const char garbage[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
@@ -560,8 +562,8 @@ test_raw_faults (void)
   /* A server that never answers: only the deadline ends the call. */
   test_raw_fault ("silent", settings_rst, 9, 200 * NSEC_PER_MSEC, GRPC_DEADLINE_EXCEEDED);
   static const uint8_t goaway[] = {
-    0, 0, 0, 4, 0, 0, 0, 0, 0,                            /* SETTINGS */
-    0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,    /* GOAWAY last 0 NO_ERROR */
+    0, 0, 0, 4, 0, 0, 0, 0, 0,                         /* SETTINGS */
+    0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* GOAWAY last 0 NO_ERROR */
   };
   test_raw_fault ("goaway", goaway, sizeof goaway, 0, GRPC_UNAVAILABLE);
 }
@@ -707,7 +709,8 @@ test_ctrd_server (void)
   r = s ? api_stream_next (s, &m, 5 * SEC, &err) : -1;
   if (r == API_STREAM_MSG)
     protobuf_c_message_free_unpacked (m, NULL);
-  ok (r == API_STREAM_MSG && state_call_ok_any (c), "ctrd server: unary call while a stream is open");
+  ok (r == API_STREAM_MSG && state_call_ok_any (c),
+      "ctrd server: unary call while a stream is open");
   api_stream_free (s);
   /* The RST went out before this call's HEADERS: once it is answered, the
    * server has dropped the stream. */

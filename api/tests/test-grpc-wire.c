@@ -129,8 +129,8 @@ test_health (void **state)
   assert_string_equal (svc, "foo");
   free (svc);
   /* unknown varint, fixed64, fixed32 fields before the name are skipped */
-  const uint8_t unknown[] = { 0x10, 0x96, 0x01, 0x19, 1, 2, 3, 4, 5, 6, 7, 8, 0x25, 1, 2, 3, 4,
-                              0x0a, 1, 'x' };
+  const uint8_t unknown[] = { 0x10, 0x96, 0x01, 0x19, 1, 2, 3, 4,    5, 6,
+                              7,    8,    0x25, 1,    2, 3, 4, 0x0a, 1, 'x' };
   assert_int_equal (grpc_wire_health_decode (unknown, sizeof unknown, &svc), 0);
   assert_string_equal (svc, "x");
   free (svc);
@@ -157,8 +157,8 @@ test_nul_string (void **state)
   static const uint8_t id_nul[] = { 0x0a, 5, 'a', 'b', 0, 'c', 'd' };
   assert_string_equal (grpc_wire_nul_string_field (cc, id_nul, sizeof id_nul), "id");
   /* id = "abcd", bundlePath = "/b", noPivotRoot = true, runtimeArgs = ["x", "y\0"] */
-  static const uint8_t args_nul[] = { 0x0a, 4, 'a', 'b', 'c', 'd', 0x12, 2, '/', 'b', 0x40, 1,
-                                      0x52, 1, 'x', 0x52, 2, 'y', 0 };
+  static const uint8_t args_nul[] = { 0x0a, 4, 'a',  'b', 'c', 'd',  0x12, 2,   '/', 'b',
+                                      0x40, 1, 0x52, 1,   'x', 0x52, 2,    'y', 0 };
   assert_string_equal (grpc_wire_nul_string_field (cc, args_nul, sizeof args_nul), "runtimeArgs");
   assert_null (grpc_wire_nul_string_field (cc, args_nul, sizeof args_nul - 4));
   /* unknown field 99 (length-delimited) holding a NUL: not a string of ours */
@@ -190,12 +190,9 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_timeout),
-    cmocka_unit_test (test_percent),
-    cmocka_unit_test (test_percent_max),
-    cmocka_unit_test (test_content_type),
-    cmocka_unit_test (test_health),
-    cmocka_unit_test (test_nul_string),
+    cmocka_unit_test (test_timeout),     cmocka_unit_test (test_percent),
+    cmocka_unit_test (test_percent_max), cmocka_unit_test (test_content_type),
+    cmocka_unit_test (test_health),      cmocka_unit_test (test_nul_string),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -165,8 +165,9 @@ test_address_forms (void **state)
   assert_int_equal (ntohl (sin.sin_addr.s_addr), INADDR_LOOPBACK);
   close (fd);
 
-  const char *bad[] = { "foo", "unix://", "tcp://127.0.0.1", "tcp://127.0.0.1:", "tcp://[::1:80",
-                        "http://x:1", "" };
+  const char *bad[] = {
+    "foo", "unix://", "tcp://127.0.0.1", "tcp://127.0.0.1:", "tcp://[::1:80", "http://x:1", ""
+  };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
       assert_int_equal (api_listen_address (bad[i], &err), -1);

@@ -53,8 +53,8 @@ count_fds (void)
 static const char *
 request_id (const ProtobufCMessage *req)
 {
-  const ProtobufCFieldDescriptor *f
-      = protobuf_c_message_descriptor_get_field_by_name (req->descriptor, "id");
+  const ProtobufCFieldDescriptor *f =
+      protobuf_c_message_descriptor_get_field_by_name (req->descriptor, "id");
   if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING)
     return "";
   const char *v = *(const char *const *) ((const char *) req + f->offset);
@@ -297,7 +297,9 @@ main (int argc, char **argv)
       const ProtobufCMethodDescriptor *md = &sd->methods[i];
       cleanup_free char *path = xasprintf ("/%s/%s", sd->name, md->name);
       bool streaming = strcmp (md->name, "Events") == 0;
-      struct api_method m = { .path = path, .request = md->input, .response = md->output,
+      struct api_method m = { .path = path,
+                              .request = md->input,
+                              .response = md->output,
                               .server_streaming = streaming,
                               .handler = streaming ? handle_events : handle_unary };
       api_server_register (c.server, &m, (void *) md);

@@ -144,5 +144,3 @@ result_free (struct result *r)
   free (r->out);
   free (r->err);
 }
-
-

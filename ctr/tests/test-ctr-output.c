@@ -56,11 +56,10 @@ test_list_table_and_json (void **state)
   assert_int_equal (r.status, 0);
   assert_string_equal (fk.method, "State");
   assert_string_equal (REQ (Types__StateRequest)->id, "");
-  cleanup_free char *want = xasprintf ("%-20s%-40s%-20s%s\n%-20s%-40s%-20s%s\n%-20s%-40s%-20s%s\n",
-                                       "ID", "PATH", "STATUS", "PROCESSES", "alpha", "/b",
-                                       "stopped", "init", "zeta",
-                                       "/containers/a-rather-long-bundle-path", "running",
-                                       "init,e1");
+  cleanup_free char *want =
+      xasprintf ("%-20s%-40s%-20s%s\n%-20s%-40s%-20s%s\n%-20s%-40s%-20s%s\n", "ID", "PATH",
+                 "STATUS", "PROCESSES", "alpha", "/b", "stopped", "init", "zeta",
+                 "/containers/a-rather-long-bundle-path", "running", "init,e1");
   assert_string_equal (r.out, want);
   result_free (&r);
   r = run_ctr ("containers", "list", "zeta", NULL);
@@ -115,12 +114,12 @@ test_state_json_example (void **state)
   s.containers = cs, s.n_containers = 1;
   s.machine = &m;
   fk.resp = &s.base;
-  const char *want
-      = "{\"containers\":[{\"id\":\"c1\",\"bundlePath\":\"/b\",\"processes\":[{\"pid\":\"init\","
-        "\"user\":{},\"args\":[\"sh\"],\"cwd\":\"/\",\"systemPid\":4321,\"stdin\":\"/tmp/ctr-1/"
-        "stdin\",\"stdout\":\"/tmp/ctr-1/stdout\",\"stderr\":\"/tmp/ctr-1/stderr\","
-        "\"capabilities\":[\"CAP_KILL\"]}],\"status\":\"running\",\"pids\":[4321],\"runtime\":"
-        "\"runc\"}],\"machine\":{\"cpus\":2,\"memory\":1987}}";
+  const char *want =
+      "{\"containers\":[{\"id\":\"c1\",\"bundlePath\":\"/b\",\"processes\":[{\"pid\":\"init\","
+      "\"user\":{},\"args\":[\"sh\"],\"cwd\":\"/\",\"systemPid\":4321,\"stdin\":\"/tmp/ctr-1/"
+      "stdin\",\"stdout\":\"/tmp/ctr-1/stdout\",\"stderr\":\"/tmp/ctr-1/stderr\","
+      "\"capabilities\":[\"CAP_KILL\"]}],\"status\":\"running\",\"pids\":[4321],\"runtime\":"
+      "\"runc\"}],\"machine\":{\"cpus\":2,\"memory\":1987}}";
   struct result r = run_ctr ("state", NULL);
   assert_int_equal (r.status, 0);
   assert_string_equal (r.out, want);
@@ -196,12 +195,19 @@ static void
 test_stats_table (void **state)
 {
   (void) state;
-  struct stats_sample prev[2] = { { .id = "a", .valid = true, .cpu = 1000000000,
-                                    .system = 40000000000ULL } };
+  struct stats_sample prev[2] = {
+    { .id = "a", .valid = true, .cpu = 1000000000, .system = 40000000000ULL }
+  };
   struct stats_sample cur[3] = {
     /* 0.5 s of CPU over 4 s of host CPU time on 4 CPUs: 50% */
-    { .id = "a", .valid = true, .cpu = 1500000000, .system = 44000000000ULL,
-      .mem = 3 << 20, .mem_limit = 64 << 20, .blk_read = 12345, .blk_write = 2500000,
+    { .id = "a",
+      .valid = true,
+      .cpu = 1500000000,
+      .system = 44000000000ULL,
+      .mem = 3 << 20,
+      .mem_limit = 64 << 20,
+      .blk_read = 12345,
+      .blk_write = 2500000,
       .pids = 3 },
     /* no previous sample; no limit: the machine's memory */
     { .id = "b", .valid = true, .mem = 1536, .mem_limit = UINT64_MAX, .pids = 1 },
@@ -296,10 +302,11 @@ test_events_table (void **state)
 
   fk.next_event = 0;
   r = run_ctr ("events", "--json", NULL);
-  assert_string_equal (r.out, "{\"type\":\"start-container\",\"id\":\"c1\",\"pid\":\"\",\"status\":0,"
-                              "\"timestamp\":\"2017-05-30T16:13:03.123456789Z\"}\n"
-                              "{\"type\":\"exit\",\"id\":\"c1\",\"pid\":\"init\",\"status\":137,"
-                              "\"timestamp\":\"2017-05-30T16:13:04.5Z\"}\n");
+  assert_string_equal (r.out,
+                       "{\"type\":\"start-container\",\"id\":\"c1\",\"pid\":\"\",\"status\":0,"
+                       "\"timestamp\":\"2017-05-30T16:13:03.123456789Z\"}\n"
+                       "{\"type\":\"exit\",\"id\":\"c1\",\"pid\":\"init\",\"status\":137,"
+                       "\"timestamp\":\"2017-05-30T16:13:04.5Z\"}\n");
   result_free (&r);
 
   int n = fk.ncalls;
@@ -331,11 +338,10 @@ test_watch (void **state)
   assert_string_equal (r.err, "ctr: containerd ended the event stream\n");
   assert_string_equal (REQ (Types__EventsRequest)->id, "c1");
   /* every matching event, not just the first (docs/ctr.md §5) */
-  assert_string_equal (
-      r.out, "&types.Event{Type:\"exit\", Id:\"c1\", Status:0x0, Pid:\"init\", "
-             "Timestamp:&timestamp.Timestamp{Seconds:11, Nanos:5}}\n"
-             "&types.Event{Type:\"exit\", Id:\"c1\", Status:0x2, Pid:\"e1\", "
-             "Timestamp:&timestamp.Timestamp{Seconds:12, Nanos:0}}\n");
+  assert_string_equal (r.out, "&types.Event{Type:\"exit\", Id:\"c1\", Status:0x0, Pid:\"init\", "
+                              "Timestamp:&timestamp.Timestamp{Seconds:11, Nanos:5}}\n"
+                              "&types.Event{Type:\"exit\", Id:\"c1\", Status:0x2, Pid:\"e1\", "
+                              "Timestamp:&timestamp.Timestamp{Seconds:12, Nanos:0}}\n");
   result_free (&r);
   fk.next_event = 0;
   r = run_ctr ("containers", "watch", "--json", NULL);
@@ -365,9 +371,10 @@ test_checkpoints (void **state)
                               "cp2                 false               false               true\n");
   result_free (&r);
   r = run_ctr ("checkpoints", "list", "--json", "c1", NULL);
-  assert_string_equal (r.out, "[{\"name\":\"cp1\",\"exit\":false,\"tcp\":true,\"unixSockets\":true,"
-                              "\"shell\":false,\"emptyNS\":[]},{\"name\":\"cp2\",\"exit\":false,"
-                              "\"tcp\":false,\"unixSockets\":false,\"shell\":true,\"emptyNS\":[]}]\n");
+  assert_string_equal (r.out,
+                       "[{\"name\":\"cp1\",\"exit\":false,\"tcp\":true,\"unixSockets\":true,"
+                       "\"shell\":false,\"emptyNS\":[]},{\"name\":\"cp2\",\"exit\":false,"
+                       "\"tcp\":false,\"unixSockets\":false,\"shell\":true,\"emptyNS\":[]}]\n");
   result_free (&r);
   r = run_ctr ("checkpoints", NULL);
   assert_int_equal (r.status, 1);

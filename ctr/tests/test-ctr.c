@@ -30,9 +30,14 @@ test_help_everywhere (void **state)
 {
   (void) state;
   const char *cmds[][3] = {
-    { "--help", NULL }, { "help", NULL }, { "help", "containers", NULL },
-    { "version", "--help", NULL }, { "state", "-h", NULL }, { "events", "--help", NULL },
-    { "containers", "--help", NULL }, { "checkpoints", "--help", NULL },
+    { "--help", NULL },
+    { "help", NULL },
+    { "help", "containers", NULL },
+    { "version", "--help", NULL },
+    { "state", "-h", NULL },
+    { "events", "--help", NULL },
+    { "containers", "--help", NULL },
+    { "checkpoints", "--help", NULL },
   };
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     {
@@ -42,8 +47,8 @@ test_help_everywhere (void **state)
       assert_string_equal (r.err, "");
       result_free (&r);
     }
-  const char *subs[] = { "list", "start", "exec", "kill", "pause", "resume",
-                         "update", "stats", "watch", "state" };
+  const char *subs[] = { "list",   "start",  "exec",  "kill",  "pause",
+                         "resume", "update", "stats", "watch", "state" };
   for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
     {
       struct result r = run_ctr ("containers", subs[i], "--help", NULL);
@@ -96,7 +101,8 @@ test_global_errors (void **state)
   (void) state;
   struct result r = run_ctr ("--address", "/run/x.sock", "version", NULL);
   assert_int_equal (r.status, 1);
-  assert_string_equal (r.err, "ctr: bad bind address format /run/x.sock, expected proto://address\n");
+  assert_string_equal (r.err,
+                       "ctr: bad bind address format /run/x.sock, expected proto://address\n");
   result_free (&r);
   r = run_ctr ("--bogus", "version", NULL);
   assert_int_equal (r.status, 1);
@@ -143,10 +149,15 @@ test_not_found (void **state)
   fk.fail_code = GRPC_UNKNOWN;
   fk.fail_msg = "containerd: container not found";
   const char *cmds[][4] = {
-    { "containers", "kill", "c9", NULL }, { "containers", "pause", "c9", NULL },
-    { "containers", "resume", "c9", NULL }, { "containers", "stats", "c9", NULL },
-    { "containers", "c9", NULL }, { "state", "c9", NULL }, { "containers", "update", "c9", NULL },
-    { "containers", "watch", "c9", NULL }, { "checkpoints", "delete", "c9", "cp" },
+    { "containers", "kill", "c9", NULL },
+    { "containers", "pause", "c9", NULL },
+    { "containers", "resume", "c9", NULL },
+    { "containers", "stats", "c9", NULL },
+    { "containers", "c9", NULL },
+    { "state", "c9", NULL },
+    { "containers", "update", "c9", NULL },
+    { "containers", "watch", "c9", NULL },
+    { "checkpoints", "delete", "c9", "cp" },
   };
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     {
@@ -205,8 +216,8 @@ test_start_request (void **state)
   assert_string_equal (r.out, "");
   result_free (&r);
 
-  r = run_ctr ("containers", "start", "-r", "crun", "--runtime-args", "--debug",
-               "--runtime-args", "--systemd-cgroup", "c2", "rel/bundle", NULL);
+  r = run_ctr ("containers", "start", "-r", "crun", "--runtime-args", "--debug", "--runtime-args",
+               "--systemd-cgroup", "c2", "rel/bundle", NULL);
   assert_int_equal (r.status, 0);
   q = REQ (Types__CreateContainerRequest);
   assert_string_equal (q->runtime, "crun");
@@ -242,9 +253,9 @@ static void
 test_exec_request (void **state)
 {
   (void) state;
-  struct result r = run_ctr ("containers", "exec", "--id", "c1", "--pid", "e1", "--cwd", "/tmp",
-                             "-t", "-e", "A=1", "--env", "B=2", "-u", "1000", "-g", "100", "sh",
-                             "-c", "id", NULL);
+  struct result r =
+      run_ctr ("containers", "exec", "--id", "c1", "--pid", "e1", "--cwd", "/tmp", "-t", "-e",
+               "A=1", "--env", "B=2", "-u", "1000", "-g", "100", "sh", "-c", "id", NULL);
   assert_int_equal (r.status, 0);
   assert_string_equal (fk.method, "AddProcess");
   Types__AddProcessRequest *q = REQ (Types__AddProcessRequest);
@@ -325,13 +336,12 @@ static void
 test_update (void **state)
 {
   (void) state;
-  struct result r = run_ctr ("containers", "update", "--memory-limit", "0x1000", "--cpu-shares",
-                             "512", "--cpu-quota", "-1", "--pids-limit", "010", "--blkio-weight",
-                             "300", "--cpuset-cpus", "0-1", "--cpuset-mems", "0",
-                             "--memory-swap", "-1", "--cpu-realtime-runtime", "-5",
-                             "--cpu-realtime-period", "1000", "--kernel-limit", "1",
-                             "--kernel-tcp-limit", "2", "--memory-reservation", "3",
-                             "--cpu-period", "100000", "c1", NULL);
+  struct result r =
+      run_ctr ("containers", "update", "--memory-limit", "0x1000", "--cpu-shares", "512",
+               "--cpu-quota", "-1", "--pids-limit", "010", "--blkio-weight", "300", "--cpuset-cpus",
+               "0-1", "--cpuset-mems", "0", "--memory-swap", "-1", "--cpu-realtime-runtime", "-5",
+               "--cpu-realtime-period", "1000", "--kernel-limit", "1", "--kernel-tcp-limit", "2",
+               "--memory-reservation", "3", "--cpu-period", "100000", "c1", NULL);
   assert_int_equal (r.status, 0);
   Types__UpdateContainerRequest *q = REQ (Types__UpdateContainerRequest);
   assert_string_equal (q->id, "c1");

@@ -149,10 +149,24 @@ test_bools (void **state UNUSED)
 static void
 test_ints (void **state UNUSED)
 {
-  static const struct { const char *s; long long v; } ok[] = {
-    { "0", 0 },         { "10", 10 },   { "-10", -10 },    { "+7", 7 },   { "0x1F", 31 },
-    { "0X1f", 31 },     { "010", 8 },   { "0o17", 15 },    { "0b101", 5 }, { "-0x10", -16 },
-    { "1_000", 1000 },  { "0x_ff", 255 }, { "9223372036854775807", INT64_MAX },
+  static const struct
+  {
+    const char *s;
+    long long v;
+  } ok[] = {
+    { "0", 0 },
+    { "10", 10 },
+    { "-10", -10 },
+    { "+7", 7 },
+    { "0x1F", 31 },
+    { "0X1f", 31 },
+    { "010", 8 },
+    { "0o17", 15 },
+    { "0b101", 5 },
+    { "-0x10", -16 },
+    { "1_000", 1000 },
+    { "0x_ff", 255 },
+    { "9223372036854775807", INT64_MAX },
     { "-9223372036854775808", INT64_MIN },
   };
   for (size_t i = 0; i < ARRAY_SIZE (ok); i++)
@@ -202,9 +216,17 @@ test_ints (void **state UNUSED)
 static void
 test_durations (void **state UNUSED)
 {
-  static const struct { const char *s; int64_t ns; } ok[] = {
-    { "300ms", 300 * NSEC_PER_MSEC }, { "30s", 30 * NSEC_PER_SEC }, { "2m", 120 * NSEC_PER_SEC },
-    { "5m0s", 300 * NSEC_PER_SEC },   { "0", 0 },                   { "1.5s", 1500 * NSEC_PER_MSEC },
+  static const struct
+  {
+    const char *s;
+    int64_t ns;
+  } ok[] = {
+    { "300ms", 300 * NSEC_PER_MSEC },
+    { "30s", 30 * NSEC_PER_SEC },
+    { "2m", 120 * NSEC_PER_SEC },
+    { "5m0s", 300 * NSEC_PER_SEC },
+    { "0", 0 },
+    { "1.5s", 1500 * NSEC_PER_MSEC },
   };
   struct goflag f[NFLAGS];
   struct vals v;
@@ -273,8 +295,13 @@ test_stop (void **state UNUSED)
   assert_string_equal (v.listen, "--debug");
 
   /* start index: a subcommand's flags */
-  char *argv[] = { (char *) "ctr", (char *) "--debug", (char *) "sub", (char *) "-l",
-                   (char *) "x", (char *) "id", NULL };
+  char *argv[] = { (char *) "ctr",
+                   (char *) "--debug",
+                   (char *) "sub",
+                   (char *) "-l",
+                   (char *) "x",
+                   (char *) "id",
+                   NULL };
   assert_int_equal (goflag_parse (f, NFLAGS, 6, argv, 3, NULL), 5);
   assert_string_equal (v.listen, "x");
   goflag_free_values (f, NFLAGS);
@@ -287,10 +314,9 @@ test_repeatable (void **state UNUSED)
   struct vals v;
   char *e;
   table (f, &v);
-  assert_int_equal (
-      run (f, &e, "--runtime-args", "--debug", "-runtime-args=--root=/x", "--runtime-args", "",
-           NULL),
-      6);
+  assert_int_equal (run (f, &e, "--runtime-args", "--debug", "-runtime-args=--root=/x",
+                         "--runtime-args", "", NULL),
+                    6);
   assert_int_equal (strv_len (v.rargs), 3);
   assert_string_equal (v.rargs[0], "--debug");
   assert_string_equal (v.rargs[1], "--root=/x");
@@ -311,24 +337,23 @@ test_help (void **state UNUSED)
   assert_int_equal (run (f, &e, "--help", NULL), GOFLAG_HELP);
   assert_int_equal (run (f, &e, "-debug", "-help", "--nope", NULL), GOFLAG_HELP);
   /* a table without a help entry still reports -h as help (as Go does) */
-  assert_int_equal (goflag_parse (f, 1, 2, (char *[]){ (char *) "p", (char *) "-h", NULL }, 1,
-                                  NULL),
-                    GOFLAG_HELP);
+  assert_int_equal (
+      goflag_parse (f, 1, 2, (char *[]){ (char *) "p", (char *) "-h", NULL }, 1, NULL),
+      GOFLAG_HELP);
 
   char *buf = NULL;
   size_t len = 0;
   FILE *out = open_memstream (&buf, &len);
   goflag_print_usage (out, f, NFLAGS);
   fclose (out);
-  const char *expect =
-      "   --debug                   enable debug output\n"
-      "   --listen value, -l value  address (default: \"unix:///x\")\n"
-      "   --runtime-args value      runtime args\n"
-      "   --retain-count value      events kept (default: 500)\n"
-      "   --big value               big number\n"
-      "   --start-timeout value     timeout (default: 30s)\n"
-      "   --help, -h                show help\n"
-      "   --version, -v             print the version\n";
+  const char *expect = "   --debug                   enable debug output\n"
+                       "   --listen value, -l value  address (default: \"unix:///x\")\n"
+                       "   --runtime-args value      runtime args\n"
+                       "   --retain-count value      events kept (default: 500)\n"
+                       "   --big value               big number\n"
+                       "   --start-timeout value     timeout (default: 30s)\n"
+                       "   --help, -h                show help\n"
+                       "   --version, -v             print the version\n";
   assert_string_equal (buf, expect);
   free (buf);
   goflag_free_values (f, NFLAGS);

@@ -41,7 +41,9 @@ test_utf8_decode (void **state UNUSED)
   assert_int_equal (gotext_utf8_decode ((const unsigned char *) "\xf0\x9f\x98\x80", &cp), 4);
   assert_int_equal (cp, 0x1f600);
   /* invalid: lone continuation, overlong, surrogate, > U+10FFFF, cut short */
-  const char *bad[] = { "\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x80", "\xff" };
+  const char *bad[] = {
+    "\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x80", "\xff"
+  };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     assert_int_equal (gotext_utf8_decode ((const unsigned char *) bad[i], &cp), 0);
 }

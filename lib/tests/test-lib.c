@@ -36,8 +36,8 @@ test_id_hostile (void **state UNUSED)
   char longid[CTRD_ID_MAX + 2];
   memset (longid, 'a', sizeof longid - 1);
   longid[sizeof longid - 1] = '\0';
-  const char *bad[] = { "", ".", "..", "../x", "a/b", "/abs", "a\nb", "tab\there", "del\x7f",
-                        "-rf", ".lock", ".hidden", longid };
+  const char *bad[] = { "",          ".",       "..",  "../x",  "a/b",     "/abs", "a\nb",
+                        "tab\there", "del\x7f", "-rf", ".lock", ".hidden", longid };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
       struct ctrd_error *err = NULL;
@@ -118,7 +118,11 @@ static void
 test_duration (void **state UNUSED)
 {
   int64_t ns;
-  struct { const char *s; int64_t v; } ok[] = {
+  struct
+  {
+    const char *s;
+    int64_t v;
+  } ok[] = {
     { "0", 0 },
     { "300ms", 300 * NSEC_PER_MSEC },
     { "30s", 30 * NSEC_PER_SEC },
@@ -217,7 +221,8 @@ test_log_text_messages (void **state UNUSED)
     { "time=\"2026-12-02T14:27:29Z\" level=error msg=\"container does not exist\"\n",
       "container does not exist" },
     { "time=\"t\" level=warning msg=\"kernel memory is ignored\"\n"
-      "time=\"t\" level=error msg=\"failed to write \\\"999\\\": write cpuset.cpus: invalid argument\"\n",
+      "time=\"t\" level=error msg=\"failed to write \\\"999\\\": write cpuset.cpus: invalid "
+      "argument\"\n",
       "failed to write \"999\": write cpuset.cpus: invalid argument" },
     { "time=\"t\" level=warning msg=\"only a warning\"\n", "only a warning" },
     { "time=\"t\" level=error msg=unquoted\n", "unquoted" },
@@ -454,14 +459,20 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_id_valid),   cmocka_unit_test (test_id_hostile),
-    cmocka_unit_test (test_error_codes), cmocka_unit_test (test_rfc3339),
-    cmocka_unit_test (test_duration),   cmocka_unit_test (test_files),
-    cmocka_unit_test (test_lockfile), cmocka_unit_test (test_rm_rf_mount),
+    cmocka_unit_test (test_id_valid),
+    cmocka_unit_test (test_id_hostile),
+    cmocka_unit_test (test_error_codes),
+    cmocka_unit_test (test_rfc3339),
+    cmocka_unit_test (test_duration),
+    cmocka_unit_test (test_files),
+    cmocka_unit_test (test_lockfile),
+    cmocka_unit_test (test_rm_rf_mount),
     cmocka_unit_test (test_log_text_messages),
-    cmocka_unit_test (test_parse_ints), cmocka_unit_test (test_strv),
+    cmocka_unit_test (test_parse_ints),
+    cmocka_unit_test (test_strv),
     cmocka_unit_test (test_cleanup_file_dir),
-    cmocka_unit_test (test_log_sink_proc), cmocka_unit_test (test_find_executable),
+    cmocka_unit_test (test_log_sink_proc),
+    cmocka_unit_test (test_find_executable),
   };
   return cmocka_run_group_tests_name ("lib", tests, NULL, NULL);
 }

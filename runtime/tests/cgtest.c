@@ -11,8 +11,8 @@
 #include "runtime/tests/cgtest.h"
 
 static const enum cgdirs_controller used[] = {
-  CGDIRS_CPU, CGDIRS_CPUACCT, CGDIRS_MEMORY, CGDIRS_BLKIO,
-  CGDIRS_HUGETLB, CGDIRS_PIDS, CGDIRS_DEVICES, CGDIRS_UNIFIED,
+  CGDIRS_CPU,     CGDIRS_CPUACCT, CGDIRS_MEMORY,  CGDIRS_BLKIO,
+  CGDIRS_HUGETLB, CGDIRS_PIDS,    CGDIRS_DEVICES, CGDIRS_UNIFIED,
 };
 
 bool
@@ -26,8 +26,9 @@ cgtest_create (struct cgtest *cg, const char *name)
   for (size_t i = 0; i < ARRAY_SIZE (used); i++)
     {
       enum cgdirs_controller c = used[i];
-      if (!own.dir[c] || (c == CGDIRS_CPUACCT && cg->dirs.dir[CGDIRS_CPU]
-                          && strcmp (own.dir[c], own.dir[CGDIRS_CPU]) == 0))
+      if (!own.dir[c]
+          || (c == CGDIRS_CPUACCT && cg->dirs.dir[CGDIRS_CPU]
+              && strcmp (own.dir[c], own.dir[CGDIRS_CPU]) == 0))
         continue;
       char *d = path_join (own.dir[c], name);
       if (mkdir (d, 0755) < 0 && errno != EEXIST)

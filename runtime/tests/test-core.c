@@ -28,8 +28,9 @@ static void
 test_job_error_text (void **state UNUSED)
 {
   const char *msg = "container \"c1\" does not exist\n";
-  struct job_result r = { .wait_status = W_EXITCODE (1, 0), .out = msg, .err = "",
-                          .out_len = strlen (msg), .err_len = 0 };
+  struct job_result r = {
+    .wait_status = W_EXITCODE (1, 0), .out = msg, .err = "", .out_len = strlen (msg), .err_len = 0
+  };
   cleanup_free char *t = job_error_text (&r);
   assert_string_equal (t, "exit status 1: \"container \\\"c1\\\" does not exist\\n\"");
   assert_false (job_succeeded (&r));
@@ -93,7 +94,8 @@ test_state_roundtrip (void **state UNUSED)
   assert_string_equal (d->labels[0], "l1");
   assert_true (d->no_pivot);
   /* older files: nulls and missing keys */
-  assert_int_equal (write_file_atomic (path, "{\"bundle\":\"/o\",\"labels\":null}", 29, 0644, &err), 0);
+  assert_int_equal (write_file_atomic (path, "{\"bundle\":\"/o\",\"labels\":null}", 29, 0644, &err),
+                    0);
   struct container *o = container_alloc (rt, "c1");
   assert_int_equal (statefile_read_state (o, &err), 0);
   assert_string_equal (o->runtime_bin, "runc");
@@ -196,9 +198,9 @@ run_job (char *const argv[], const char *in, int64_t timeout_ns, struct job_wait
   memset (w, 0, sizeof *w);
   assert_int_equal (sd_event_new (&w->loop), 0);
   cleanup_error struct ctrd_error *err = NULL;
-  assert_int_equal (job_run (w->loop, NULL, argv, in, in ? strlen (in) : 0, timeout_ns, 0, on_job, w, NULL,
-                             &err),
-                    0);
+  assert_int_equal (
+      job_run (w->loop, NULL, argv, in, in ? strlen (in) : 0, timeout_ns, 0, on_job, w, NULL, &err),
+      0);
   assert_int_equal (sd_event_loop (w->loop), 0);
   w->loop = sd_event_unref (w->loop);
   assert_true (w->done);
@@ -251,10 +253,9 @@ main (void)
   sigaddset (&ss, SIGCHLD);
   sigprocmask (SIG_BLOCK, &ss, NULL);
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_job_error_text),
-    cmocka_unit_test (test_runtime_argv),      cmocka_unit_test (test_state_roundtrip),
-    cmocka_unit_test (test_init_spec_root_ids), cmocka_unit_test (test_ull_files),
-    cmocka_unit_test (test_jobs),
+    cmocka_unit_test (test_job_error_text),  cmocka_unit_test (test_runtime_argv),
+    cmocka_unit_test (test_state_roundtrip), cmocka_unit_test (test_init_spec_root_ids),
+    cmocka_unit_test (test_ull_files),       cmocka_unit_test (test_jobs),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -30,8 +30,10 @@ on_emit (void *data UNUSED, const char *type, const char *id UNUSED, const char 
 static struct runtime *
 test_runtime (void)
 {
-  struct runtime_config cfg = { .state_dir = "/nonexistent/ctrd-test", .shim = "containerd-shim",
-                                .runtime = "runc", .emit = on_emit };
+  struct runtime_config cfg = { .state_dir = "/nonexistent/ctrd-test",
+                                .shim = "containerd-shim",
+                                .runtime = "runc",
+                                .emit = on_emit };
   return runtime_new (&cfg);
 }
 
@@ -42,8 +44,8 @@ test_container_table_complete (void **state UNUSED)
   for (int s = 0; s < CONTAINER_NSTATES; s++)
     for (int e = 0; e < CONTAINER_NEVENTS; e++)
       {
-        container_action_fn *fn = container_action ((enum container_state) s,
-                                                    (enum container_event) e);
+        container_action_fn *fn =
+            container_action ((enum container_state) s, (enum container_event) e);
         if (!fn)
           fail_msg ("no action for state %s event %s", container_state_name (s),
                     container_event_name (e));

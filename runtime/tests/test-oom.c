@@ -74,15 +74,15 @@ hog_start (int *go, bool allocate)
 
 /* Run the loop until cond is true; each iteration bounded by 10 s (a stuck
  * test fails instead of hanging). */
-#define RUN_UNTIL(loop, cond)                                                                  \
-  do                                                                                           \
-    {                                                                                          \
-      while (!(cond))                                                                          \
-        {                                                                                      \
-          int r_ = sd_event_run ((loop), 10 * 1000000ULL);                                     \
-          assert_true (r_ > 0);                                                                \
-        }                                                                                      \
-    }                                                                                          \
+#define RUN_UNTIL(loop, cond)                                                                      \
+  do                                                                                               \
+    {                                                                                              \
+      while (!(cond))                                                                              \
+        {                                                                                          \
+          int r_ = sd_event_run ((loop), 10 * 1000000ULL);                                         \
+          assert_true (r_ > 0);                                                                    \
+        }                                                                                          \
+    }                                                                                              \
   while (0)
 
 static void
@@ -226,7 +226,8 @@ test_oom_runc_container (void **state UNUSED)
   cleanup_free char *pidfile = path_join (dir, "pid");
   cleanup_free char *mk = xasprintf ("%s/tests/make-bundle.sh --memory 33554432 %s sh -c "
                                      "'x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done' "
-                                     ">/dev/null 2>&1", src, bundle);
+                                     ">/dev/null 2>&1",
+                                     src, bundle);
   if (sh (mk) != 0)
     {
       rm_rf (dir, NULL);
@@ -317,8 +318,8 @@ static void
 events_write (const char *path, int oom, int kill)
 {
   char buf[128];
-  int n = snprintf (buf, sizeof buf, "low 0\nhigh 0\nmax %d\noom %d\noom_kill %d\n", oom * 3,
-                    oom, kill);
+  int n = snprintf (buf, sizeof buf, "low 0\nhigh 0\nmax %d\noom %d\noom_kill %d\n", oom * 3, oom,
+                    kill);
   assert_int_equal (write_file (path, buf, (size_t) n, 0644, NULL), 0);
 }
 
@@ -363,10 +364,8 @@ main (void)
   sigaddset (&ss, SIGCHLD);
   sigprocmask (SIG_BLOCK, &ss, NULL);
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_oom_v1_kills),
-    cmocka_unit_test (test_oom_v1_removal_only),
-    cmocka_unit_test (test_oom_runc_container),
-    cmocka_unit_test (test_oom_errors),
+    cmocka_unit_test (test_oom_v1_kills),       cmocka_unit_test (test_oom_v1_removal_only),
+    cmocka_unit_test (test_oom_runc_container), cmocka_unit_test (test_oom_errors),
     cmocka_unit_test (test_oom_v2_events),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

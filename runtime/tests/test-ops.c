@@ -60,12 +60,11 @@ test_update_json (void **state)
   r.blkio_weight = 500;
   assert_false (ops_resources_empty (&r));
   cleanup_free char *all = ops_update_json (&r, NULL);
-  assert_string_equal (all,
-                       "{\"memory\":{\"limit\":67108864,\"reservation\":33554432,\"swap\":-1,"
-                       "\"kernel\":1,\"kernelTCP\":2},\"cpu\":{\"shares\":512,\"quota\":50000,"
-                       "\"period\":100000,\"realtimeRuntime\":950,\"realtimePeriod\":1000,"
-                       "\"cpus\":\"0-1\",\"mems\":\"0\"},\"pids\":{\"limit\":42},"
-                       "\"blockIO\":{\"weight\":500}}\n");
+  assert_string_equal (all, "{\"memory\":{\"limit\":67108864,\"reservation\":33554432,\"swap\":-1,"
+                            "\"kernel\":1,\"kernelTCP\":2},\"cpu\":{\"shares\":512,\"quota\":50000,"
+                            "\"period\":100000,\"realtimeRuntime\":950,\"realtimePeriod\":1000,"
+                            "\"cpus\":\"0-1\",\"mems\":\"0\"},\"pids\":{\"limit\":42},"
+                            "\"blockIO\":{\"weight\":500}}\n");
 
   /* only what was given, sections omitted when empty */
   struct ops_resources one = { .pids_limit = 7 };
@@ -125,15 +124,26 @@ test_checkpoint_config_and_argv (void **state)
                              "\"unixSockets\":false,\"shell\":true,\"exit\":true}\n");
 
   cleanup_strv char **a = ops_checkpoint_sub ("/c/cp1", &cp, "ctr1");
-  const char *want[] = { "checkpoint", "--image-path", "/c/cp1", "--work-path", "/c/cp1/criu.work",
-                         "--leave-running", "--tcp-established", "--ext-unix-sk", "--empty-ns",
-                         "network", "--empty-ns", "ipc", "ctr1", NULL };
+  const char *want[] = { "checkpoint",
+                         "--image-path",
+                         "/c/cp1",
+                         "--work-path",
+                         "/c/cp1/criu.work",
+                         "--leave-running",
+                         "--tcp-established",
+                         "--ext-unix-sk",
+                         "--empty-ns",
+                         "network",
+                         "--empty-ns",
+                         "ipc",
+                         "ctr1",
+                         NULL };
   for (size_t i = 0; want[i]; i++)
     assert_string_equal (a[i], want[i]);
   assert_null (a[ARRAY_SIZE (want) - 1]);
   cleanup_strv char **b = ops_checkpoint_sub ("/c/x", &plain, "ctr1");
-  const char *want2[] = { "checkpoint", "--image-path", "/c/x", "--work-path", "/c/x/criu.work",
-                          "--shell-job", "ctr1", NULL };
+  const char *want2[] = { "checkpoint",     "--image-path", "/c/x", "--work-path",
+                          "/c/x/criu.work", "--shell-job",  "ctr1", NULL };
   for (size_t i = 0; want2[i]; i++)
     assert_string_equal (b[i], want2[i]);
   assert_null (b[ARRAY_SIZE (want2) - 1]);
@@ -287,8 +297,7 @@ record_emit (void *data, const char *type, const char *id, const char *pid, uint
 {
   struct fixture *f = data;
   size_t l = strlen (f->events);
-  snprintf (f->events + l, sizeof f->events - l, "%s:%s:%s:%u;", type, id, pid ? pid : "",
-            status);
+  snprintf (f->events + l, sizeof f->events - l, "%s:%s:%s:%u;", type, id, pid ? pid : "", status);
 }
 
 struct result
@@ -359,8 +368,12 @@ setup_fixture (void **state)
       "exit 0\n",
       f->calls, f->stdin_log, tmp_root, tmp_root, tmp_root);
   assert_int_equal (write_file (f->fake, script, strlen (script), 0755, NULL), 0);
-  struct runtime_config cfg = { .loop = f->loop, .state_dir = tmp_root, .shim = "shim",
-                                .runtime = "runc", .emit = record_emit, .emit_data = f };
+  struct runtime_config cfg = { .loop = f->loop,
+                                .state_dir = tmp_root,
+                                .shim = "shim",
+                                .runtime = "runc",
+                                .emit = record_emit,
+                                .emit_data = f };
   f->rt = runtime_new (&cfg);
   *state = f;
   return 0;
@@ -482,7 +495,8 @@ test_update_job (void **state)
   /* blkio weight where the cgroup has no weight file (this test process in
    * the root blkio cgroup of a v1 host): refused before the runtime runs */
   cleanup_free char *self_cg = slurp ("/proc/self/cgroup");
-  if (self_cg && strstr (self_cg, ":blkio:/\n") && access ("/sys/fs/cgroup/blkio/blkio.weight", F_OK) < 0
+  if (self_cg && strstr (self_cg, ":blkio:/\n")
+      && access ("/sys/fs/cgroup/blkio/blkio.weight", F_OK) < 0
       && access ("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) < 0)
     {
       c->init->pid = getpid ();
@@ -491,7 +505,8 @@ test_update_job (void **state)
       unlink (f->calls);
       assert_int_equal (ops_update (c, &bw, on_done, &r3, &err), -1);
       assert_int_equal (ctrd_error_code (err), GRPC_FAILED_PRECONDITION);
-      assert_non_null (strstr (err->msg, "blkio.weight or blkio.bfq.weight in /sys/fs/cgroup/blkio"));
+      assert_non_null (
+          strstr (err->msg, "blkio.weight or blkio.bfq.weight in /sys/fs/cgroup/blkio"));
       assert_int_equal (access (f->calls, F_OK), -1); /* runtime not run */
       ctrd_error_free (&err);
     }
@@ -592,8 +607,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_pause_resume, setup_fixture, teardown_fixture),
     cmocka_unit_test_setup_teardown (test_update_job, setup_fixture, teardown_fixture),
     cmocka_unit_test_setup_teardown (test_checkpoint_job, setup_fixture, teardown_fixture),
-    cmocka_unit_test_setup_teardown (test_container_gone_mid_job, setup_fixture,
-                                     teardown_fixture),
+    cmocka_unit_test_setup_teardown (test_container_gone_mid_job, setup_fixture, teardown_fixture),
   };
   int r = cmocka_run_group_tests_name ("ops", tests, NULL, NULL);
   rm_rf (tmp_root, NULL);

@@ -56,15 +56,15 @@ put (const char *dir, const char *name, const char *content)
 
 /* ---- cgdirs ---- */
 
-static const char mountinfo_v1[]
-    = "22 1 0:20 / /sys rw,nosuid - sysfs sysfs rw\n"
-      "31 22 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
-      "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
-      "35 31 0:32 /outer /sys/fs/cgroup/memory rw shared:5 - cgroup cgroup rw,memory\n"
-      "36 31 0:33 / /sys/fs/cgroup/my\\040pids rw - cgroup cgroup rw,pids\n"
-      "37 31 0:34 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
-      "38 31 0:35 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
-      "39 31 0:32 / /mnt/memory-again rw - cgroup cgroup rw,memory\n";
+static const char mountinfo_v1[] =
+    "22 1 0:20 / /sys rw,nosuid - sysfs sysfs rw\n"
+    "31 22 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
+    "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+    "35 31 0:32 /outer /sys/fs/cgroup/memory rw shared:5 - cgroup cgroup rw,memory\n"
+    "36 31 0:33 / /sys/fs/cgroup/my\\040pids rw - cgroup cgroup rw,pids\n"
+    "37 31 0:34 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+    "38 31 0:35 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+    "39 31 0:32 / /mnt/memory-again rw - cgroup cgroup rw,memory\n";
 
 static void
 test_cgdirs_v1 (void **state UNUSED)
@@ -94,17 +94,18 @@ static void
 test_cgdirs_v2 (void **state UNUSED)
 {
   struct cgdirs d;
-  assert_int_equal (cgdirs_parse ("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n",
-                                  "0::/system.slice/ctr.scope\n", &d, NULL),
-                    0);
+  assert_int_equal (
+      cgdirs_parse ("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n",
+                    "0::/system.slice/ctr.scope\n", &d, NULL),
+      0);
   assert_string_equal (d.dir[CGDIRS_UNIFIED], "/sys/fs/cgroup/system.slice/ctr.scope");
   for (int c = 0; c < CGDIRS_UNIFIED; c++)
     assert_null (d.dir[c]);
   cgdirs_clear (&d);
   /* root cgroup */
-  assert_int_equal (cgdirs_parse ("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/\n",
-                                  &d, NULL),
-                    0);
+  assert_int_equal (
+      cgdirs_parse ("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/\n", &d, NULL),
+      0);
   assert_string_equal (d.dir[CGDIRS_UNIFIED], "/sys/fs/cgroup");
   cgdirs_clear (&d);
 }
@@ -147,8 +148,7 @@ huge_get (const struct container_stats *s, const char *size)
 }
 
 static void
-entry_is (const struct stats_blkio_entry *e, uint64_t maj, uint64_t min, const char *op,
-          uint64_t v)
+entry_is (const struct stats_blkio_entry *e, uint64_t maj, uint64_t min, const char *op, uint64_t v)
 {
   assert_int_equal (e->major, maj);
   assert_int_equal (e->minor, min);
@@ -201,8 +201,7 @@ test_sample_v1 (void **state UNUSED)
   cleanup_free char *h1 = path_join (hp, "hugepages-2048kB");
   cleanup_free char *h2 = path_join (hp, "hugepages-1048576kB");
   cleanup_free char *h3 = path_join (hp, "hugepages-64kB");
-  assert_int_equal (mkdir_p (h1, 0755, NULL) | mkdir_p (h2, 0755, NULL)
-                        | mkdir_p (h3, 0755, NULL),
+  assert_int_equal (mkdir_p (h1, 0755, NULL) | mkdir_p (h2, 0755, NULL) | mkdir_p (h3, 0755, NULL),
                     0);
   put (pids, "pids.current", "7\n");
   put (pids, "pids.max", "max\n");
@@ -284,15 +283,17 @@ test_sample_v2 (void **state UNUSED)
   cleanup_free char *h1 = path_join (hp, "hugepages-2048kB");
   cleanup_free char *h2 = path_join (hp, "hugepages-1048576kB");
   assert_int_equal (mkdir_p (h1, 0755, NULL) | mkdir_p (h2, 0755, NULL), 0);
-  put (u, "cpu.stat", "usage_usec 5000\nuser_usec 3000\nsystem_usec 2000\nnr_periods 4\n"
-                      "nr_throttled 1\nthrottled_usec 7\n");
+  put (u, "cpu.stat",
+       "usage_usec 5000\nuser_usec 3000\nsystem_usec 2000\nnr_periods 4\n"
+       "nr_throttled 1\nthrottled_usec 7\n");
   put (u, "memory.current", "100\n");
   put (u, "memory.max", "max\n");
   put (u, "memory.swap.current", "10\n");
   put (u, "memory.swap.max", "max\n");
   put (u, "memory.stat", "anon 1\nfile 2\nkernel_stack 3\n");
-  put (u, "io.stat", "8:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n"
-                     "8:16 rbytes=1 wbytes=2 rios=5 wios=6 dbytes=0 dios=0\n");
+  put (u, "io.stat",
+       "8:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n"
+       "8:16 rbytes=1 wbytes=2 rios=5 wios=6 dbytes=0 dios=0\n");
   put (u, "hugetlb.2MB.current", "2097152\n");
   put (u, "hugetlb.2MB.events", "max 2\n");
   put (u, "pids.current", "3\n");
@@ -511,7 +512,10 @@ now_ns (void)
 static void
 bench (pid_t pid)
 {
-  enum { N = 2000 };
+  enum
+  {
+    N = 2000
+  };
   static uint64_t t[N];
   for (int i = 0; i < N; i++)
     {
@@ -524,8 +528,8 @@ bench (pid_t pid)
   qsort (t, N, sizeof t[0], cmp_u64);
   printf ("# stats_cgroup_read (v1, 6 controllers): median %.1f us, p90 %.1f us, p99 %.1f us "
           "(n=%d)\n",
-          (double) t[N / 2] / 1000, (double) t[N * 9 / 10] / 1000,
-          (double) t[N * 99 / 100] / 1000, N);
+          (double) t[N / 2] / 1000, (double) t[N * 9 / 10] / 1000, (double) t[N * 99 / 100] / 1000,
+          N);
   /* docs/failure-modes.md #10: Stats for 500 containers "well under 100 ms" */
   uint64_t t0 = now_ns ();
   for (int i = 0; i < 500; i++)
@@ -534,8 +538,7 @@ bench (pid_t pid)
       assert_int_equal (stats_cgroup_read (pid, &s, NULL), 0);
       container_stats_clear (&s);
     }
-  printf ("# 500 consecutive stats_cgroup_read calls: %.1f ms\n",
-          (double) (now_ns () - t0) / 1e6);
+  printf ("# 500 consecutive stats_cgroup_read calls: %.1f ms\n", (double) (now_ns () - t0) / 1e6);
   /* a generous bound: the target is < 1 ms, sanitizer builds are slower */
   assert_true (t[N / 2] < 5000000);
 }
@@ -570,8 +573,7 @@ test_real_v1 (void **state UNUSED)
   const __typeof__ (s0.cpu) *u0 = &s0.cpu, *u1 = &s1.cpu;
   printf ("# cpu total %llu -> %llu ns, user %llu -> %llu ns\n",
           (unsigned long long) u0->total_usage, (unsigned long long) u1->total_usage,
-          (unsigned long long) u0->usage_in_usermode,
-          (unsigned long long) u1->usage_in_usermode);
+          (unsigned long long) u0->usage_in_usermode, (unsigned long long) u1->usage_in_usermode);
   assert_true (u1->total_usage >= u0->total_usage + 250000000ULL);
   assert_true (u1->usage_in_usermode + u1->usage_in_kernelmode
                >= u0->usage_in_usermode + u0->usage_in_kernelmode + 200000000ULL);
@@ -606,8 +608,7 @@ test_real_v1 (void **state UNUSED)
   kid_do (&k, 'm'); /* 64 MiB touched */
   assert_int_equal (stats_cgroup_read (k.pid, &s2, NULL), 0);
   printf ("# memory usage %llu -> %llu bytes, rss %llu\n",
-          (unsigned long long) s1.memory.usage.usage,
-          (unsigned long long) s2.memory.usage.usage,
+          (unsigned long long) s1.memory.usage.usage, (unsigned long long) s2.memory.usage.usage,
           (unsigned long long) raw (&s2, "rss"));
   assert_true (s2.memory.usage.usage >= s1.memory.usage.usage + (60 << 20));
   assert_true (s2.memory.usage.max_usage >= s2.memory.usage.usage);
@@ -646,7 +647,7 @@ test_real_v1 (void **state UNUSED)
     int held = stats_cache_fds (cache);
     assert_true (held >= 1 && held <= CGDIRS_N);
     assert_int_equal (open_fds (), fds0 + held); /* the directories, no file left open */
-    kid_do (&k, 'c'); /* 300 ms of cpu: the host's time moves on */
+    kid_do (&k, 'c');                            /* 300 ms of cpu: the host's time moves on */
     /* the same loop iteration (stamp): the same host time, one /proc/stat read */
     assert_int_equal (stats_cgroup_read_cached (cache, k.pid, 1, &c2, NULL), 0);
     assert_int_equal (c2.cpu.system_usage, c1.cpu.system_usage);
@@ -661,10 +662,8 @@ test_real_v1 (void **state UNUSED)
         /* blkio: what the absent-file cache skips on this host (CFQ's files) */
         assert_int_equal ((*c)->blkio[STATS_BLKIO_SERVICE_BYTES].n,
                           s3.blkio[STATS_BLKIO_SERVICE_BYTES].n);
-        assert_int_equal ((*c)->blkio[STATS_BLKIO_SERVICED].n,
-                          s3.blkio[STATS_BLKIO_SERVICED].n);
-        assert_true ((*c)->cpu.total_usage
-                     >= s1.cpu.total_usage);
+        assert_int_equal ((*c)->blkio[STATS_BLKIO_SERVICED].n, s3.blkio[STATS_BLKIO_SERVICED].n);
+        assert_true ((*c)->cpu.total_usage >= s1.cpu.total_usage);
       }
     assert_int_equal (stats_cgroup_read_cached (cache, getpid (), 2, &c3, NULL), 0);
     assert_true (c3.cpu.system_usage > c1.cpu.system_usage); /* a new iteration reads afresh */
@@ -774,8 +773,7 @@ libcgroup_agrees (pid_t pid, const struct container_stats *st)
           cgroup_read_stats_end (&h);
           if (n != st->memory.n_stats)
             {
-              printf ("# memory.stat: %zu keys by libcgroup, %zu by ctrd\n", n,
-                      st->memory.n_stats);
+              printf ("# memory.stat: %zu keys by libcgroup, %zu by ctrd\n", n, st->memory.n_stats);
               ok = false;
             }
         }
@@ -787,12 +785,10 @@ libcgroup_agrees (pid_t pid, const struct container_stats *st)
           static const char *const file[] = { "memory.max_usage_in_bytes", "cpuacct.usage",
                                               "pids.current" };
           static const uint64_t slack[] = { 4 << 20, 50000000, 0 };
-          uint64_t mine[] = { st->memory.usage.max_usage,
-                              st->cpu.total_usage, st->pids.current };
+          uint64_t mine[] = { st->memory.usage.max_usage, st->cpu.total_usage, st->pids.current };
           char buf[128];
           void *h = NULL;
-          if (cgroup_read_value_begin (ctl[i].name, path, (char *) file[i], &h, buf,
-                                       sizeof buf)
+          if (cgroup_read_value_begin (ctl[i].name, path, (char *) file[i], &h, buf, sizeof buf)
               != 0)
             ok = false;
           else
@@ -871,7 +867,8 @@ test_runc_container (void **state UNUSED)
   assert_int_equal (mkfifo (fifo, 0666), 0);
   cleanup_free char *pidfile = path_join (dir, "pid");
   cleanup_free char *run = xasprintf ("runc run -d --bundle %s --pid-file %s %s "
-                                      "</dev/null >/dev/null 2>&1", bundle, pidfile, id);
+                                      "</dev/null >/dev/null 2>&1",
+                                      bundle, pidfile, id);
   cleanup_free char *del = xasprintf ("runc delete -f %s >/dev/null 2>&1", id);
   cleanup_free char *ps = xasprintf ("runc ps --format json %s", id);
   bool ok = false;
@@ -894,10 +891,9 @@ test_runc_container (void **state UNUSED)
     goto out;
   printf ("# runc container: cpu %llu ns, memory max usage %llu, pids %llu (limit %llu), "
           "%zu memory.stat keys\n",
-          (unsigned long long) st.cpu.total_usage,
-          (unsigned long long) st.memory.usage.max_usage,
-          (unsigned long long) st.pids.current,
-          (unsigned long long) st.pids.limit, st.memory.n_stats);
+          (unsigned long long) st.cpu.total_usage, (unsigned long long) st.memory.usage.max_usage,
+          (unsigned long long) st.pids.current, (unsigned long long) st.pids.limit,
+          st.memory.n_stats);
   /* a failed check must still delete the container (below): no assert here */
   if (!(st.cpu.total_usage > 10000000ULL /* > 10 ms */ && st.memory.usage.max_usage >= (16 << 20)
         && st.memory.n_stats > 10 && st.pids.current == 2 && n == 2))
@@ -921,8 +917,8 @@ test_runc_container (void **state UNUSED)
         rp[rn++] = (uint32_t) v;
     }
   qsort (rp, rn, sizeof rp[0], cmp_u32);
-  printf ("# runc ps: %.*s; from cgroup.procs: %u %u\n", (int) strcspn (out, "\n"), out,
-          pids[0], pids[1]);
+  printf ("# runc ps: %.*s; from cgroup.procs: %u %u\n", (int) strcspn (out, "\n"), out, pids[0],
+          pids[1]);
   ok = rn == 2 && rp[0] == pids[0] && rp[1] == pids[1];
   ok = libcgroup_agrees (pid, &st) && ok;
 out:
@@ -940,11 +936,11 @@ main (void)
   /* grandchildren of the test are reparented here, so they can be reaped */
   prctl (PR_SET_CHILD_SUBREAPER, 1);
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_cgdirs_v1), cmocka_unit_test (test_cgdirs_v2),
-    cmocka_unit_test (test_cgdirs_errors), cmocka_unit_test (test_sample_v1),
-    cmocka_unit_test (test_sample_v2), cmocka_unit_test (test_sample_v1_fallbacks),
-    cmocka_unit_test (test_absent),
-    cmocka_unit_test (test_real_v1), cmocka_unit_test (test_runc_container),
+    cmocka_unit_test (test_cgdirs_v1),      cmocka_unit_test (test_cgdirs_v2),
+    cmocka_unit_test (test_cgdirs_errors),  cmocka_unit_test (test_sample_v1),
+    cmocka_unit_test (test_sample_v2),      cmocka_unit_test (test_sample_v1_fallbacks),
+    cmocka_unit_test (test_absent),         cmocka_unit_test (test_real_v1),
+    cmocka_unit_test (test_runc_container),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }

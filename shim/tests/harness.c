@@ -241,8 +241,8 @@ h_proc_new (const char *id, const char *bundle, const char *name, bool exec,
   json_object_object_add (proc, "exec", json_object_new_boolean (exec));
   for (int i = 0; i < 3; i++)
     {
-      static const char *const keys[3]
-          = { "containerdStdin", "containerdStdout", "containerdStderr" };
+      static const char *const keys[3] = { "containerdStdin", "containerdStdout",
+                                           "containerdStderr" };
       json_object_object_add (proc, keys[i], json_object_new_string (p->fifo[i]));
     }
   json_object_object_add (proc, "runtimeArgs", NULL);
@@ -266,8 +266,7 @@ h_proc_new (const char *id, const char *bundle, const char *name, bool exec,
   return p;
 }
 
-static void __attribute__ ((noreturn))
-exec_shim (struct proc *p, const char *runtime, int sync_wr)
+static void __attribute__ ((noreturn)) exec_shim (struct proc *p, const char *runtime, int sync_wr)
 {
   setpgid (0, 0);
   int fd = fcntl (sync_wr, F_DUPFD, 10); /* without FD_CLOEXEC */

@@ -9,27 +9,29 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-struct buf {
+struct buf
+{
   char *data;
   size_t len;
 };
 
-struct proc {
-  char *id;          /* container id */
+struct proc
+{
+  char *id; /* container id */
   char *bundle;
-  char *dir;         /* process directory (cwd of the shim) */
-  char *fifo[3];     /* client stdio FIFOs (stdin, stdout, stderr) */
-  int exit_rd;       /* daemon's read end of `exit` */
-  int control;       /* daemon's O_RDWR end of `control` */
-  int out_rd[3];     /* client readers of stdout/stderr ([1], [2]) */
-  pid_t shim;        /* shim pid (our child, or reparented to us) */
-  char sync[512];    /* the sync line */
+  char *dir;      /* process directory (cwd of the shim) */
+  char *fifo[3];  /* client stdio FIFOs (stdin, stdout, stderr) */
+  int exit_rd;    /* daemon's read end of `exit` */
+  int control;    /* daemon's O_RDWR end of `control` */
+  int out_rd[3];  /* client readers of stdout/stderr ([1], [2]) */
+  pid_t shim;     /* shim pid (our child, or reparented to us) */
+  char sync[512]; /* the sync line */
   struct buf out[3];
   int shim_status;
 };
 
-extern const char *h_shim;   /* path of the shim binary */
-extern const char *h_root;   /* temp dir of this run */
+extern const char *h_shim; /* path of the shim binary */
+extern const char *h_root; /* temp dir of this run */
 
 void h_init (int argc, char **argv);
 void h_fini (void);

@@ -53,8 +53,8 @@ static void
 test_invalid (void **state)
 {
   (void) state;
-  static const char *const bad[]
-      = { "", "{", "{\"a\":}", "[1,]", "{\"a\":1} x", "\"\\q\"", "tru", "{\"a\" 1}", "\"a\nb\"" };
+  static const char *const bad[] = { "",        "{",   "{\"a\":}",  "[1,]",    "{\"a\":1} x",
+                                     "\"\\q\"", "tru", "{\"a\" 1}", "\"a\nb\"" };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
       struct ctrd_error *err = NULL;

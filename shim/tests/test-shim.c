@@ -96,7 +96,8 @@ static void
 t_output (const char *bundle)
 {
   /* 1.5 MiB then a last line written right before exit */
-  const char *a[] = { "sh", "-c", "dd if=/dev/zero bs=1024 count=1536 2>/dev/null; echo last", NULL };
+  const char *a[] = { "sh", "-c", "dd if=/dev/zero bs=1024 count=1536 2>/dev/null; echo last",
+                      NULL };
   struct proc *p = start_init (bundle, "big", a);
   bool ok = h_proc_wait (p, 30000) == 0;
   size_t want = 1536 * 1024 + 5;
@@ -254,8 +255,8 @@ t_background_init (const char *bundle)
   long long bg = bgs ? strtoll (bgs, NULL, 10) : 0;
   cleanup_free char *comm_path = xasprintf ("/proc/%lld/cmdline", bg);
   cleanup_free char *comm = NULL;
-  bool gone = bg > 0 && (read_file (comm_path, &comm, NULL, 4096, NULL) < 0
-                         || strcmp (comm, "sleep") != 0);
+  bool gone =
+      bg > 0 && (read_file (comm_path, &comm, NULL, 4096, NULL) < 0 || strcmp (comm, "sleep") != 0);
   h_ok (ok && gone, "init without a PID ns: kill --all stopped the background child (%lld)", bg);
   h_proc_free (p);
 }
@@ -365,7 +366,8 @@ t_valgrind (const char *bundle)
     }
   if (CTRD_SAN_CFLAGS[0] != '\0')
     {
-      h_skip ("valgrind: no leak", "sanitizer build (ASan checks leaks at the shim's exit instead)");
+      h_skip ("valgrind: no leak",
+              "sanitizer build (ASan checks leaks at the shim's exit instead)");
       return;
     }
   cleanup_free char *vlog = xasprintf ("%s/valgrind.log", h_root);

@@ -80,8 +80,8 @@ expect_config_error (const char *config, const char *needle)
 static void
 test_good_bundle (void **state UNUSED)
 {
-  cleanup_free char *b = bundle_with ("{\"ociVersion\":\"1.0.2\"," GOOD_PROCESS "," GOOD_ROOT
-                                      "}\n\n");
+  cleanup_free char *b =
+      bundle_with ("{\"ociVersion\":\"1.0.2\"," GOOD_PROCESS "," GOOD_ROOT "}\n\n");
   struct ctrd_error *err = NULL;
   json_object *o = spec_load_bundle (b, &err);
   assert_null (err);
@@ -145,7 +145,8 @@ static void
 test_bad_json (void **state UNUSED)
 {
   expect_config_error ("{\n  \"process\": {\n    \"args\": [\"sh\",]\n", "invalid JSON at line 3");
-  expect_config_error ("{\"process\":", "invalid JSON at line 1 column 12 (offset 11): unexpected end of data");
+  expect_config_error ("{\"process\":",
+                       "invalid JSON at line 1 column 12 (offset 11): unexpected end of data");
   expect_config_error ("", "invalid JSON at line 1 column 1");
   expect_config_error ("{" GOOD_PROCESS "," GOOD_ROOT "} trailing",
                        "invalid JSON at line 1 column 76 (offset 75): unexpected character");
@@ -164,8 +165,7 @@ test_process_errors (void **state UNUSED)
                        "process.args: empty");
   expect_config_error ("{\"process\":{\"args\":[\"sh\",1],\"cwd\":\"/\"}," GOOD_ROOT "}",
                        "process.args[1]: not a string");
-  expect_config_error ("{\"process\":{\"args\":[\"sh\"]}," GOOD_ROOT "}",
-                       "process.cwd: missing");
+  expect_config_error ("{\"process\":{\"args\":[\"sh\"]}," GOOD_ROOT "}", "process.cwd: missing");
   expect_config_error ("{\"process\":{\"args\":[\"sh\"],\"cwd\":\"tmp\"}," GOOD_ROOT "}",
                        "process.cwd: not an absolute path: \"tmp\"");
 }
@@ -179,7 +179,8 @@ test_root_errors (void **state UNUSED)
                        "root.path: not a non-empty string");
   cleanup_free char *b = bundle_with ("{" GOOD_PROCESS ",\"root\":{\"path\":\"nope\"}}");
   cleanup_free char *m = xasprintf ("bundle %s: config.json: root.path: %s/nope: No such file "
-                                    "or directory", b, b);
+                                    "or directory",
+                                    b, b);
   expect_error (b, m);
   cleanup_free char *b2 = bundle_with ("{" GOOD_PROCESS ",\"root\":{\"path\":\"config.json\"}}");
   cleanup_free char *m2 = xasprintf ("root.path: %s/config.json: not a directory", b2);
@@ -193,15 +194,15 @@ test_seccomp (void **state UNUSED)
 {
   /* A valid profile, including a name that exists only on a listed foreign
    * architecture (x86's socketcall-style names resolve via the arch list). */
-  cleanup_free char *b = bundle_with (SECCOMP (
-      "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
-      "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\","
-      "\"SCMP_ARCH_AARCH64\",\"SCMP_ARCH_ARM\"],"
-      "\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
-      "\"syscalls\":[{\"names\":[\"read\",\"write\",\"exit_group\",\"arm_fadvise64_64\"],"
-      "\"action\":\"SCMP_ACT_ALLOW\"},"
-      "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\","
-      "\"args\":[{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]}]}"));
+  cleanup_free char *b = bundle_with (
+      SECCOMP ("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
+               "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\","
+               "\"SCMP_ARCH_AARCH64\",\"SCMP_ARCH_ARM\"],"
+               "\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
+               "\"syscalls\":[{\"names\":[\"read\",\"write\",\"exit_group\",\"arm_fadvise64_64\"],"
+               "\"action\":\"SCMP_ACT_ALLOW\"},"
+               "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\","
+               "\"args\":[{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]}]}"));
   struct ctrd_error *err = NULL;
   json_object *o = spec_load_bundle (b, &err);
   if (err)
@@ -267,8 +268,8 @@ test_make_bundle (void **state UNUSED)
 static void
 test_pid_ns (void **state UNUSED)
 {
-  json_object *o = json_tokener_parse (
-      "{\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"pid\"}]}}");
+  json_object *o =
+      json_tokener_parse ("{\"linux\":{\"namespaces\":[{\"type\":\"mount\"},{\"type\":\"pid\"}]}}");
   assert_true (spec_has_own_pid_ns (o));
   json_object_put (o);
   o = json_tokener_parse (
@@ -291,8 +292,9 @@ test_exec_every_option (void **state UNUSED)
   char *env[] = { "PATH=/bin", "A=b" };
   char *caps[] = { "CAP_KILL", "CAP_NET_RAW" };
   uint32_t gids[] = { 10, 20 };
-  struct spec_user user = { .uid = 1000, .gid = 1001, .additional_gids = gids,
-                            .n_additional_gids = 2 };
+  struct spec_user user = {
+    .uid = 1000, .gid = 1001, .additional_gids = gids, .n_additional_gids = 2
+  };
   struct spec_rlimit rls[] = { { .type = "RLIMIT_NOFILE", .soft = 1024, .hard = 4096 } };
   struct spec_exec req = { 0 };
   req.terminal = true;
@@ -395,13 +397,12 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_good_bundle),     cmocka_unit_test (test_bundle_path_errors),
-    cmocka_unit_test (test_bad_json),        cmocka_unit_test (test_process_errors),
-    cmocka_unit_test (test_root_errors),     cmocka_unit_test (test_seccomp),
-    cmocka_unit_test (test_make_bundle),     cmocka_unit_test (test_pid_ns),
+    cmocka_unit_test (test_good_bundle),       cmocka_unit_test (test_bundle_path_errors),
+    cmocka_unit_test (test_bad_json),          cmocka_unit_test (test_process_errors),
+    cmocka_unit_test (test_root_errors),       cmocka_unit_test (test_seccomp),
+    cmocka_unit_test (test_make_bundle),       cmocka_unit_test (test_pid_ns),
     cmocka_unit_test (test_exec_every_option), cmocka_unit_test (test_exec_defaults),
-    cmocka_unit_test (test_exec_errors),
-    cmocka_unit_test (test_bundle_out_of_fds),
+    cmocka_unit_test (test_exec_errors),       cmocka_unit_test (test_bundle_out_of_fds),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }

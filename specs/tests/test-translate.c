@@ -126,10 +126,11 @@ static void
 test_versions (void **state UNUSED)
 {
   const char *before[] = { "1.0.0-rc2-dev", "1.0.0-rc2", "1.0.0-rc5", "1.0.0-rc6-dev",
-                           "0.6.0", "0.5.0-dev", "0.1.1", "1.0.0-rc1+build.5" };
-  const char *not_before[] = { "1.0.0",  "1.0.1",   "1.0.2-dev", "1.1.0-rc.1", "1.0.0+b",
-                               "1.0",    "1",       "",          "1.0.0-",     "01.0.0",
-                               "1.0.0-rc2 ", "v1.0.0-rc2", "1.0.0-rc..2", "1.2.3.4" };
+                           "0.6.0",         "0.5.0-dev", "0.1.1",     "1.0.0-rc1+build.5" };
+  const char *not_before[] = { "1.0.0",       "1.0.1",  "1.0.2-dev",  "1.1.0-rc.1",
+                               "1.0.0+b",     "1.0",    "1",          "",
+                               "1.0.0-",      "01.0.0", "1.0.0-rc2 ", "v1.0.0-rc2",
+                               "1.0.0-rc..2", "1.2.3.4" };
   for (size_t i = 0; i < ARRAY_SIZE (before); i++)
     if (!spec_version_before_1_0 (before[i]))
       fail_msg ("%s: not seen as before 1.0.0", before[i]);
@@ -211,8 +212,8 @@ test_platform (void **state UNUSED)
 #endif
   if (arch)
     {
-      cleanup_free char *cfg
-          = xasprintf ("{" RC PROC ",\"platform\":{\"os\":\"linux\",\"arch\":\"%s\"}}", arch);
+      cleanup_free char *cfg =
+          xasprintf ("{" RC PROC ",\"platform\":{\"os\":\"linux\",\"arch\":\"%s\"}}", arch);
       json_object *o = translate_ok (cfg, &sum);
       assert_absent (o, "platform");
       assert_non_null (strstr (sum, "platform dropped"));
@@ -250,12 +251,11 @@ test_seccomp_syscalls (void **state UNUSED)
 static void
 test_rlimits (void **state UNUSED)
 {
-  json_object *o = translate_ok (
-      "{" RC "\"process\":{" PROC_BODY ",\"rlimits\":["
-      "{\"type\":\"RLIMIT_NOFILE\",\"hard\":10,\"soft\":10},"
-      "{\"type\":\"RLIMIT_NPROC\",\"hard\":5,\"soft\":5},"
-      "{\"type\":\"RLIMIT_NOFILE\",\"hard\":2048,\"soft\":1024}]}}",
-      NULL);
+  json_object *o = translate_ok ("{" RC "\"process\":{" PROC_BODY ",\"rlimits\":["
+                                 "{\"type\":\"RLIMIT_NOFILE\",\"hard\":10,\"soft\":10},"
+                                 "{\"type\":\"RLIMIT_NPROC\",\"hard\":5,\"soft\":5},"
+                                 "{\"type\":\"RLIMIT_NOFILE\",\"hard\":2048,\"soft\":1024}]}}",
+                                 NULL);
   assert_json (o, "process.rlimits",
                "[{\"type\":\"RLIMIT_NPROC\",\"hard\":5,\"soft\":5},"
                "{\"type\":\"RLIMIT_NOFILE\",\"hard\":2048,\"soft\":1024}]");
@@ -343,8 +343,8 @@ test_mounts_and_root (void **state UNUSED)
   json_object_put (o);
 
   /* an absolute root.path is kept */
-  cleanup_free char *abs = xasprintf ("{\"ociVersion\":\"0.6.0\",\"root\":{\"path\":\"%s/rootfs\"},"
-                                      PROC "}", rreal);
+  cleanup_free char *abs =
+      xasprintf ("{\"ociVersion\":\"0.6.0\",\"root\":{\"path\":\"%s/rootfs\"}," PROC "}", rreal);
   o = translate_ok (abs, NULL);
   assert_string_equal (json_object_get_string (at (o, "root.path")), want);
   json_object_put (o);
@@ -368,7 +368,8 @@ test_namespaces_idmaps (void **state UNUSED)
   assert_json (o, "linux.uidMappings", map);
   assert_json (o, "linux.gidMappings", map);
   json_object_put (o);
-  translate_err ("{" RC PROC ",\"linux\":{\"namespaces\":[{\"type\":\"ipc\",\"path\":\"ns/ipc\"}]}}",
+  translate_err ("{" RC PROC
+                 ",\"linux\":{\"namespaces\":[{\"type\":\"ipc\",\"path\":\"ns/ipc\"}]}}",
                  "linux.namespaces[0].path: \"ns/ipc\" is not an absolute path");
   translate_err ("{" RC PROC ",\"linux\":{\"uidMappings\":[{\"hostID\":1,\"containerID\":0}]}}",
                  "linux.uidMappings[0].size: not an integer");
@@ -459,8 +460,9 @@ test_user_terminal (void **state UNUSED)
   json_object_put (o);
   translate_err ("{" RC "\"process\":{\"user\":{\"uid\":\"root\"}," PROC_BODY "}}",
                  "process.user.uid: not an integer");
-  translate_err ("{" RC "\"process\":{\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[\"5\"]},"
-                 PROC_BODY "}}",
+  translate_err ("{" RC
+                 "\"process\":{\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[\"5\"]}," PROC_BODY
+                 "}}",
                  "process.user.additionalGids[0]: not an integer");
 }
 
@@ -526,7 +528,8 @@ check_fixture (const char *name, bool options)
       assert_json (o, "linux.resources.memory.swappiness", "10");
       assert_json (o, "linux.resources.pids", "{\"limit\":50}");
       assert_json (o, "process.user", "{\"uid\":1000,\"gid\":1000,\"additionalGids\":[5]}");
-      assert_json (o, "process.rlimits", "[{\"type\":\"RLIMIT_NOFILE\",\"hard\":2048,\"soft\":1024}]");
+      assert_json (o, "process.rlimits",
+                   "[{\"type\":\"RLIMIT_NOFILE\",\"hard\":2048,\"soft\":1024}]");
       assert_json (o, "linux.resources.blockIO.throttleReadBpsDevice",
                    "[{\"major\":7,\"minor\":0,\"rate\":1048576}]");
       assert_json (o, "linux.resources.memory.limit", "67108864");
@@ -538,11 +541,19 @@ check_fixture (const char *name, bool options)
       assert_absent (o, "linux.resources.memory.swappiness"); /* Docker's -1 */
     }
   /* the rest is as Docker wrote it */
-  static const char *const same[] = { "process.args", "process.env", "process.cwd",
-                                      "hostname", "mounts", "hooks", "linux.namespaces",
-                                      "linux.devices", "linux.resources.devices",
-                                      "linux.maskedPaths", "linux.readonlyPaths",
-                                      "linux.cgroupsPath", "linux.sysctl",
+  static const char *const same[] = { "process.args",
+                                      "process.env",
+                                      "process.cwd",
+                                      "hostname",
+                                      "mounts",
+                                      "hooks",
+                                      "linux.namespaces",
+                                      "linux.devices",
+                                      "linux.resources.devices",
+                                      "linux.maskedPaths",
+                                      "linux.readonlyPaths",
+                                      "linux.cgroupsPath",
+                                      "linux.sysctl",
                                       "linux.seccomp.defaultAction",
                                       "linux.seccomp.architectures" };
   for (size_t i = 0; i < ARRAY_SIZE (same); i++)

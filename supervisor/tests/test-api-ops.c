@@ -81,11 +81,12 @@ setup (void **state)
   calls = path_join (tmp_root, "calls");
   stdin_log = path_join (tmp_root, "stdin");
   unlink (calls);
-  cleanup_free char *script
-      = xasprintf ("#!/bin/sh\necho \"$*\" >> '%s'\ncat > '%s'\nexit 0\n", calls, stdin_log);
+  cleanup_free char *script =
+      xasprintf ("#!/bin/sh\necho \"$*\" >> '%s'\ncat > '%s'\nexit 0\n", calls, stdin_log);
   assert_int_equal (write_file (fake, script, strlen (script), 0755, NULL), 0);
-  struct runtime_config cfg = { .loop = loop, .state_dir = tmp_root, .shim = "shim",
-                                .runtime = "runc", .emit = record_emit };
+  struct runtime_config cfg = {
+    .loop = loop, .state_dir = tmp_root, .shim = "shim", .runtime = "runc", .emit = record_emit
+  };
   d = (struct daemon){ .loop = loop, .rt = runtime_new (&cfg) };
   events[0] = '\0';
   return 0;
@@ -228,11 +229,11 @@ test_checkpoint_handlers (void **state)
   finish (&call);
   assert_int_equal (call.code, 0);
   cleanup_free char *argv = slurp (calls);
-  cleanup_free char *want
-      = xasprintf ("checkpoint --image-path %s/bundle/checkpoints/c1 --work-path "
-                   "%s/bundle/checkpoints/c1/criu.work --shell-job --empty-ns network "
-                   "--empty-ns uts k1\n",
-                   tmp_root, tmp_root);
+  cleanup_free char *want =
+      xasprintf ("checkpoint --image-path %s/bundle/checkpoints/c1 --work-path "
+                 "%s/bundle/checkpoints/c1/criu.work --shell-job --empty-ns network "
+                 "--empty-ns uts k1\n",
+                 tmp_root, tmp_root);
   assert_string_equal (argv, want);
 
   /* List: name, tcp, unixSockets, shell only (docs/api.md), via the wire format */
@@ -247,8 +248,8 @@ test_checkpoint_handlers (void **state)
   api_checkpoint_list_handle (&call, &lreq.base, &d);
   assert_int_equal (call.finished, 1);
   assert_int_equal (call.code, 0);
-  Types__ListCheckpointResponse *l
-      = types__list_checkpoint_response__unpack (NULL, call.reply_len, call.reply);
+  Types__ListCheckpointResponse *l =
+      types__list_checkpoint_response__unpack (NULL, call.reply_len, call.reply);
   assert_non_null (l);
   assert_int_equal (l->n_checkpoints, 1);
   assert_string_equal (l->checkpoints[0]->name, "c1");

@@ -24,8 +24,8 @@ struct rec
 {
   size_t n, cap;
   struct ctrd_event *ev;
-  int fail_after;           /* return -1 on the n-th delivery (1-based), 0 = never */
-  struct event_sub **self;  /* event_sub_free(*self) on delivery fail_after instead */
+  int fail_after;                     /* return -1 on the n-th delivery (1-based), 0 = never */
+  struct event_sub **self;            /* event_sub_free(*self) on delivery fail_after instead */
   struct event_bus *publish_on_first; /* publish one event from inside the first delivery */
 };
 
@@ -301,7 +301,8 @@ test_line_format (void **state UNUSED)
       "{\"id\":\"c1\",\"type\":\"exit\",\"timestamp\":\"2017-05-30T09:33:03.123456789-07:00\","
       "\"pid\":\"init\",\"status\":137}\n" },
     { { "start-container", "c1", "", 0, t0 },
-      "{\"id\":\"c1\",\"type\":\"start-container\",\"timestamp\":\"2017-05-30T09:33:03-07:00\"}\n" },
+      "{\"id\":\"c1\",\"type\":\"start-container\",\"timestamp\":\"2017-05-30T09:33:03-07:00\"}"
+      "\n" },
     { { "exit", "c1", "e1", 0, t0 + 100000000 },
       "{\"id\":\"c1\",\"type\":\"exit\",\"timestamp\":\"2017-05-30T09:33:03.1-07:00\","
       "\"pid\":\"e1\"}\n" },
@@ -383,14 +384,17 @@ test_corrupt_log (void **state UNUSED)
       "\"status\":-1}\n"
       "{\"id\":\"x\",\"type\":\"exit\",\"timestamp\":\"2017-05-30T09:13:0\n" /* cut short */
       "\n"
-      "{\"id\":\"c\",\"type\":\"exit\",\"timestamp\":\"2017-05-30T09:13:05+02:00\",\"status\":300}\n"
+      "{\"id\":\"c\",\"type\":\"exit\",\"timestamp\":\"2017-05-30T09:13:05+02:00\",\"status\":300}"
+      "\n"
       "{\"id\":\"x\",\"type\":\"exit\",\"timestamp\":\"2017-05-30T09:13:06Z\",\"status\":\"1\"}\n"
       "{\"id\":\"x\",\"type\":\"exit\",\"timestamp\":\"yesterday\"}\n"
       "{\"id\":\"x\",\"type\":\"exit\",\"timestamp\":\"2017-05-30T09:13:06Z\"} trailing\n"
       "[1,2]\n"
       "{\"id\":7,\"type\":\"exit\",\"timestamp\":\"2017-05-30T09:13:06Z\"}\n"
       "{\"id\":\"d\",\"type\":\"oom\",\"timestamp\":\"2017-05-30T09:13:07Z\",\"extra\":1}\n"
-      "{\"id\":\"e\",\"type\":\"exit\",\"timestamp\":\"2017-05-30T09:13:08Z\",\"status\":2}"; /* no \n */
+      "{\"id\":\"e\",\"type\":\"exit\",\"timestamp\":\"2017-05-30T09:13:08Z\",\"status\":2}"; /* no
+                                                                                                 \n
+                                                                                               */
   assert_int_equal (write_file (path, content, strlen (content), 0644, NULL), 0);
   log_set_sink (count_sink);
   parse_warnings = 0;
@@ -575,9 +579,9 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_publish_filter), cmocka_unit_test (test_replay),
+    cmocka_unit_test (test_publish_filter),  cmocka_unit_test (test_replay),
     cmocka_unit_test (test_drop_subscriber), cmocka_unit_test (test_line_format),
-    cmocka_unit_test (test_corrupt_log),    cmocka_unit_test (test_retain_restart),
+    cmocka_unit_test (test_corrupt_log),     cmocka_unit_test (test_retain_restart),
     cmocka_unit_test (test_publish_speed),
   };
   return cmocka_run_group_tests_name ("events", tests, NULL, NULL);

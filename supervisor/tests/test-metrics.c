@@ -145,7 +145,8 @@ on_accept (sd_event_source *s, int fd, uint32_t ev UNUSED, void *data)
   struct gserver *g = data;
   int c = accept4 (fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
   assert_true (c >= 0);
-  assert_int_equal (sd_event_add_io (sd_event_source_get_event (s), &g->conn, c, EPOLLIN, on_conn, g), 0);
+  assert_int_equal (
+      sd_event_add_io (sd_event_source_get_event (s), &g->conn, c, EPOLLIN, on_conn, g), 0);
   return 0;
 }
 
@@ -166,8 +167,9 @@ test_graphite_flush (void **state UNUSED)
   sd_event_source *src = NULL;
   assert_int_equal (sd_event_add_io (loop, &src, lfd, EPOLLIN, on_accept, &g), 0);
   struct metrics *m = NULL;
-  struct metrics_config cfg = { .loop = loop, .interval_ns = 1, .graphite = addr,
-                              .graphite_interval_ns = 20 * 1000000LL };
+  struct metrics_config cfg = {
+    .loop = loop, .interval_ns = 1, .graphite = addr, .graphite_interval_ns = 20 * 1000000LL
+  };
   assert_int_equal (metrics_new (&cfg, &m, NULL), 0);
   metrics_timer_record (m, METRICS_EXEC, 5);
   /* the first flush is due 20 ms after start: the loop runs until it arrived */
@@ -186,10 +188,8 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_log_layout),
-    cmocka_unit_test (test_graphite_lines_and_rates),
-    cmocka_unit_test (test_bad_graphite),
-    cmocka_unit_test (test_epoll_count),
+    cmocka_unit_test (test_log_layout),     cmocka_unit_test (test_graphite_lines_and_rates),
+    cmocka_unit_test (test_bad_graphite),   cmocka_unit_test (test_epoll_count),
     cmocka_unit_test (test_graphite_flush),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

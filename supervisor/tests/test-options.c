@@ -92,15 +92,14 @@ test_docker_cmdline (void **state UNUSED)
 {
   struct daemon_options o;
   char *out, *err;
-  assert_int_equal (
-      parse_capture (&o, &out, &err, "-l",
-                     "unix:///var/run/docker/libcontainerd/docker-containerd.sock",
-                     "--metrics-interval=0", "--start-timeout", "2m", "--state-dir",
-                     "/var/run/docker/libcontainerd/containerd", "--shim",
-                     "docker-containerd-shim", "--runtime", "docker-runc", "--debug",
-                     "--runtime-args", "--systemd-cgroup=true", "--runtime-args", "--debug",
-                     "-retain-count", "0x10", NULL),
-      0);
+  assert_int_equal (parse_capture (&o, &out, &err, "-l",
+                                   "unix:///var/run/docker/libcontainerd/docker-containerd.sock",
+                                   "--metrics-interval=0", "--start-timeout", "2m", "--state-dir",
+                                   "/var/run/docker/libcontainerd/containerd", "--shim",
+                                   "docker-containerd-shim", "--runtime", "docker-runc", "--debug",
+                                   "--runtime-args", "--systemd-cgroup=true", "--runtime-args",
+                                   "--debug", "-retain-count", "0x10", NULL),
+                    0);
   assert_string_equal (o.listen, "unix:///var/run/docker/libcontainerd/docker-containerd.sock");
   assert_true (o.metrics_interval_ns == 0);
   assert_true (o.start_timeout_ns == 120 * NSEC_PER_SEC);
@@ -124,8 +123,8 @@ test_relative_paths (void **state UNUSED)
   struct daemon_options o;
   char *out, *err;
   char *cwd = getcwd (NULL, 0);
-  assert_int_equal (parse_capture (&o, &out, &err, "--state-dir", "st/x", "-l",
-                                   "unix://run/x.sock", "-r", "/usr/bin/crun", NULL),
+  assert_int_equal (parse_capture (&o, &out, &err, "--state-dir", "st/x", "-l", "unix://run/x.sock",
+                                   "-r", "/usr/bin/crun", NULL),
                     0);
   char *exp_state = xasprintf ("%s/st/x", cwd);
   char *exp_listen = xasprintf ("unix://%s/run/x.sock", cwd);
@@ -224,14 +223,27 @@ static void
 test_help_version (void **state UNUSED)
 {
   static const char *const flags[] = {
-    "--debug",          "--log-level value",     "--state-dir value",  "--metrics-interval value",
-    "--listen value, -l value", "--runtime value, -r value", "--runtime-args value",
-    "--shim value",     "--pprof-address value", "--start-timeout value",
-    "--retain-count value", "--graphite-address value", "--max-connections value",
-    "--max-concurrent-streams value", "--events-queue-bytes value", "--help, -h", "--version, -v",
+    "--debug",
+    "--log-level value",
+    "--state-dir value",
+    "--metrics-interval value",
+    "--listen value, -l value",
+    "--runtime value, -r value",
+    "--runtime-args value",
+    "--shim value",
+    "--pprof-address value",
+    "--start-timeout value",
+    "--retain-count value",
+    "--graphite-address value",
+    "--max-connections value",
+    "--max-concurrent-streams value",
+    "--events-queue-bytes value",
+    "--help, -h",
+    "--version, -v",
   };
-  const char *forms[][2] = { { "--help", NULL }, { "-h", NULL }, { "help", NULL },
-                             { "--debug", "help" } };
+  const char *forms[][2] = {
+    { "--help", NULL }, { "-h", NULL }, { "help", NULL }, { "--debug", "help" }
+  };
   for (size_t k = 0; k < ARRAY_SIZE (forms); k++)
     {
       struct daemon_options o;
@@ -260,8 +272,9 @@ test_help_version (void **state UNUSED)
   struct daemon_options o;
   char *out, *err;
   assert_int_equal (parse_capture (&o, &out, &err, "-v", NULL), 1);
-  char *expect = CTRD_REVISION[0] ? xasprintf ("containerd version 0.2.3 commit: %s\n", CTRD_REVISION)
-                                  : xstrdup ("containerd version 0.2.3\n");
+  char *expect = CTRD_REVISION[0]
+                     ? xasprintf ("containerd version 0.2.3 commit: %s\n", CTRD_REVISION)
+                     : xstrdup ("containerd version 0.2.3\n");
   assert_string_equal (out, expect);
   free (expect);
   daemon_options_free (&o);
@@ -280,9 +293,9 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_defaults),  cmocka_unit_test (test_docker_cmdline),
+    cmocka_unit_test (test_defaults),       cmocka_unit_test (test_docker_cmdline),
     cmocka_unit_test (test_relative_paths), cmocka_unit_test (test_log_level),
-    cmocka_unit_test (test_errors),    cmocka_unit_test (test_help_version),
+    cmocka_unit_test (test_errors),         cmocka_unit_test (test_help_version),
   };
   return cmocka_run_group_tests_name ("options", tests, NULL, NULL);
 }

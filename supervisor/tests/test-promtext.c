@@ -24,10 +24,21 @@ test_format_double (void **state UNUSED)
     double v;
     const char *want;
   } cases[] = {
-    { 0, "0" },        { 1, "1" },           { 0.1, "0.1" },   { 0.00025, "0.00025" },
-    { 2.5, "2.5" },    { 1e21, "1e+21" },    { -3, "-3" },     { 12345678, "1.2345678e+07" },
-    { 999999, "999999" },  { 1e6, "1e+06" },     { 2.4656e-05, "2.4656e-05" }, { 10, "10" },
-    { 20000, "20000" },     { 0.0001, "0.0001" }, { 1796236409.17, "1.79623640917e+09" },
+    { 0, "0" },
+    { 1, "1" },
+    { 0.1, "0.1" },
+    { 0.00025, "0.00025" },
+    { 2.5, "2.5" },
+    { 1e21, "1e+21" },
+    { -3, "-3" },
+    { 12345678, "1.2345678e+07" },
+    { 999999, "999999" },
+    { 1e6, "1e+06" },
+    { 2.4656e-05, "2.4656e-05" },
+    { 10, "10" },
+    { 20000, "20000" },
+    { 0.0001, "0.0001" },
+    { 1796236409.17, "1.79623640917e+09" },
     { 1.0 / 3, "0.3333333333333333" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
@@ -48,7 +59,7 @@ test_escaping (void **state UNUSED)
 {
   struct promtext t = { 0 };
   promtext_family (&t, "m", "gauge", "a \\ b\nc \"q\"");
-  promtext_sample (&t, "m", (const char *const[]) { "a", "x\"y\\z\nw", "b", "", NULL }, 2);
+  promtext_sample (&t, "m", (const char *const[]){ "a", "x\"y\\z\nw", "b", "", NULL }, 2);
   promtext_sample (&t, "m", NULL, 0.5);
   size_t len;
   char *s = promtext_take (&t, &len);
@@ -71,7 +82,7 @@ test_histogram (void **state UNUSED)
   struct promtext t = { 0 };
   const double bounds[] = { 0.001, 0.5 };
   const uint64_t counts[] = { 2, 0, 3 };
-  promtext_histogram (&t, "h", (const char *const[]) { "code", "OK", NULL }, bounds, counts, 2,
+  promtext_histogram (&t, "h", (const char *const[]){ "code", "OK", NULL }, bounds, counts, 2,
                       7.25);
   size_t len;
   char *s = promtext_take (&t, &len);
