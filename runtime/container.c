@@ -45,6 +45,10 @@ runtime_new (const struct runtime_config *cfg)
   rt->cfg.runtime_args = strv_dup (cfg->runtime_args);
   rt->nbuckets = 64;
   rt->buckets = xmalloc0 (rt->nbuckets * sizeof *rt->buckets);
+  /* While the fd numbers are low: spawning's slots (job.h). */
+  cleanup_error struct ctrd_error *err = NULL;
+  if (spawn_reserve_fds (&err) < 0)
+    log_msg (LOG_LVL_WARN, NULL, "%s (retried at the first spawn)", err->msg);
   return rt;
 }
 
