@@ -240,7 +240,7 @@ try:
     d.wait_event(lambda e: e.type == "resume" and e.id == cid)
     pid = d.proc.pid
     # State once first: it keeps the container's cgroup directory and
-    # cgroup.procs open for the next State (supervisor/state-pids.c); those
+    # cgroup.procs open for the next State (runtime/cgroup-pids.c); those
     # belong to the container, not to a client
     d.stub.State(pb.StateRequest(), timeout=30)
     fds0 = nfds(pid)

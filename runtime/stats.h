@@ -127,9 +127,4 @@ int stats_cache_fds (const struct stats_cache *c);
  * × 10^9 / CLK_TCK (docs/runtime.md §4); 0 on any error. */
 uint64_t stats_system_usage (void);
 
-/* Every pid in the cgroup of pid and its sub-cgroups (what `runc ps` lists:
- * the devices hierarchy on v1, else pids/memory/cpu..., the unified one on
- * v2), ascending. *pids is malloc'ed (NULL when *n == 0). */
-int stats_pids_in_cgroup (pid_t pid, uint32_t **pids, size_t *n, struct ctrd_error **err);
-
 #endif

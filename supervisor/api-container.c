@@ -12,7 +12,7 @@
 #include "lib/util.h"
 #include "runtime/runtime.h"
 #include "runtime/statefile.h"
-#include "supervisor/state-pids.h"
+#include "runtime/cgroup-pids.h"
 
 static char *
 jstr (json_object *o, const char *key)
@@ -189,7 +189,7 @@ struct state_cache
   struct proc_key *keys;
   size_t n_keys;
   bool valid;
-  struct state_pids pids;
+  struct cgroup_pids pids;
   bool pids_tried; /* opened (or failed to) once: never again */
 };
 
@@ -199,7 +199,7 @@ state_cache_free (void *data)
   struct state_cache *sc = data;
   if (!sc)
     return;
-  state_pids_close (&sc->pids);
+  cgroup_pids_close (&sc->pids);
   free (sc->bytes);
   free (sc->keys);
   free (sc);
@@ -297,7 +297,7 @@ state_cache_of (struct container *c)
     {
       container_drop_state_cache (c);
       struct state_cache *sc = xmalloc0 (sizeof *sc);
-      sc->pids = STATE_PIDS_CLOSED;
+      sc->pids = CGROUP_PIDS_CLOSED;
       c->state_cache = sc;
       c->state_cache_free = state_cache_free;
     }
@@ -364,13 +364,13 @@ api_container_state_append (struct container *c, struct api_bytes *out, struct p
         {
           sc->pids_tried = true;
           cleanup_error struct ctrd_error *err = NULL;
-          if (state_pids_open (&sc->pids, c->init->pid, &err) < 0)
+          if (cgroup_pids_open (&sc->pids, c->init->pid, &err) < 0)
             log_msg (LOG_LVL_DEBUG, c->id, "State: no pids: %s", err->msg);
         }
-      state_pids_read (&sc->pids, pids);
+      cgroup_pids_read (&sc->pids, pids);
     }
   else if (sc->pids.dirfd >= 0)
-    state_pids_close (&sc->pids); /* the init is gone: its cgroup goes too */
+    cgroup_pids_close (&sc->pids); /* the init is gone: its cgroup goes too */
   const char *status = api_container_status (c);
   size_t status_len = strlen (status);
   size_t pids_payload = 0;

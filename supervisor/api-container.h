@@ -43,7 +43,7 @@ struct pidvec;
  * status and pids is packed once and kept in c->state_cache until c's
  * processes change; status comes from memory; pids (scratch space: pids)
  * from the container's cgroup directory, held open while it runs
- * (state-pids.h). */
+ * (cgroup-pids.h). */
 void api_container_state_append (struct container *c, struct api_bytes *out, struct pidvec *pids);
 
 #endif

@@ -11,7 +11,7 @@
 #include "supervisor/api-container.h"
 #include "supervisor/api-handlers.h"
 #include "supervisor/daemon.h"
-#include "supervisor/state-pids.h"
+#include "runtime/cgroup-pids.h"
 
 void
 api_state_handle (struct api_call *call, const ProtobufCMessage *request, void *userdata)

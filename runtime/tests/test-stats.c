@@ -26,6 +26,7 @@
 
 #include "lib/util.h"
 #include "lib/tests/testutil.h"
+#include "runtime/cgroup-pids.h"
 #include "runtime/stats.h"
 #include "runtime/tests/cgtest.h"
 
@@ -629,7 +630,7 @@ test_real_v1 (void **state UNUSED)
 
   uint32_t *pids = NULL;
   size_t n = 0;
-  assert_int_equal (stats_pids_in_cgroup (k.pid, &pids, &n, NULL), 0);
+  assert_int_equal (cgroup_pids_of (k.pid, &pids, &n, NULL), 0);
   assert_int_equal (n, 2);
   assert_true ((pids[0] == (uint32_t) k.pid && pids[1] == (uint32_t) grandchild)
                || (pids[1] == (uint32_t) k.pid && pids[0] == (uint32_t) grandchild));
@@ -887,7 +888,7 @@ test_runc_container (void **state UNUSED)
    * (its pidfd): no hang, and the container is deleted either way */
   if (!container_said_done (fifo, pid))
     goto out;
-  if (stats_cgroup_read (pid, &st, NULL) < 0 || stats_pids_in_cgroup (pid, &pids, &n, NULL) < 0)
+  if (stats_cgroup_read (pid, &st, NULL) < 0 || cgroup_pids_of (pid, &pids, &n, NULL) < 0)
     goto out;
   printf ("# runc container: cpu %llu ns, memory max usage %llu, pids %llu (limit %llu), "
           "%zu memory.stat keys\n",

@@ -1,5 +1,5 @@
-/* State's pids from held cgroup fds (state-pids.h). */
-#include "supervisor/state-pids.h"
+/* A container's pids from its cgroup, through held fds (cgroup-pids.h). */
+#include "runtime/cgroup-pids.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -78,14 +78,14 @@ hybrid_same_path (pid_t pid)
 }
 
 int
-state_pids_open (struct state_pids *sp, pid_t pid, struct ctrd_error **err)
+cgroup_pids_open (struct cgroup_pids *sp, pid_t pid, struct ctrd_error **err)
 {
-  /* the hierarchy `runc ps` lists (and runtime/stats-pids.c reads) */
+  /* the hierarchy `runc ps` lists */
   static const enum cgdirs_controller order[] = {
     CGDIRS_DEVICES, CGDIRS_PIDS,    CGDIRS_MEMORY, CGDIRS_CPU,
     CGDIRS_CPUACCT, CGDIRS_FREEZER, CGDIRS_BLKIO,  CGDIRS_UNIFIED,
   };
-  *sp = STATE_PIDS_CLOSED;
+  *sp = CGROUP_PIDS_CLOSED;
   struct cgdirs d;
   if (cgdirs_for_pid (pid, &d, err) < 0)
     return -1;
@@ -122,13 +122,13 @@ state_pids_open (struct state_pids *sp, pid_t pid, struct ctrd_error **err)
 }
 
 void
-state_pids_close (struct state_pids *sp)
+cgroup_pids_close (struct cgroup_pids *sp)
 {
   if (sp->procsfd >= 0)
     close (sp->procsfd);
   if (sp->dirfd >= 0)
     close (sp->dirfd);
-  *sp = STATE_PIDS_CLOSED;
+  *sp = CGROUP_PIDS_CLOSED;
 }
 
 static void
@@ -236,7 +236,7 @@ cmp_u32 (const void *a, const void *b)
 }
 
 void
-state_pids_read (const struct state_pids *sp, struct pidvec *out)
+cgroup_pids_read (const struct cgroup_pids *sp, struct pidvec *out)
 {
   out->n = 0;
   if (sp->dirfd < 0)
@@ -253,4 +253,18 @@ state_pids_read (const struct state_pids *sp, struct pidvec *out)
         qsort (out->v, out->n, sizeof *out->v, cmp_u32);
         break;
       }
+}
+
+int
+cgroup_pids_of (pid_t pid, uint32_t **pids, size_t *n, struct ctrd_error **err)
+{
+  struct cgroup_pids cp;
+  if (cgroup_pids_open (&cp, pid, err) < 0)
+    return -1;
+  struct pidvec v = { NULL, 0, 0 };
+  cgroup_pids_read (&cp, &v);
+  cgroup_pids_close (&cp);
+  *pids = v.v;
+  *n = v.n;
+  return 0;
 }
