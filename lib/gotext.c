@@ -26,29 +26,32 @@ gotext_utf8_decode (const unsigned char *s, uint32_t *cp)
   return n;
 }
 
+/* The two-character escape both Go forms share (\" \\ \n \t \r) into o;
+ * 0 for any other character. */
+static size_t
+short_escape (uint32_t c, char *o)
+{
+  static const char from[] = "\"\\\n\t\r", to[] = "\"\\ntr";
+  const char *hit = c && c < 0x80 ? strchr (from, (int) c) : NULL;
+  if (!hit)
+    return 0;
+  o[0] = '\\';
+  o[1] = to[hit - from];
+  return 2;
+}
+
 /* One byte of strconv.Quote into o (room for 4); returns its length. */
 static size_t
 quote_byte (unsigned char c, char *o)
 {
   static const char hex[] = "0123456789abcdef";
-  switch (c)
-    {
-    case '"':
-      return memcpy (o, "\\\"", 2), 2;
-    case '\\':
-      return memcpy (o, "\\\\", 2), 2;
-    case '\n':
-      return memcpy (o, "\\n", 2), 2;
-    case '\t':
-      return memcpy (o, "\\t", 2), 2;
-    case '\r':
-      return memcpy (o, "\\r", 2), 2;
-    default:
-      if (c >= 0x20 && c != 0x7f)
-        return o[0] = (char) c, 1;
-      o[0] = '\\', o[1] = 'x', o[2] = hex[c >> 4], o[3] = hex[c & 0xf];
-      return 4;
-    }
+  size_t n = short_escape (c, o);
+  if (n)
+    return n;
+  if (c >= 0x20 && c != 0x7f)
+    return o[0] = (char) c, 1;
+  o[0] = '\\', o[1] = 'x', o[2] = hex[c >> 4], o[3] = hex[c & 0xf];
+  return 4;
 }
 
 char *
@@ -87,21 +90,9 @@ json_char (const unsigned char *s, size_t *used, char *o)
       return memcpy (o, "\\ufffd", 6), 6;
     }
   *used = n;
-  switch (cp)
-    {
-    case '"':
-      return memcpy (o, "\\\"", 2), 2;
-    case '\\':
-      return memcpy (o, "\\\\", 2), 2;
-    case '\n':
-      return memcpy (o, "\\n", 2), 2;
-    case '\r':
-      return memcpy (o, "\\r", 2), 2;
-    case '\t':
-      return memcpy (o, "\\t", 2), 2;
-    default:
-      break;
-    }
+  size_t e = short_escape (cp, o);
+  if (e)
+    return e;
   if (cp < 0x20 || cp == '<' || cp == '>' || cp == '&' || cp == 0x2028 || cp == 0x2029)
     {
       o[0] = '\\', o[1] = 'u';
