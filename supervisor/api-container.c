@@ -407,8 +407,11 @@ api_find_container (struct api_call *call, struct runtime *rt, const char *id)
 }
 
 struct process *
-api_find_process (struct api_call *call, struct container *c, const char *pid)
+api_find_process (struct api_call *call, struct runtime *rt, const char *id, const char *pid)
 {
+  struct container *c = api_find_container (call, rt, id);
+  if (!c)
+    return NULL;
   struct process *p = container_find_process (c, pid);
   if (!p)
     api_call_fail (call, GRPC_NOT_FOUND, "containerd: process not found for container");

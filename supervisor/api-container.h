@@ -18,8 +18,10 @@ struct runtime;
  * NOT_FOUND and the original's text "containerd: container not found"
  * (clients match it). */
 struct container *api_find_container (struct api_call *call, struct runtime *rt, const char *id);
-/* Likewise a process of c ("containerd: process not found for container"). */
-struct process *api_find_process (struct api_call *call, struct container *c, const char *pid);
+/* Likewise the process pid of that container ("containerd: process not
+ * found for container" when the container is there). */
+struct process *api_find_process (struct api_call *call, struct runtime *rt, const char *id,
+                                  const char *pid);
 
 /* Every string and array is malloc'd: free the result with
  * protobuf_c_message_free_unpacked (&m->base, NULL). No pids (State's come

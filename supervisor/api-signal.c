@@ -12,10 +12,7 @@ api_signal_handle (struct api_call *call, const ProtobufCMessage *request, void 
 {
   struct daemon *d = userdata;
   const Types__SignalRequest *r = (const Types__SignalRequest *) request;
-  struct container *c = api_find_container (call, d->rt, r->id);
-  if (!c)
-    return;
-  struct process *p = api_find_process (call, c, r->pid);
+  struct process *p = api_find_process (call, d->rt, r->id, r->pid);
   if (!p)
     return;
   /* 0 only checks that the process exists, as kill(2) (the original

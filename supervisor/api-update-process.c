@@ -12,10 +12,7 @@ api_update_process_handle (struct api_call *call, const ProtobufCMessage *reques
 {
   struct daemon *d = userdata;
   const Types__UpdateProcessRequest *r = (const Types__UpdateProcessRequest *) request;
-  struct container *c = api_find_container (call, d->rt, r->id);
-  if (!c)
-    return;
-  struct process *p = api_find_process (call, c, r->pid);
+  struct process *p = api_find_process (call, d->rt, r->id, r->pid);
   if (!p)
     return;
   cleanup_error struct ctrd_error *err = NULL;
