@@ -45,3 +45,20 @@ test_tmpdir_remove (char *dir)
     }
   free (dir);
 }
+
+char *
+test_bundle (const char *dir, const char *config)
+{
+  static int n;
+  char *b = xasprintf ("%s/b%d", dir, n++);
+  cleanup_free char *rootfs = path_join (b, "rootfs");
+  cleanup_free char *cfg = path_join (b, "config.json");
+  cleanup_error struct ctrd_error *err = NULL;
+  if (mkdir_p (rootfs, 0755, &err) < 0
+      || (config && write_file (cfg, config, strlen (config), 0644, &err) < 0))
+    {
+      fprintf (stderr, "Bail out! bundle %s: %s\n", b, err->msg);
+      abort ();
+    }
+  return b;
+}

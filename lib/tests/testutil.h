@@ -20,4 +20,9 @@ char *test_tmpdir (const char *name);
 /* rm -rf dir and free the path; aborts when something of it stays. */
 void test_tmpdir_remove (char *dir);
 
+/* A fresh OCI bundle directory <dir>/b<n> with an empty rootfs/ and the
+ * given config.json text (NULL: no config.json); malloc'ed path. Aborts
+ * when it cannot be made. */
+char *test_bundle (const char *dir, const char *config);
+
 #endif

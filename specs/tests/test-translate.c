@@ -43,13 +43,7 @@ teardown (void **state UNUSED)
 static char *
 bundle_with (const char *config)
 {
-  static int n;
-  char *b = xasprintf ("%s/b%d", tmpdir, n++);
-  cleanup_free char *rootfs = path_join (b, "rootfs");
-  assert_int_equal (mkdir_p (rootfs, 0755, NULL), 0);
-  cleanup_free char *p = path_join (b, "config.json");
-  assert_int_equal (write_file (p, config, strlen (config), 0644, NULL), 0);
-  return b;
+  return test_bundle (tmpdir, config);
 }
 
 #define RC "\"ociVersion\":\"1.0.0-rc2-dev\",\"root\":{\"path\":\"rootfs\"},"
