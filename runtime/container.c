@@ -409,6 +409,36 @@ job_failed_not_missing (const struct job_result *r)
          && !strstr (r->out, "does not exist");
 }
 
+/* Start `<rt> delete -f <id>` as the job of state s. False (logged, the
+ * state as it was) when it cannot run. */
+static bool
+container_delete_f (struct container *c, enum container_state s)
+{
+  const char *sub[] = { "delete", "-f", c->id, NULL };
+  cleanup_error struct ctrd_error *err = NULL;
+  enum container_state was = c->state;
+  c->state = s;
+  if (container_start_job (c, sub, &err) == 0)
+    return true;
+  c->state = was;
+  log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+  return false;
+}
+
+/* A `<rt> delete -f` ended: its failure logged (a missing container is
+ * none), and what a runtime killed early leaves without recording it
+ * (cgroups, state) removed. */
+static void
+container_delete_f_done (struct container *c, const struct job_result *r)
+{
+  if (job_failed_not_missing (r))
+    {
+      cleanup_free char *t = job_error_text (r);
+      log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
+    }
+  reap_remove_leftovers (c);
+}
+
 /* any state: an OOM kill the kernel signalled */
 static void
 ev_oom_report (struct container *c, const struct container_ev *ev UNUSED)
@@ -441,13 +471,9 @@ container_stop_step (struct container *c)
       return;
   if (c->need_delete)
     {
-      const char *sub[] = { "delete", "-f", c->id, NULL };
-      cleanup_error struct ctrd_error *err = NULL;
-      c->state = CONTAINER_STOPPING_DELETE;
-      if (container_start_job (c, sub, &err) == 0)
-        return;
       c->state = CONTAINER_STOPPING;
-      log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+      if (container_delete_f (c, CONTAINER_STOPPING_DELETE))
+        return;
       c->need_delete = false;
     }
   container_stop_finish (c);
@@ -638,14 +664,7 @@ container_drain_finish (struct container *c)
 static void
 ev_drain_delete_done (struct container *c, const struct container_ev *ev)
 {
-  const struct job_result *r = ev->r;
-  if (job_failed_not_missing (r))
-    {
-      cleanup_free char *t = job_error_text (r);
-      log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
-    }
-  /* a runtime killed early leaves cgroups and state it never recorded */
-  reap_remove_leftovers (c);
+  container_delete_f_done (c, ev->r);
   container_drain_finish (c);
 }
 
@@ -653,14 +672,8 @@ ev_drain_delete_done (struct container *c, const struct container_ev *ev)
 static void
 container_drain_delete (struct container *c)
 {
-  const char *sub[] = { "delete", "-f", c->id, NULL };
-  cleanup_error struct ctrd_error *err = NULL;
-  c->state = CONTAINER_DRAIN_DELETE;
-  if (container_start_job (c, sub, &err) == 0)
-    return;
-  c->state = CONTAINER_DRAINING;
-  log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
-  container_drain_finish (c);
+  if (!container_delete_f (c, CONTAINER_DRAIN_DELETE))
+    container_drain_finish (c);
 }
 
 void
@@ -731,13 +744,9 @@ ev_drain_reap_done (struct container *c, const struct container_ev *ev)
       log_msg (LOG_LVL_ERROR, c->id, "left in %s for the next start", c->dir);
       return;
     }
-  const char *sub[] = { "delete", "-f", c->id, NULL };
-  cleanup_error struct ctrd_error *err = NULL;
-  c->state = CONTAINER_DRAIN_DELETE;
-  if (container_start_job (c, sub, &err) == 0)
-    return;
   c->state = CONTAINER_DRAINING;
-  log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
+  if (container_delete_f (c, CONTAINER_DRAIN_DELETE))
+    return;
   reap_remove_leftovers (c);
   container_drain_finish (c);
 }
@@ -880,12 +889,9 @@ container_abort_delete (struct container *c)
       c->state = CONTAINER_ABORT_KILL;
       return;
     }
-  const char *sub[] = { "delete", "-f", c->id, NULL };
-  cleanup_error struct ctrd_error *err = NULL;
   c->state = CONTAINER_ABORT_DELETE;
-  if (container_start_job (c, sub, &err) == 0)
+  if (container_delete_f (c, CONTAINER_ABORT_DELETE))
     return;
-  log_msg (LOG_LVL_WARN, c->id, "%s", err->msg);
   container_abort_settle (c);
 }
 
@@ -900,13 +906,7 @@ ev_abort_kill_shim_exit (struct container *c, const struct container_ev *ev UNUS
 static void
 ev_abort_delete_done (struct container *c, const struct container_ev *ev)
 {
-  const struct job_result *r = ev->r;
-  if (job_failed_not_missing (r))
-    {
-      cleanup_free char *t = job_error_text (r);
-      log_msg (LOG_LVL_WARN, c->id, "%s delete -f: %s", c->runtime_bin, t);
-    }
-  reap_remove_leftovers (c);
+  container_delete_f_done (c, ev->r);
   container_abort_settle (c);
 }
 
