@@ -62,3 +62,23 @@ test_bundle (const char *dir, const char *config)
     }
   return b;
 }
+
+char *test_dir;
+
+int
+test_dir_setup (void **state)
+{
+  (void) state;
+  extern char *program_invocation_short_name;
+  test_dir = test_tmpdir (program_invocation_short_name);
+  return 0;
+}
+
+int
+test_dir_teardown (void **state)
+{
+  (void) state;
+  test_tmpdir_remove (test_dir);
+  test_dir = NULL;
+  return 0;
+}

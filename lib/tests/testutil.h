@@ -20,6 +20,13 @@ char *test_tmpdir (const char *name);
 /* rm -rf dir and free the path; aborts when something of it stays. */
 void test_tmpdir_remove (char *dir);
 
+/* One temp dir for a test program's group: test_dir_setup and
+ * test_dir_teardown have cmocka's group setup/teardown signature
+ * (cmocka_run_group_tests (tests, test_dir_setup, test_dir_teardown)). */
+extern char *test_dir;
+int test_dir_setup (void **state);
+int test_dir_teardown (void **state);
+
 /* A fresh OCI bundle directory <dir>/b<n> with an empty rootfs/ and the
  * given config.json text (NULL: no config.json); malloc'ed path. Aborts
  * when it cannot be made. */

@@ -30,23 +30,6 @@
 #include "runtime/stats.h"
 #include "runtime/tests/cgtest.h"
 
-static char *tmpdir;
-
-static int
-setup (void **state UNUSED)
-{
-  tmpdir = test_tmpdir ("stats-test");
-  return 0;
-}
-
-static int
-teardown (void **state UNUSED)
-{
-  test_tmpdir_remove (tmpdir);
-  tmpdir = NULL;
-  return 0;
-}
-
 static void
 put (const char *dir, const char *name, const char *content)
 {
@@ -160,13 +143,13 @@ entry_is (const struct stats_blkio_entry *e, uint64_t maj, uint64_t min, const c
 static void
 test_sample_v1 (void **state UNUSED)
 {
-  cleanup_free char *acct = path_join (tmpdir, "v1/cpuacct");
-  cleanup_free char *cpu = path_join (tmpdir, "v1/cpu");
-  cleanup_free char *mem = path_join (tmpdir, "v1/memory");
-  cleanup_free char *blk = path_join (tmpdir, "v1/blkio");
-  cleanup_free char *hug = path_join (tmpdir, "v1/hugetlb");
-  cleanup_free char *pids = path_join (tmpdir, "v1/pids");
-  cleanup_free char *hp = path_join (tmpdir, "v1/hugepages");
+  cleanup_free char *acct = path_join (test_dir, "v1/cpuacct");
+  cleanup_free char *cpu = path_join (test_dir, "v1/cpu");
+  cleanup_free char *mem = path_join (test_dir, "v1/memory");
+  cleanup_free char *blk = path_join (test_dir, "v1/blkio");
+  cleanup_free char *hug = path_join (test_dir, "v1/hugetlb");
+  cleanup_free char *pids = path_join (test_dir, "v1/pids");
+  cleanup_free char *hp = path_join (test_dir, "v1/hugepages");
   put (acct, "cpuacct.usage", "600\n"); /* the sum of the per-cpu line, as the kernel's */
   put (acct, "cpuacct.usage_percpu", "100 200 300 \n");
   put (acct, "cpuacct.stat", "user 150\nsystem 50\n");
@@ -279,8 +262,8 @@ test_sample_v1 (void **state UNUSED)
 static void
 test_sample_v2 (void **state UNUSED)
 {
-  cleanup_free char *u = path_join (tmpdir, "v2/c");
-  cleanup_free char *hp = path_join (tmpdir, "v2/hugepages");
+  cleanup_free char *u = path_join (test_dir, "v2/c");
+  cleanup_free char *hp = path_join (test_dir, "v2/hugepages");
   cleanup_free char *h1 = path_join (hp, "hugepages-2048kB");
   cleanup_free char *h2 = path_join (hp, "hugepages-1048576kB");
   assert_int_equal (mkdir_p (h1, 0755, NULL) | mkdir_p (h2, 0755, NULL), 0);
@@ -351,8 +334,8 @@ test_sample_v2 (void **state UNUSED)
 static void
 test_sample_v1_fallbacks (void **state UNUSED)
 {
-  cleanup_free char *acct = path_join (tmpdir, "v1f/cpuacct");
-  cleanup_free char *blk = path_join (tmpdir, "v1f/blkio");
+  cleanup_free char *acct = path_join (test_dir, "v1f/cpuacct");
+  cleanup_free char *blk = path_join (test_dir, "v1f/blkio");
   put (acct, "cpuacct.usage", "123456789\n");
   put (acct, "cpuacct.stat", "user 1\nsystem 2\n");
   /* service bytes: recursive absent → the non-recursive file */
@@ -378,7 +361,7 @@ static void
 test_absent (void **state UNUSED)
 {
   struct cgdirs d = { { NULL } };
-  cleanup_free char *gone = path_join (tmpdir, "no-such-cgroup");
+  cleanup_free char *gone = path_join (test_dir, "no-such-cgroup");
   d.dir[CGDIRS_MEMORY] = gone; /* a directory that vanished: same as absent */
   struct container_stats s;
   assert_int_equal (stats_cgroup_read_dirs (&d, NULL, &s, NULL), 0);
@@ -943,5 +926,5 @@ main (void)
     cmocka_unit_test (test_absent),         cmocka_unit_test (test_real_v1),
     cmocka_unit_test (test_runc_container),
   };
-  return cmocka_run_group_tests (tests, setup, teardown);
+  return cmocka_run_group_tests (tests, test_dir_setup, test_dir_teardown);
 }

@@ -19,29 +19,12 @@
 #include "lib/tests/testutil.h"
 #include "specs/spec.h"
 
-static char *tmpdir;
-
-static int
-setup (void **state UNUSED)
-{
-  tmpdir = test_tmpdir ("spec-test");
-  return 0;
-}
-
-static int
-teardown (void **state UNUSED)
-{
-  test_tmpdir_remove (tmpdir);
-  tmpdir = NULL;
-  return 0;
-}
-
 /* A fresh bundle directory with rootfs/ and the given config.json text
  * (NULL: no config.json). */
 static char *
 bundle_with (const char *config)
 {
-  return test_bundle (tmpdir, config);
+  return test_bundle (test_dir, config);
 }
 
 #define GOOD_PROCESS "\"process\":{\"args\":[\"sh\",\"-c\",\"true\"],\"cwd\":\"/\"}"
@@ -96,10 +79,10 @@ test_bundle_path_errors (void **state UNUSED)
 {
   expect_error ("", "empty bundle path");
   expect_error ("relative/bundle", "bundle relative/bundle: not an absolute path");
-  cleanup_free char *missing = path_join (tmpdir, "does-not-exist");
+  cleanup_free char *missing = path_join (test_dir, "does-not-exist");
   cleanup_free char *m1 = xasprintf ("bundle %s: No such file or directory", missing);
   expect_error (missing, m1);
-  cleanup_free char *file = path_join (tmpdir, "a-file");
+  cleanup_free char *file = path_join (test_dir, "a-file");
   assert_int_equal (write_file (file, "x", 1, 0644, NULL), 0);
   cleanup_free char *m2 = xasprintf ("bundle %s: not a directory", file);
   expect_error (file, m2);
@@ -243,7 +226,7 @@ test_make_bundle (void **state UNUSED)
   const char *src = getenv ("CTRD_TOP_SRCDIR");
   if (!src || access ("/bin/busybox", X_OK) != 0)
     skip ();
-  cleanup_free char *b = path_join (tmpdir, "busybox-bundle");
+  cleanup_free char *b = path_join (test_dir, "busybox-bundle");
   cleanup_free char *cmd = xasprintf ("%s/tests/make-bundle.sh %s >/dev/null 2>&1", src, b);
   int st = system (cmd);
   if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
@@ -395,5 +378,5 @@ main (void)
     cmocka_unit_test (test_exec_every_option), cmocka_unit_test (test_exec_defaults),
     cmocka_unit_test (test_exec_errors),       cmocka_unit_test (test_bundle_out_of_fds),
   };
-  return cmocka_run_group_tests (tests, setup, teardown);
+  return cmocka_run_group_tests (tests, test_dir_setup, test_dir_teardown);
 }

@@ -23,27 +23,10 @@
 #error FIXTURES_DIR must name specs/tests/fixtures
 #endif
 
-static char *tmpdir;
-
-static int
-setup (void **state UNUSED)
-{
-  tmpdir = test_tmpdir ("translate-test");
-  return 0;
-}
-
-static int
-teardown (void **state UNUSED)
-{
-  test_tmpdir_remove (tmpdir);
-  tmpdir = NULL;
-  return 0;
-}
-
 static char *
 bundle_with (const char *config)
 {
-  return test_bundle (tmpdir, config);
+  return test_bundle (test_dir, config);
 }
 
 #define RC "\"ociVersion\":\"1.0.0-rc2-dev\",\"root\":{\"path\":\"rootfs\"},"
@@ -325,7 +308,7 @@ test_mounts_and_root (void **state UNUSED)
   /* the bundle named through a symlink: paths resolve as the runtime's
    * getcwd() in it did (runc refuses a rootfs path with a symlink) */
   cleanup_free char *real = bundle_with ("{" RC PROC "}");
-  cleanup_free char *link = xasprintf ("%s/link", tmpdir);
+  cleanup_free char *link = xasprintf ("%s/link", test_dir);
   assert_int_equal (symlink (real, link), 0);
   struct ctrd_error *err = NULL;
   o = spec_load_bundle (link, &err);
@@ -609,5 +592,5 @@ main (void)
     cmocka_unit_test (test_user_terminal),     cmocka_unit_test (test_docker_fixtures),
     cmocka_unit_test (test_exec_of_rc_bundle),
   };
-  return cmocka_run_group_tests (tests, setup, teardown);
+  return cmocka_run_group_tests (tests, test_dir_setup, test_dir_teardown);
 }
