@@ -167,19 +167,17 @@ test_checkpoint_name (void **state)
     }
 }
 
-static char *tmp_root;
-
 static void
 put (const char *rel, const char *text)
 {
-  cleanup_free char *p = path_join (tmp_root, rel);
+  cleanup_free char *p = path_join (test_dir, rel);
   assert_int_equal (write_file (p, text, strlen (text), 0644, NULL), 0);
 }
 
 static void
 mk (const char *rel)
 {
-  cleanup_free char *p = path_join (tmp_root, rel);
+  cleanup_free char *p = path_join (test_dir, rel);
   assert_int_equal (mkdir_p (p, 0755, NULL), 0);
 }
 
@@ -190,7 +188,7 @@ test_checkpoint_list_delete (void **state)
   struct ctrd_error *err = NULL;
   struct ops_checkpoint_info *v;
   size_t n;
-  cleanup_free char *parent = path_join (tmp_root, "cps");
+  cleanup_free char *parent = path_join (test_dir, "cps");
 
   /* missing directory → NOT_FOUND */
   assert_int_equal (ops_checkpoint_list (parent, &v, &n, &err), -1);
@@ -207,8 +205,8 @@ test_checkpoint_list_delete (void **state)
   mk ("cps/a");
   put ("cps/a/config.json", "{\"unixSockets\":true}"); /* hand-made: name from the dir */
   put ("cps/file", "not a checkpoint");
-  cleanup_free char *link = path_join (tmp_root, "cps/link");
-  cleanup_free char *target = path_join (tmp_root, "cps/b");
+  cleanup_free char *link = path_join (test_dir, "cps/link");
+  cleanup_free char *target = path_join (test_dir, "cps/b");
   assert_int_equal (symlink (target, link), 0);
   assert_int_equal (ops_checkpoint_list (parent, &v, &n, NULL), 0);
   assert_int_equal (n, 2);
@@ -250,8 +248,8 @@ test_checkpoint_list_delete (void **state)
   put ("cps/bundle/config.json", "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}");
   mk ("cps/bundle/rootfs");
   mk ("cps/lnk-cfg");
-  cleanup_free char *lcfg = path_join (tmp_root, "cps/lnk-cfg/config.json");
-  cleanup_free char *bcfg = path_join (tmp_root, "cps/b/config.json");
+  cleanup_free char *lcfg = path_join (test_dir, "cps/lnk-cfg/config.json");
+  cleanup_free char *bcfg = path_join (test_dir, "cps/b/config.json");
   assert_int_equal (symlink (bcfg, lcfg), 0);
   mk ("cps/other");
   put ("cps/other/config.json", "{\"created\":\"x\",\"name\":\"b\"}");
@@ -267,7 +265,7 @@ test_checkpoint_list_delete (void **state)
       assert_int_equal (lstat (pth, &st), 0);
     }
   assert_int_equal (access (target, F_OK), 0);
-  cleanup_free char *brootfs = path_join (tmp_root, "cps/bundle/rootfs");
+  cleanup_free char *brootfs = path_join (test_dir, "cps/bundle/rootfs");
   assert_int_equal (access (brootfs, F_OK), 0);
   /* a real one goes, and so does one made by CreateCheckpoint's writer */
   assert_int_equal (ops_checkpoint_delete (parent, "b", NULL), 0);
@@ -336,7 +334,7 @@ fake_container (struct fixture *f, const char *id)
   c->runtime_bin = xstrdup (f->fake);
   char *const g[] = { (char *) "--g1", (char *) "v", NULL };
   c->runtime_args = strv_dup (g);
-  c->bundle = path_join (tmp_root, "bundle");
+  c->bundle = path_join (test_dir, "bundle");
   c->state = CONTAINER_RUNNING;
   struct process *p = process_new (c, "init");
   p->state = PROCESS_RUNNING;
@@ -349,9 +347,9 @@ setup_fixture (void **state)
 {
   struct fixture *f = xmalloc0 (sizeof *f);
   assert_true (sd_event_new (&f->loop) >= 0);
-  f->fake = path_join (tmp_root, "fake-runtime");
-  f->calls = path_join (tmp_root, "calls");
-  f->stdin_log = path_join (tmp_root, "stdin");
+  f->fake = path_join (test_dir, "fake-runtime");
+  f->calls = path_join (test_dir, "calls");
+  f->stdin_log = path_join (test_dir, "stdin");
   unlink (f->calls);
   unlink (f->stdin_log);
   /* Records argv (one line per call) and stdin; fails when FAIL_FILE exists. */
@@ -366,10 +364,10 @@ setup_fixture (void **state)
       "msg=\"a warning\"' >&2; echo 'time=\"2026-01-02T03:04:05Z\" level=error "
       "msg=\"failed to write \\\"99\\\": invalid argument\"' >&2; exit 1; fi\n"
       "exit 0\n",
-      f->calls, f->stdin_log, tmp_root, tmp_root, tmp_root);
+      f->calls, f->stdin_log, test_dir, test_dir, test_dir);
   assert_int_equal (write_file (f->fake, script, strlen (script), 0755, NULL), 0);
   struct runtime_config cfg = { .loop = f->loop,
-                                .state_dir = tmp_root,
+                                .state_dir = test_dir,
                                 .shim = "shim",
                                 .runtime = "runc",
                                 .emit = record_emit,
@@ -395,7 +393,7 @@ teardown_fixture (void **state)
   free (f->calls);
   free (f->stdin_log);
   free (f);
-  cleanup_free char *fail = path_join (tmp_root, "fail");
+  cleanup_free char *fail = path_join (test_dir, "fail");
   unlink (fail);
   return 0;
 }
@@ -426,7 +424,7 @@ test_pause_resume (void **state)
   assert_string_equal (calls, "--g1 v pause c1\n--g1 v resume c1\n");
 
   /* failure: the runtime's message, no event */
-  cleanup_free char *fail = path_join (tmp_root, "fail");
+  cleanup_free char *fail = path_join (test_dir, "fail");
   assert_int_equal (write_file (fail, "", 0, 0644, NULL), 0);
   struct result r3 = { 0 };
   assert_int_equal (ops_pause (c, true, on_done, &r3, NULL), 0);
@@ -460,7 +458,7 @@ test_update_job (void **state)
   assert_string_equal (f->events, "");
 
   /* update failure: the runtime's output only (docs/runtime.md §5) */
-  cleanup_free char *fail = path_join (tmp_root, "fail");
+  cleanup_free char *fail = path_join (test_dir, "fail");
   assert_int_equal (write_file (fail, "", 0, 0644, NULL), 0);
   struct result r2 = { 0 };
   assert_int_equal (ops_update (c, &res, on_done, &r2, NULL), 0);
@@ -470,7 +468,7 @@ test_update_job (void **state)
   unlink (fail);
 
   /* runc's logrus lines: the error's message, not the line (issue 11) */
-  cleanup_free char *fl = path_join (tmp_root, "fail-logrus");
+  cleanup_free char *fl = path_join (test_dir, "fail-logrus");
   assert_int_equal (write_file (fl, "", 0, 0644, NULL), 0);
   struct result r4 = { 0 };
   assert_int_equal (ops_update (c, &res, on_done, &r4, NULL), 0);
@@ -481,7 +479,7 @@ test_update_job (void **state)
   unlink (fl);
 
   /* a runtime that drops kernel memory limits with a warning: an error */
-  cleanup_free char *warn = path_join (tmp_root, "warn-kmem");
+  cleanup_free char *warn = path_join (test_dir, "warn-kmem");
   assert_int_equal (write_file (warn, "", 0, 0644, NULL), 0);
   struct ops_resources km = { .kernel_memory = 1 << 20 };
   struct result r3 = { 0 };
@@ -520,7 +518,7 @@ test_checkpoint_job (void **state)
   struct fixture *f = *state;
   struct container *c = fake_container (f, "c3");
   cleanup_free char *parent = ops_checkpoint_parent (c, "");
-  cleanup_free char *want_parent = path_join (tmp_root, "bundle/checkpoints");
+  cleanup_free char *want_parent = path_join (test_dir, "bundle/checkpoints");
   assert_string_equal (parent, want_parent);
   struct ops_checkpoint cp = { .name = "one", .tcp = true };
   struct result r = { 0 };
@@ -553,7 +551,7 @@ test_checkpoint_job (void **state)
   assert_int_equal (access (two, F_OK), -1);
 
   /* a failing dump names the CRIU log; the directory stays for it */
-  cleanup_free char *fail = path_join (tmp_root, "fail");
+  cleanup_free char *fail = path_join (test_dir, "fail");
   assert_int_equal (write_file (fail, "", 0, 0644, NULL), 0);
   struct ops_checkpoint three = { .name = "three" };
   struct result r2 = { 0 };
@@ -594,10 +592,6 @@ main (void)
   sigemptyset (&ss);
   sigaddset (&ss, SIGCHLD);
   sigprocmask (SIG_BLOCK, &ss, NULL); /* sd-event child sources */
-  char tmpl[] = "/tmp/test-ops-XXXXXX";
-  tmp_root = mkdtemp (tmpl);
-  if (!tmp_root)
-    return 1;
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_update_json),
     cmocka_unit_test (test_update_json_errors),
@@ -609,7 +603,5 @@ main (void)
     cmocka_unit_test_setup_teardown (test_checkpoint_job, setup_fixture, teardown_fixture),
     cmocka_unit_test_setup_teardown (test_container_gone_mid_job, setup_fixture, teardown_fixture),
   };
-  int r = cmocka_run_group_tests_name ("ops", tests, NULL, NULL);
-  rm_rf (tmp_root, NULL);
-  return r;
+  return cmocka_run_group_tests_name ("ops", tests, test_dir_setup, test_dir_teardown);
 }

@@ -27,7 +27,7 @@
 #include "supervisor/daemon.h"
 #include "supervisor/tests/fake-call.h"
 
-static char *tmp_root, *fake, *calls, *stdin_log;
+static char *fake, *calls, *stdin_log;
 static sd_event *loop;
 static struct daemon d;
 static char events[256];
@@ -65,7 +65,7 @@ add_container (const char *id)
 {
   struct container *c = container_alloc (d.rt, id);
   c->runtime_bin = xstrdup (fake);
-  c->bundle = path_join (tmp_root, "bundle");
+  c->bundle = path_join (test_dir, "bundle");
   c->state = CONTAINER_RUNNING;
   process_new (c, "init")->state = PROCESS_RUNNING;
   runtime_table_add (d.rt, c);
@@ -77,15 +77,15 @@ setup (void **state)
 {
   (void) state;
   assert_true (sd_event_new (&loop) >= 0);
-  fake = path_join (tmp_root, "fake-runtime");
-  calls = path_join (tmp_root, "calls");
-  stdin_log = path_join (tmp_root, "stdin");
+  fake = path_join (test_dir, "fake-runtime");
+  calls = path_join (test_dir, "calls");
+  stdin_log = path_join (test_dir, "stdin");
   unlink (calls);
   cleanup_free char *script =
       xasprintf ("#!/bin/sh\necho \"$*\" >> '%s'\ncat > '%s'\nexit 0\n", calls, stdin_log);
   assert_int_equal (write_file (fake, script, strlen (script), 0755, NULL), 0);
   struct runtime_config cfg = {
-    .loop = loop, .state_dir = tmp_root, .shim = "shim", .runtime = "runc", .emit = record_emit
+    .loop = loop, .state_dir = test_dir, .shim = "shim", .runtime = "runc", .emit = record_emit
   };
   d = (struct daemon){ .loop = loop, .rt = runtime_new (&cfg) };
   events[0] = '\0';
@@ -233,7 +233,7 @@ test_checkpoint_handlers (void **state)
       xasprintf ("checkpoint --image-path %s/bundle/checkpoints/c1 --work-path "
                  "%s/bundle/checkpoints/c1/criu.work --shell-job --empty-ns network "
                  "--empty-ns uts k1\n",
-                 tmp_root, tmp_root);
+                 test_dir, test_dir);
   assert_string_equal (argv, want);
 
   /* List: name, tcp, unixSockets, shell only (docs/api.md), via the wire format */
@@ -277,7 +277,7 @@ test_checkpoint_handlers (void **state)
   call = (struct api_call){ 0 };
   api_checkpoint_delete_handle (&call, &dreq.base, &d);
   assert_int_equal (call.code, 0);
-  cleanup_free char *gone = path_join (tmp_root, "bundle/checkpoints/c1");
+  cleanup_free char *gone = path_join (test_dir, "bundle/checkpoints/c1");
   assert_int_equal (access (gone, F_OK), -1);
 }
 
@@ -321,17 +321,11 @@ main (void)
   sigemptyset (&ss);
   sigaddset (&ss, SIGCHLD);
   sigprocmask (SIG_BLOCK, &ss, NULL); /* sd-event child sources */
-  char tmpl[] = "/tmp/test-api-ops-XXXXXX";
-  tmp_root = mkdtemp (tmpl);
-  if (!tmp_root)
-    return 1;
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_update_status, setup, teardown),
     cmocka_unit_test_setup_teardown (test_update_fields, setup, teardown),
     cmocka_unit_test_setup_teardown (test_checkpoint_handlers, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stats_errors, setup, teardown),
   };
-  int r = cmocka_run_group_tests_name ("api-ops", tests, NULL, NULL);
-  rm_rf (tmp_root, NULL);
-  return r;
+  return cmocka_run_group_tests_name ("api-ops", tests, test_dir_setup, test_dir_teardown);
 }
