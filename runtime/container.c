@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/id.h"
+#include "lib/json-cleanup.h"
 #include "lib/log.h"
 #include "lib/shim-proto.h"
 #include "lib/timeutil.h"
@@ -932,7 +933,8 @@ ev_abort_inspect_done (struct container *c, const struct container_ev *ev)
 {
   const struct job_result *r = ev->r;
   const char *status = NULL;
-  json_object *o = job_succeeded (r) ? json_tokener_parse (r->out) : NULL, *st;
+  cleanup_json json_object *o = job_succeeded (r) ? json_tokener_parse (r->out) : NULL;
+  json_object *st;
   if (o && json_object_object_get_ex (o, "status", &st))
     status = json_object_get_string (st);
   if (status && strcmp (status, "stopped") == 0 && c->retry)
@@ -943,7 +945,6 @@ ev_abort_inspect_done (struct container *c, const struct container_ev *ev)
                c->runtime_bin);
       const char *sub[] = { "delete", c->id, NULL };
       cleanup_error struct ctrd_error *err = NULL;
-      json_object_put (o);
       c->state = CONTAINER_ABORT_STALE_DELETE;
       if (container_start_job (c, sub, &err) == 0)
         return;
@@ -956,7 +957,6 @@ ev_abort_inspect_done (struct container *c, const struct container_ev *ev)
                        c->runtime_bin, c->id, status ? status : "state unknown");
       ctrd_error_free (&c->abort_err);
       c->abort_err = ctrd_error_steal (&e);
-      json_object_put (o);
     }
   container_abort_settle (c);
 }
@@ -1207,23 +1207,19 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
     return -1;
   /* Everything the runtime would only report obscurely after a shim was
    * spawned (JSON, process.args, rootfs, seccomp) is checked first. */
-  json_object *config = spec_load_bundle (req->bundle, err);
+  cleanup_json json_object *config = spec_load_bundle (req->bundle, err);
   if (!config)
     return -1;
   /* A pre-1.0 config (Docker 1.11-1.13) is given to the runtime translated,
    * from a bundle dir of ours; a current one as it is (byte for byte). */
   cleanup_free char *translated = NULL;
   if (spec_needs_translation (config) && spec_translate (config, req->bundle, &translated, err) < 0)
-    {
-      json_object_put (config);
-      return -1;
-    }
+    return -1;
   struct container *old = runtime_find_draining (rt, req->id);
   if (old)
     {
       /* Its exit was reported; its shim is still deleting the runtime's
        * state (milliseconds). Start this one right after. */
-      json_object_put (config);
       struct pending_create *pc = pending_new (req);
       pc->done = done;
       pc->data = data;
@@ -1235,7 +1231,6 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
   if (mkdir (dir, 0755) < 0)
     {
       int e = errno;
-      json_object_put (config);
       if (e == EEXIST)
         return ctrd_error_grpc (err, GRPC_ALREADY_EXISTS, "mkdir %s: file exists", dir);
       return ctrd_error_set (err, e, "mkdir %s", dir);
@@ -1270,7 +1265,6 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
       ckpt = path_join (cdir, req->checkpoint);
     }
   struct process *p = NULL;
-  json_object *spec = NULL;
   int r = statefile_write_state (c, err);
   if (r == 0 && translated)
     r = container_write_runtime_bundle (c, config, translated, err);
@@ -1282,12 +1276,11 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
     }
   if (r == 0)
     {
-      spec = statefile_init_process_spec (config, req->stdin_path, req->stdout_path,
-                                          req->stderr_path, c->runtime_args, c->no_pivot, ckpt);
+      cleanup_json json_object *spec =
+          statefile_init_process_spec (config, req->stdin_path, req->stdout_path, req->stderr_path,
+                                       c->runtime_args, c->no_pivot, ckpt);
       r = process_write_spec (p, spec, err);
-      json_object_put (spec);
     }
-  json_object_put (config);
   if (r == 0)
     r = process_launch (p, container_init_launched, NULL, err);
   if (r < 0)
