@@ -533,6 +533,13 @@ api_server_note_freed (struct api_server *s, size_t bytes)
 }
 
 void
+api_server_trim_when_idle (struct api_server *s)
+{
+  if (s->trim)
+    sd_event_source_set_enabled (s->trim, SD_EVENT_ONESHOT);
+}
+
+void
 api_server_set_limits (struct api_server *s, const struct api_limits *l)
 {
   s->limits.max_connections = l->max_connections ? l->max_connections : API_DEFAULT_MAX_CONNECTIONS;

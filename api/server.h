@@ -109,6 +109,10 @@ size_t api_server_call_count (const struct api_server *s);
  * container that is gone): counted with the server's own frees, so that
  * malloc_trim runs when the loop is next idle once enough was freed. */
 void api_server_note_freed (struct api_server *s, size_t bytes);
+/* malloc_trim when the loop is next idle, whatever was counted (the daemon
+ * calls it when its last container is gone: what is left below the
+ * threshold would otherwise stay resident until the next frees). */
+void api_server_trim_when_idle (struct api_server *s);
 
 void api_server_free (struct api_server *s);
 

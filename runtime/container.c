@@ -132,6 +132,12 @@ runtime_count (const struct runtime *rt)
   return rt->count;
 }
 
+bool
+runtime_empty (const struct runtime *rt)
+{
+  return rt->count == 0 && rt->draining == NULL;
+}
+
 struct container *
 container_alloc (struct runtime *rt, const char *id)
 {

@@ -220,6 +220,9 @@ struct container *runtime_find (struct runtime *rt, const char *id);
 /* Iterate: pass NULL first; returns NULL at the end. Do not modify the table meanwhile. */
 struct container *runtime_next (struct runtime *rt, struct container *prev);
 size_t runtime_count (const struct runtime *rt);
+/* No container at all: none in the table and none whose id is still held
+ * while its shim cleans up. */
+bool runtime_empty (const struct runtime *rt);
 struct process *container_find_process (struct container *c, const char *pid);
 
 struct container_create

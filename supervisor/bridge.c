@@ -30,7 +30,11 @@ daemon_timing (void *data, enum runtime_timing what, int64_t ns)
   /* the container is freed right after: its memory (~14 KiB measured with
    * bench/scale) goes back to the system when the loop is next idle */
   if (what == RUNTIME_TIMING_DELETE && d->server)
-    api_server_note_freed (d->server, CONTAINER_COST);
+    {
+      api_server_note_freed (d->server, CONTAINER_COST);
+      if (runtime_empty (d->rt))
+        api_server_trim_when_idle (d->server);
+    }
 }
 
 /* Counters the daemon owns, read when the metrics are written. */
