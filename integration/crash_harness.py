@@ -294,21 +294,8 @@ class CrashSoak:
 
     def create_ready(self, cid):
         """Create cid with its stdout on a FIFO; return once it said ready."""
-        import threading
-        path = os.path.join(self.d.tmp, "io", cid + ".out")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        os.mkfifo(path)
-        got = []
-
-        def read():
-            with open(path, "rb") as f:
-                got.append(f.readline())
-        th = threading.Thread(target=read, daemon=True)
-        th.start()
-        self.d.create(cid, self.bundle, stdout=path)
-        th.join(30)
-        os.unlink(path)
-        if got != [b"ready\n"]:
+        got = h.create_ready(self.d, cid, self.bundle)
+        if got != b"ready\n":
             raise RuntimeError("%s did not say ready: %r" % (cid, got))
 
     def send(self, op, cid):

@@ -366,6 +366,35 @@ def shim_pids(state, cid):
     return res
 
 
+def create_ready(d, cid, bundle, timeout=30, **kw):
+    """Create cid with its stdout on a FIFO and return the first line the
+    container writes there (its program says when it is ready), b"" when
+    none came within timeout."""
+    import threading
+    path = os.path.join(d.tmp, "ready-%s.fifo" % cid)
+    os.mkfifo(path)
+    got = []
+
+    def read():
+        with open(path, "rb") as f:
+            got.append(f.readline())
+    th = threading.Thread(target=read, daemon=True)
+    th.start()
+    try:
+        d.create(cid, bundle, stdout=path, timeout=timeout, **kw)
+        th.join(timeout)
+    finally:
+        if th.is_alive():
+            # no writer came: one of ours lets the reader see EOF
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+            th.join(5)
+        os.unlink(path)
+    return got[0] if got else b""
+
+
 def settle(d, cid):
     """After cid's exit event: its shim may still be deleting the runtime's
     state (the id is held meanwhile). Wait for its shims to exit (pidfd),

@@ -475,9 +475,13 @@ try:
     c3 = I("busy")
     h.rpc_error(d.create, c3, busy)
     limited = h.make_bundle(d.tmp, "limited",
-                            ["sh", "-c", "sleep 100000 & sleep 100000 & wait"], memory=64 << 20)
+                            ["sh", "-c", "sleep 100000 & sleep 100000 & echo ready; wait"],
+                            memory=64 << 20)
     c4 = I("limited")
-    code, r = h.rpc_error(d.create, c4, limited)
+    # its three processes exist once it said so (Stats right after the
+    # create raced the shell's forks: pids 1 instead of 3 in CI)
+    ready = h.create_ready(d, c4, limited)
+    t.note("the limited container said %r" % ready)
     rc, out, err = ctr("containers", "stats", "--json", c4)
     try:
         js = json.loads(out)
