@@ -487,9 +487,7 @@ api_call_fail (struct api_call *call, int grpc_code, const char *fmt, ...)
     {
       va_list ap;
       va_start (ap, fmt);
-      char *msg = NULL;
-      if (vasprintf (&msg, fmt, ap) < 0)
-        abort ();
+      char *msg = xvasprintf (fmt, ap);
       va_end (ap);
       call_send_status (call, grpc_code, msg);
       free (msg);

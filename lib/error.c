@@ -12,9 +12,7 @@ error_vmake (struct ctrd_error **err, int status, int code, const char *fmt, va_
 {
   if (err == NULL)
     return -1;
-  char *msg = NULL;
-  if (vasprintf (&msg, fmt, ap) < 0)
-    abort ();
+  char *msg = xvasprintf (fmt, ap);
   if (status != 0)
     {
       char *full = NULL;
@@ -69,11 +67,9 @@ ctrd_error_wrap (struct ctrd_error **err, const char *fmt, ...)
 {
   if (err == NULL || *err == NULL)
     return -1;
-  char *ctx = NULL;
   va_list ap;
   va_start (ap, fmt);
-  if (vasprintf (&ctx, fmt, ap) < 0)
-    abort ();
+  char *ctx = xvasprintf (fmt, ap);
   va_end (ap);
   char *full = NULL;
   if (asprintf (&full, "%s: %s", ctx, (*err)->msg) < 0)

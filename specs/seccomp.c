@@ -10,6 +10,7 @@
 
 #include "lib/util.h"
 #include "specs/spec.h"
+#include "specs/json-util.h"
 
 #define MAX_ARCHES 32
 
@@ -40,15 +41,6 @@ in_list (const char *s, const char *const *list, size_t n)
   return false;
 }
 
-static json_object *
-get (json_object *o, const char *key)
-{
-  json_object *v = NULL;
-  if (o && json_object_is_type (o, json_type_object))
-    json_object_object_get_ex (o, key, &v);
-  return v;
-}
-
 static int bad (struct ctrd_error **err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
@@ -57,9 +49,7 @@ bad (struct ctrd_error **err, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  cleanup_free char *msg = NULL;
-  if (vasprintf (&msg, fmt, ap) < 0)
-    abort ();
+  cleanup_free char *msg = xvasprintf (fmt, ap);
   va_end (ap);
   return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "%s", msg);
 }
@@ -69,7 +59,7 @@ static int
 check_enum (json_object *o, const char *key, const char *where, const char *const *list, size_t n,
             bool required, struct ctrd_error **err)
 {
-  json_object *v = get (o, key);
+  json_object *v = spec_get (o, key);
   if (!v)
     return required ? bad (err, "%s%s: missing", where, key) : 0;
   if (!json_object_is_type (v, json_type_string))
@@ -105,11 +95,11 @@ check_syscall (json_object *sc, size_t idx, const uint32_t *arches, size_t n_arc
     return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "syscalls[%zu]: not an object", idx);
   if (check_enum (sc, "action", where, actions, ARRAY_SIZE (actions), true, err) < 0)
     return -1;
-  json_object *names = get (sc, "names");
+  json_object *names = spec_get (sc, "names");
   if (!names)
     {
       /* runtime-spec rc versions used a single "name". */
-      json_object *one = get (sc, "name");
+      json_object *one = spec_get (sc, "name");
       if (!one)
         return bad (err, "%s%s: missing", where, "names");
       if (!json_object_is_type (one, json_type_string))
@@ -139,7 +129,7 @@ check_syscall (json_object *sc, size_t idx, const uint32_t *arches, size_t n_arc
             return bad (err, "%snames: unknown syscall \"%s\"", where, s);
         }
     }
-  json_object *args = get (sc, "args");
+  json_object *args = spec_get (sc, "args");
   if (!args)
     return 0;
   if (!json_object_is_type (args, json_type_array))
@@ -150,7 +140,7 @@ check_syscall (json_object *sc, size_t idx, const uint32_t *arches, size_t n_arc
       cleanup_free char *aw = xasprintf ("%sargs[%zu].", where, i);
       if (check_enum (arg, "op", aw, ops, ARRAY_SIZE (ops), true, err) < 0)
         return -1;
-      json_object *index = get (arg, "index");
+      json_object *index = spec_get (arg, "index");
       if (!index)
         return bad (err, "%s%s: missing", aw, "index");
       if (!json_object_is_type (index, json_type_int) || json_object_get_int64 (index) < 0
@@ -172,7 +162,7 @@ spec_validate_seccomp (json_object *seccomp, struct ctrd_error **err)
 
   uint32_t arches[MAX_ARCHES];
   size_t n_arches = 0;
-  json_object *a = get (seccomp, "architectures");
+  json_object *a = spec_get (seccomp, "architectures");
   if (a)
     {
       if (!json_object_is_type (a, json_type_array))
@@ -191,7 +181,7 @@ spec_validate_seccomp (json_object *seccomp, struct ctrd_error **err)
         }
     }
 
-  json_object *f = get (seccomp, "flags");
+  json_object *f = spec_get (seccomp, "flags");
   if (f)
     {
       if (!json_object_is_type (f, json_type_array))
@@ -207,7 +197,7 @@ spec_validate_seccomp (json_object *seccomp, struct ctrd_error **err)
         }
     }
 
-  json_object *sc = get (seccomp, "syscalls");
+  json_object *sc = spec_get (seccomp, "syscalls");
   if (!sc)
     return 0;
   if (!json_object_is_type (sc, json_type_array))

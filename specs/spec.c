@@ -9,6 +9,7 @@
 #include "lib/json-cleanup.h"
 #include "lib/util.h"
 #include "specs/spec.h"
+#include "specs/json-util.h"
 
 #define CONFIG_MAX (16 * 1024 * 1024)
 
@@ -21,20 +22,9 @@ bad (struct ctrd_error **err, const char *bundle, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  cleanup_free char *what = NULL;
-  if (vasprintf (&what, fmt, ap) < 0)
-    abort ();
+  cleanup_free char *what = xvasprintf (fmt, ap);
   va_end (ap);
   return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "bundle %s: config.json: %s", bundle, what);
-}
-
-static json_object *
-get (json_object *o, const char *key)
-{
-  json_object *v = NULL;
-  if (o && json_object_is_type (o, json_type_object))
-    json_object_object_get_ex (o, key, &v);
-  return v;
 }
 
 /* Parse with json-c's tokener so that the error carries the position. */
@@ -82,7 +72,7 @@ check_process (const char *bundle, json_object *proc, struct ctrd_error **err)
     return bad (err, bundle, "process: missing");
   if (!json_object_is_type (proc, json_type_object))
     return bad (err, bundle, "process: not an object");
-  json_object *args = get (proc, "args");
+  json_object *args = spec_get (proc, "args");
   if (!args)
     return bad (err, bundle, "process.args: missing");
   if (!json_object_is_type (args, json_type_array))
@@ -93,7 +83,7 @@ check_process (const char *bundle, json_object *proc, struct ctrd_error **err)
   for (size_t i = 0; i < n; i++)
     if (!json_object_is_type (json_object_array_get_idx (args, i), json_type_string))
       return bad (err, bundle, "process.args[%zu]: not a string", i);
-  json_object *cwd = get (proc, "cwd");
+  json_object *cwd = spec_get (proc, "cwd");
   if (!cwd)
     return bad (err, bundle, "process.cwd: missing");
   if (!json_object_is_type (cwd, json_type_string))
@@ -111,7 +101,7 @@ check_root (const char *bundle, json_object *root, struct ctrd_error **err)
     return bad (err, bundle, "root: missing");
   if (!json_object_is_type (root, json_type_object))
     return bad (err, bundle, "root: not an object");
-  json_object *p = get (root, "path");
+  json_object *p = spec_get (root, "path");
   if (!p)
     return bad (err, bundle, "root.path: missing");
   if (!json_object_is_type (p, json_type_string) || !*json_object_get_string (p))
@@ -173,16 +163,16 @@ spec_load_bundle (const char *bundle, struct ctrd_error **err)
       bad (err, bundle, "not a JSON object");
       return NULL;
     }
-  if (check_process (bundle, get (o, "process"), err) < 0
-      || check_root (bundle, get (o, "root"), err) < 0)
+  if (check_process (bundle, spec_get (o, "process"), err) < 0
+      || check_root (bundle, spec_get (o, "root"), err) < 0)
     return NULL;
-  json_object *linux_o = get (o, "linux");
+  json_object *linux_o = spec_get (o, "linux");
   if (linux_o && !json_object_is_type (linux_o, json_type_object))
     {
       bad (err, bundle, "linux: not an object");
       return NULL;
     }
-  if (spec_validate_seccomp (get (linux_o, "seccomp"), err) < 0)
+  if (spec_validate_seccomp (spec_get (linux_o, "seccomp"), err) < 0)
     {
       ctrd_error_wrap (err, "bundle %s: config.json: linux.seccomp", bundle);
       return NULL;
@@ -193,13 +183,13 @@ spec_load_bundle (const char *bundle, struct ctrd_error **err)
 bool
 spec_has_own_pid_ns (json_object *spec)
 {
-  json_object *ns = get (get (spec, "linux"), "namespaces");
+  json_object *ns = spec_get (spec_get (spec, "linux"), "namespaces");
   if (!ns || !json_object_is_type (ns, json_type_array))
     return false;
   for (size_t i = 0; i < json_object_array_length (ns); i++)
     {
       json_object *e = json_object_array_get_idx (ns, i);
-      json_object *t = get (e, "type"), *p = get (e, "path");
+      json_object *t = spec_get (e, "type"), *p = spec_get (e, "path");
       if (t && json_object_is_type (t, json_type_string)
           && strcmp (json_object_get_string (t), "pid") == 0
           && (!p || !json_object_is_type (p, json_type_string) || !*json_object_get_string (p)))
@@ -226,19 +216,6 @@ rlimit_known (const char *t)
   return false;
 }
 
-/* CAP_ followed by upper-case letters, digits and '_' (runc 1.1 only warns
- * about names it does not know, so the exact list is not enforced). */
-static bool
-cap_name_ok (const char *c)
-{
-  if (strncmp (c, "CAP_", 4) != 0 || !c[4])
-    return false;
-  for (c += 4; *c; c++)
-    if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
-      return false;
-  return true;
-}
-
 static json_object *
 strv_json (char *const *v, size_t n)
 {
@@ -262,7 +239,7 @@ exec_user (json_object *config, const struct spec_user *u)
 {
   if (!u)
     {
-      json_object *iu = get (get (config, "process"), "user");
+      json_object *iu = spec_get (spec_get (config, "process"), "user");
       if (iu && json_object_is_type (iu, json_type_object))
         return copy (iu);
     }
@@ -291,7 +268,7 @@ exec_check (const struct spec_exec *req, const char *cwd, struct ctrd_error **er
     return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT, "process cwd: not an absolute path: \"%s\"",
                             cwd);
   for (size_t i = 0; i < req->n_capabilities; i++)
-    if (!cap_name_ok (req->capabilities[i]))
+    if (!spec_cap_name_ok (req->capabilities[i]))
       return ctrd_error_grpc (err, GRPC_INVALID_ARGUMENT,
                               "process capabilities: unknown "
                               "capability \"%s\"",
@@ -316,7 +293,7 @@ json_object *
 spec_exec_process (json_object *config, const struct spec_exec *req, struct ctrd_error **err)
 {
   const char *cwd = req->cwd && *req->cwd ? req->cwd : NULL;
-  json_object *icwd = get (get (config, "process"), "cwd");
+  json_object *icwd = spec_get (spec_get (config, "process"), "cwd");
   if (!cwd && icwd && json_object_is_type (icwd, json_type_string))
     cwd = json_object_get_string (icwd);
   if (!cwd || !*cwd)

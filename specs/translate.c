@@ -10,6 +10,7 @@
 #include "lib/json-cleanup.h"
 #include "lib/util.h"
 #include "specs/translate.h"
+#include "specs/json-util.h"
 
 struct tr
 {
@@ -27,9 +28,7 @@ note (struct tr *t, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  cleanup_free char *s = NULL;
-  if (vasprintf (&s, fmt, ap) < 0)
-    abort ();
+  cleanup_free char *s = xvasprintf (fmt, ap);
   va_end (ap);
   for (size_t i = 0; t->notes && t->notes[i]; i++)
     if (strcmp (t->notes[i], s) == 0)
@@ -42,21 +41,10 @@ fail (struct tr *t, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  cleanup_free char *s = NULL;
-  if (vasprintf (&s, fmt, ap) < 0)
-    abort ();
+  cleanup_free char *s = xvasprintf (fmt, ap);
   va_end (ap);
   return ctrd_error_grpc (t->err, GRPC_INVALID_ARGUMENT, "bundle %s: config.json: %s", t->bundle,
                           s);
-}
-
-static json_object *
-get (json_object *o, const char *key)
-{
-  json_object *v = NULL;
-  if (o && json_object_is_type (o, json_type_object))
-    json_object_object_get_ex (o, key, &v);
-  return v;
 }
 
 static bool
@@ -119,7 +107,7 @@ spec_version_before_1_0 (const char *s)
 bool
 spec_needs_translation (json_object *config)
 {
-  json_object *v = get (config, "ociVersion");
+  json_object *v = spec_get (config, "ociVersion");
   return is (v, json_type_string) && spec_version_before_1_0 (json_object_get_string (v));
 }
 
@@ -178,7 +166,7 @@ check_int (struct tr *t, json_object *v, const char *where)
 static int
 to_int64 (struct tr *t, json_object *o, const char *key, const char *where)
 {
-  json_object *v = get (o, key);
+  json_object *v = spec_get (o, key);
   cleanup_free char *w = xasprintf ("%s.%s", where, key);
   if (check_int (t, v, w) < 0)
     return -1;
@@ -218,12 +206,12 @@ host_goarch (void)
 static int
 tr_platform (struct tr *t, json_object *config)
 {
-  json_object *p = get (config, "platform");
+  json_object *p = spec_get (config, "platform");
   if (!p)
     return 0;
   if (!is (p, json_type_object))
     return fail (t, "platform: not an object");
-  json_object *os = get (p, "os"), *arch = get (p, "arch");
+  json_object *os = spec_get (p, "os"), *arch = spec_get (p, "arch");
   if (os && !is (os, json_type_string))
     return fail (t, "platform.os: not a string");
   if (arch && !is (arch, json_type_string))
@@ -242,17 +230,6 @@ tr_platform (struct tr *t, json_object *config)
 
 /* ---- process ---- */
 
-static bool
-cap_name_ok (const char *c)
-{
-  if (strncmp (c, "CAP_", 4) != 0 || !c[4])
-    return false;
-  for (c += 4; *c; c++)
-    if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
-      return false;
-  return true;
-}
-
 /* runc 1.0.0-rc2 set the bounding, effective, inheritable and permitted sets
  * to the list (ambient only in builds with the `ambient` tag, which Docker's
  * packages did not use), and an absent list meant no capability at all; in
@@ -260,7 +237,7 @@ cap_name_ok (const char *c)
 static int
 tr_capabilities (struct tr *t, json_object *proc)
 {
-  json_object *caps = get (proc, "capabilities");
+  json_object *caps = spec_get (proc, "capabilities");
   if (is (caps, json_type_object))
     return 0;
   if (caps && !is (caps, json_type_array))
@@ -271,7 +248,7 @@ tr_capabilities (struct tr *t, json_object *proc)
       json_object *c = json_object_array_get_idx (caps, i);
       if (!is (c, json_type_string))
         return fail (t, "process.capabilities[%zu]: not a string", i);
-      if (!cap_name_ok (json_object_get_string (c)))
+      if (!spec_cap_name_ok (json_object_get_string (c)))
         return fail (t, "process.capabilities[%zu]: \"%s\" is not a capability name (CAP_...)", i,
                      json_object_get_string (c));
     }
@@ -298,12 +275,12 @@ tr_capabilities (struct tr *t, json_object *proc)
 static int
 tr_console (struct tr *t, json_object *proc)
 {
-  json_object *cs = get (proc, "consoleSize");
+  json_object *cs = spec_get (proc, "consoleSize");
   if (!cs)
     return 0;
   if (!is (cs, json_type_object))
     return fail (t, "process.consoleSize: not an object");
-  json_object *h = get (cs, "height"), *w = get (cs, "width");
+  json_object *h = spec_get (cs, "height"), *w = spec_get (cs, "width");
   if (check_int (t, h, "process.consoleSize.height") < 0
       || check_int (t, w, "process.consoleSize.width") < 0)
     return -1;
@@ -322,7 +299,7 @@ tr_console (struct tr *t, json_object *proc)
 static int
 tr_rlimits (struct tr *t, json_object *proc)
 {
-  json_object *rl = get (proc, "rlimits");
+  json_object *rl = spec_get (proc, "rlimits");
   if (!rl)
     return 0;
   if (!is (rl, json_type_array))
@@ -331,13 +308,13 @@ tr_rlimits (struct tr *t, json_object *proc)
   size_t n = json_object_array_length (rl);
   for (size_t i = 0; i < n; i++)
     {
-      json_object *e = json_object_array_get_idx (rl, i), *type = get (e, "type");
+      json_object *e = json_object_array_get_idx (rl, i), *type = spec_get (e, "type");
       if (!is (type, json_type_string))
         return fail (t, "process.rlimits[%zu].type: not a string", i);
       bool later = false;
       for (size_t j = i + 1; j < n && !later; j++)
         {
-          json_object *tj = get (json_object_array_get_idx (rl, j), "type");
+          json_object *tj = spec_get (json_object_array_get_idx (rl, j), "type");
           later = is (tj, json_type_string)
                   && strcmp (json_object_get_string (tj), json_object_get_string (type)) == 0;
         }
@@ -353,15 +330,15 @@ tr_rlimits (struct tr *t, json_object *proc)
 static int
 tr_user (struct tr *t, json_object *proc)
 {
-  json_object *u = get (proc, "user");
+  json_object *u = spec_get (proc, "user");
   if (!u)
     return 0;
   if (!is (u, json_type_object))
     return fail (t, "process.user: not an object");
-  if (check_int (t, get (u, "uid"), "process.user.uid") < 0
-      || check_int (t, get (u, "gid"), "process.user.gid") < 0)
+  if (check_int (t, spec_get (u, "uid"), "process.user.uid") < 0
+      || check_int (t, spec_get (u, "gid"), "process.user.gid") < 0)
     return -1;
-  json_object *g = get (u, "additionalGids");
+  json_object *g = spec_get (u, "additionalGids");
   if (g && !is (g, json_type_array))
     return fail (t, "process.user.additionalGids: not a list");
   for (size_t i = 0; g && i < json_object_array_length (g); i++)
@@ -375,8 +352,9 @@ tr_user (struct tr *t, json_object *proc)
 static int
 tr_root (struct tr *t, json_object *config)
 {
-  json_object *root = get (config, "root");
-  const char *p = json_object_get_string (get (root, "path")); /* checked by spec_load_bundle */
+  json_object *root = spec_get (config, "root");
+  const char *p =
+      json_object_get_string (spec_get (root, "path")); /* checked by spec_load_bundle */
   if (p[0] == '/')
     return 0;
   char *abs = path_join (t->real, p);
@@ -389,7 +367,7 @@ tr_root (struct tr *t, json_object *config)
 static bool
 is_bind (json_object *m)
 {
-  json_object *type = get (m, "type"), *opts = get (m, "options");
+  json_object *type = spec_get (m, "type"), *opts = spec_get (m, "options");
   if (is (type, json_type_string) && strcmp (json_object_get_string (type), "bind") == 0)
     return true;
   for (size_t i = 0; is (opts, json_type_array) && i < json_object_array_length (opts); i++)
@@ -404,7 +382,7 @@ is_bind (json_object *m)
 static int
 tr_mounts (struct tr *t, json_object *config)
 {
-  json_object *ms = get (config, "mounts");
+  json_object *ms = spec_get (config, "mounts");
   if (!ms)
     return 0;
   if (!is (ms, json_type_array))
@@ -414,12 +392,12 @@ tr_mounts (struct tr *t, json_object *config)
       json_object *m = json_object_array_get_idx (ms, i);
       if (!is (m, json_type_object))
         return fail (t, "mounts[%zu]: not an object", i);
-      json_object *d = get (m, "destination"), *s = get (m, "source");
+      json_object *d = spec_get (m, "destination"), *s = spec_get (m, "source");
       if (!is (d, json_type_string) || !*json_object_get_string (d))
         return fail (t, "mounts[%zu].destination: not a non-empty string", i);
       if (s && !is (s, json_type_string))
         return fail (t, "mounts[%zu].source: not a string", i);
-      json_object *opts = get (m, "options");
+      json_object *opts = spec_get (m, "options");
       if (opts && !is (opts, json_type_array))
         return fail (t, "mounts[%zu].options: not a list", i);
       if (json_object_get_string (d)[0] != '/')
@@ -447,15 +425,15 @@ tr_mounts (struct tr *t, json_object *config)
 static int
 tr_namespaces (struct tr *t, json_object *linux_o)
 {
-  json_object *ns = get (linux_o, "namespaces");
+  json_object *ns = spec_get (linux_o, "namespaces");
   if (!ns)
     return 0;
   if (!is (ns, json_type_array))
     return fail (t, "linux.namespaces: not a list");
   for (size_t i = 0; i < json_object_array_length (ns); i++)
     {
-      json_object *e = json_object_array_get_idx (ns, i), *type = get (e, "type");
-      json_object *p = get (e, "path");
+      json_object *e = json_object_array_get_idx (ns, i), *type = spec_get (e, "type");
+      json_object *p = spec_get (e, "path");
       if (!is (type, json_type_string))
         return fail (t, "linux.namespaces[%zu].type: not a string", i);
       if (p && !is (p, json_type_string))
@@ -470,7 +448,7 @@ tr_namespaces (struct tr *t, json_object *linux_o)
 static int
 tr_idmaps (struct tr *t, json_object *linux_o, const char *key)
 {
-  json_object *m = get (linux_o, key);
+  json_object *m = spec_get (linux_o, key);
   if (!m)
     return 0;
   if (!is (m, json_type_array))
@@ -478,7 +456,7 @@ tr_idmaps (struct tr *t, json_object *linux_o, const char *key)
   static const char *const fields[] = { "hostID", "containerID", "size" };
   for (size_t i = 0; i < json_object_array_length (m); i++)
     for (size_t f = 0; f < ARRAY_SIZE (fields); f++)
-      if (!is (get (json_object_array_get_idx (m, i), fields[f]), json_type_int))
+      if (!is (spec_get (json_object_array_get_idx (m, i), fields[f]), json_type_int))
         return fail (t, "linux.%s[%zu].%s: not an integer", key, i, fields[f]);
   return 0;
 }
@@ -486,14 +464,14 @@ tr_idmaps (struct tr *t, json_object *linux_o, const char *key)
 static int
 tr_seccomp (struct tr *t, json_object *linux_o)
 {
-  json_object *sc = get (get (linux_o, "seccomp"), "syscalls");
+  json_object *sc = spec_get (spec_get (linux_o, "seccomp"), "syscalls");
   if (!is (sc, json_type_array)) /* shapes checked by spec_validate_seccomp */
     return 0;
   size_t renamed = 0;
   for (size_t i = 0; i < json_object_array_length (sc); i++)
     {
-      json_object *e = json_object_array_get_idx (sc, i), *name = get (e, "name");
-      if (get (e, "comment"))
+      json_object *e = json_object_array_get_idx (sc, i), *name = spec_get (e, "name");
+      if (spec_get (e, "comment"))
         {
           json_object_object_del (e, "comment"); /* rc5 only, removed in rc6 */
           note (t, "linux.seccomp.syscalls[].comment dropped");
@@ -502,7 +480,7 @@ tr_seccomp (struct tr *t, json_object *linux_o)
         continue;
       if (!is (name, json_type_string))
         return fail (t, "linux.seccomp.syscalls[%zu].name: not a string", i);
-      json_object *names = get (e, "names");
+      json_object *names = spec_get (e, "names");
       if (names && !is (names, json_type_array))
         return fail (t, "linux.seccomp.syscalls[%zu].names: not a list", i);
       if (!names)
@@ -522,7 +500,7 @@ tr_seccomp (struct tr *t, json_object *linux_o)
 static int
 tr_devices (struct tr *t, json_object *linux_o)
 {
-  json_object *d = get (linux_o, "devices");
+  json_object *d = spec_get (linux_o, "devices");
   if (!d)
     return 0;
   if (!is (d, json_type_array))
@@ -530,7 +508,8 @@ tr_devices (struct tr *t, json_object *linux_o)
   for (size_t i = 0; i < json_object_array_length (d); i++)
     {
       json_object *e = json_object_array_get_idx (d, i);
-      if (!is (get (e, "path"), json_type_string) || !is (get (e, "type"), json_type_string))
+      if (!is (spec_get (e, "path"), json_type_string)
+          || !is (spec_get (e, "type"), json_type_string))
         return fail (t, "linux.devices[%zu]: path and type must be strings", i);
     }
   return 0;
@@ -539,10 +518,10 @@ tr_devices (struct tr *t, json_object *linux_o)
 static void
 rename_key (struct tr *t, json_object *o, const char *from, const char *to, const char *where)
 {
-  json_object *v = get (o, from);
+  json_object *v = spec_get (o, from);
   if (!v)
     return;
-  if (!get (o, to))
+  if (!spec_get (o, to))
     json_object_object_add (o, to, json_object_get (v));
   json_object_object_del (o, from);
   note (t, "%s.%s -> %s", where, from, to);
@@ -551,7 +530,7 @@ rename_key (struct tr *t, json_object *o, const char *from, const char *to, cons
 static int
 tr_blockio (struct tr *t, json_object *res)
 {
-  json_object *b = get (res, "blockIO");
+  json_object *b = spec_get (res, "blockIO");
   if (!b)
     return 0;
   if (!is (b, json_type_object))
@@ -576,7 +555,7 @@ tr_blockio (struct tr *t, json_object *res)
   static const char *const weights[] = { "weight", "leafWeight" };
   for (size_t i = 0; i < ARRAY_SIZE (weights); i++)
     {
-      json_object *w = get (b, weights[i]);
+      json_object *w = spec_get (b, weights[i]);
       cleanup_free char *where = xasprintf ("linux.resources.blockIO.%s", weights[i]);
       if (check_int (t, w, where) < 0)
         return -1;
@@ -592,8 +571,8 @@ tr_blockio (struct tr *t, json_object *res)
 static int
 tr_memory (struct tr *t, json_object *res)
 {
-  json_object *m = get (res, "memory");
-  json_object *oom = get (res, "disableOOMKiller");
+  json_object *m = spec_get (res, "memory");
+  json_object *oom = spec_get (res, "disableOOMKiller");
   if (m && !is (m, json_type_object))
     return fail (t, "linux.resources.memory: not an object");
   if (oom)
@@ -605,7 +584,7 @@ tr_memory (struct tr *t, json_object *res)
           m = json_object_new_object ();
           json_object_object_add (res, "memory", m);
         }
-      if (!get (m, "disableOOMKiller"))
+      if (!spec_get (m, "disableOOMKiller"))
         json_object_object_add (m, "disableOOMKiller", json_object_get (oom));
       json_object_object_del (res, "disableOOMKiller");
       note (t, "linux.resources.disableOOMKiller -> linux.resources.memory.disableOOMKiller");
@@ -616,7 +595,7 @@ tr_memory (struct tr *t, json_object *res)
   for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
     if (to_int64 (t, m, keys[i], "linux.resources.memory") < 0)
       return -1;
-  json_object *sw = get (m, "swappiness");
+  json_object *sw = spec_get (m, "swappiness");
   if (check_int (t, sw, "linux.resources.memory.swappiness") < 0)
     return -1;
   if (sw && (is_huge (sw) || json_object_get_int64 (sw) < 0 || json_object_get_int64 (sw) > 100))
@@ -631,7 +610,7 @@ tr_memory (struct tr *t, json_object *res)
 static int
 tr_cpu (struct tr *t, json_object *res)
 {
-  json_object *c = get (res, "cpu");
+  json_object *c = spec_get (res, "cpu");
   if (!c)
     return 0;
   if (!is (c, json_type_object))
@@ -643,12 +622,12 @@ tr_cpu (struct tr *t, json_object *res)
   for (size_t i = 0; i < ARRAY_SIZE (u); i++)
     {
       cleanup_free char *w = xasprintf ("linux.resources.cpu.%s", u[i]);
-      if (check_int (t, get (c, u[i]), w) < 0)
+      if (check_int (t, spec_get (c, u[i]), w) < 0)
         return -1;
     }
   static const char *const s[] = { "cpus", "mems" };
   for (size_t i = 0; i < ARRAY_SIZE (s); i++)
-    if (get (c, s[i]) && !is (get (c, s[i]), json_type_string))
+    if (spec_get (c, s[i]) && !is (spec_get (c, s[i]), json_type_string))
       return fail (t, "linux.resources.cpu.%s: not a string", s[i]);
   return 0;
 }
@@ -656,12 +635,12 @@ tr_cpu (struct tr *t, json_object *res)
 static int
 tr_pids (struct tr *t, json_object *res)
 {
-  json_object *p = get (res, "pids");
+  json_object *p = spec_get (res, "pids");
   if (!p)
     return 0;
   if (!is (p, json_type_object))
     return fail (t, "linux.resources.pids: not an object");
-  json_object *l = get (p, "limit");
+  json_object *l = spec_get (p, "limit");
   if (check_int (t, l, "linux.resources.pids.limit") < 0)
     return -1;
   if (!l || json_object_get_int64 (l) == 0)
@@ -676,7 +655,7 @@ tr_pids (struct tr *t, json_object *res)
 static int
 tr_cgroup_devices (struct tr *t, json_object *res)
 {
-  json_object *d = get (res, "devices");
+  json_object *d = spec_get (res, "devices");
   if (!d)
     return 0;
   if (!is (d, json_type_array))
@@ -684,9 +663,9 @@ tr_cgroup_devices (struct tr *t, json_object *res)
   for (size_t i = 0; i < json_object_array_length (d); i++)
     {
       json_object *e = json_object_array_get_idx (d, i);
-      if (!is (get (e, "allow"), json_type_boolean))
+      if (!is (spec_get (e, "allow"), json_type_boolean))
         return fail (t, "linux.resources.devices[%zu].allow: not a boolean", i);
-      json_object *ty = get (e, "type"), *ac = get (e, "access");
+      json_object *ty = spec_get (e, "type"), *ac = spec_get (e, "access");
       if ((ty && !is (ty, json_type_string)) || (ac && !is (ac, json_type_string)))
         return fail (t, "linux.resources.devices[%zu]: type and access must be strings", i);
     }
@@ -696,18 +675,18 @@ tr_cgroup_devices (struct tr *t, json_object *res)
 static int
 tr_resources (struct tr *t, json_object *config, json_object *linux_o)
 {
-  json_object *res = get (linux_o, "resources");
+  json_object *res = spec_get (linux_o, "resources");
   if (!res)
     return 0;
   if (!is (res, json_type_object))
     return fail (t, "linux.resources: not an object");
-  json_object *adj = get (res, "oomScoreAdj");
+  json_object *adj = spec_get (res, "oomScoreAdj");
   if (adj)
     {
       if (!is (adj, json_type_int))
         return fail (t, "linux.resources.oomScoreAdj: not an integer");
-      json_object *proc = get (config, "process");
-      if (!get (proc, "oomScoreAdj"))
+      json_object *proc = spec_get (config, "process");
+      if (!spec_get (proc, "oomScoreAdj"))
         json_object_object_add (proc, "oomScoreAdj", json_object_get (adj));
       json_object_object_del (res, "oomScoreAdj");
       note (t, "linux.resources.oomScoreAdj -> process.oomScoreAdj");
@@ -721,7 +700,7 @@ tr_resources (struct tr *t, json_object *config, json_object *linux_o)
 static int
 tr_hooks (struct tr *t, json_object *config)
 {
-  json_object *h = get (config, "hooks");
+  json_object *h = spec_get (config, "hooks");
   if (!h)
     return 0;
   if (!is (h, json_type_object))
@@ -732,7 +711,7 @@ tr_hooks (struct tr *t, json_object *config)
       return fail (t, "hooks.%s: not a list", kind);
     for (size_t i = 0; i < json_object_array_length (list); i++)
       {
-        json_object *e = json_object_array_get_idx (list, i), *p = get (e, "path");
+        json_object *e = json_object_array_get_idx (list, i), *p = spec_get (e, "path");
         if (!is (p, json_type_string) || json_object_get_string (p)[0] != '/')
           return fail (t, "hooks.%s[%zu].path: not an absolute path", kind, i);
       }
@@ -747,8 +726,8 @@ spec_translate (json_object *config, const char *bundle, char **summary, struct 
    * getcwd(), which has no symlink (e.g. /var/run -> /run): the same here. */
   cleanup_free char *real = realpath (bundle, NULL);
   struct tr t = { .bundle = bundle, .real = real ? real : bundle, .err = err };
-  cleanup_free char *from = xstrdup (json_object_get_string (get (config, "ociVersion")));
-  json_object *proc = get (config, "process"), *linux_o = get (config, "linux");
+  cleanup_free char *from = xstrdup (json_object_get_string (spec_get (config, "ociVersion")));
+  json_object *proc = spec_get (config, "process"), *linux_o = spec_get (config, "linux");
   note (&t, "ociVersion %s -> %s", from, SPEC_TRANSLATED_VERSION);
   drop_nulls (&t, config, "");
   int r = tr_platform (&t, config);

@@ -248,9 +248,7 @@ out_printf (struct out *o, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  cleanup_free char *s = NULL;
-  if (vasprintf (&s, fmt, ap) < 0)
-    abort ();
+  cleanup_free char *s = xvasprintf (fmt, ap);
   va_end (ap);
   size_t n = strlen (s);
   if (o->len + n + 1 > o->cap)
