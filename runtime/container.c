@@ -778,51 +778,19 @@ container_on_exec_gone (struct container *c)
 
 /* ---- the runtime's bundle ---- */
 
-#define CLIENT_BUNDLE_FILE "client-bundle"
-
 char *
 container_runtime_bundle (const struct container *c)
 {
-  cleanup_free char *d = path_join (c->dir, RUNTIME_BUNDLE_DIR);
-  cleanup_free char *p = path_join (d, "config.json");
-  if (access (p, F_OK) == 0)
-    return take_ptr (&d);
-  return xstrdup (c->bundle);
+  return statefile_runtime_bundle (c->dir, c->bundle);
 }
 
-char *
-container_client_bundle (const struct container *c, const char *shim_bundle)
-{
-  cleanup_free char *d = path_join (c->dir, RUNTIME_BUNDLE_DIR);
-  if (strcmp (shim_bundle, d) == 0)
-    {
-      cleanup_free char *p = path_join (d, CLIENT_BUNDLE_FILE);
-      char *text = NULL;
-      size_t len = 0;
-      if (read_file (p, &text, &len, 4096, NULL) == 0 && len > 0 && text[0] == '/'
-          && strlen (text) == len)
-        return text;
-      free (text);
-    }
-  return xstrdup (shim_bundle);
-}
-
-/* <dir>/.bundle/config.json: the translated config (the client's files are
- * never written), and <dir>/.bundle/client-bundle: the client's bundle path
- * (the shim's argv names .bundle). Logged once, at the container's create. */
+/* Logged once, at the container's create. */
 static int
 container_write_runtime_bundle (struct container *c, json_object *config, const char *summary,
                                 struct ctrd_error **err)
 {
-  cleanup_free char *d = path_join (c->dir, RUNTIME_BUNDLE_DIR);
-  if (mkdir (d, 0700) < 0)
-    return ctrd_error_set (err, errno, "mkdir %s", d);
-  cleanup_free char *p = path_join (d, "config.json");
-  const char *text = json_object_to_json_string_ext (config, JSON_C_TO_STRING_PLAIN
-                                                                 | JSON_C_TO_STRING_NOSLASHESCAPE);
-  cleanup_free char *cb = path_join (d, CLIENT_BUNDLE_FILE);
-  if (write_file_atomic (cb, c->bundle, strlen (c->bundle), 0600, err) < 0
-      || write_file_atomic (p, text, strlen (text), 0600, err) < 0)
+  cleanup_free char *p = NULL;
+  if (statefile_write_runtime_bundle (c->dir, c->bundle, config, &p, err) < 0)
     return -1;
   log_msg (LOG_LVL_INFO, c->id,
            "bundle %s: pre-1.0 config.json translated for the runtime into %s: %s", c->bundle, p,
@@ -1234,13 +1202,8 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
       return 0;
     }
   cleanup_free char *dir = path_join (rt->cfg.state_dir, req->id);
-  if (mkdir (dir, 0755) < 0)
-    {
-      int e = errno;
-      if (e == EEXIST)
-        return ctrd_error_grpc (err, GRPC_ALREADY_EXISTS, "mkdir %s: file exists", dir);
-      return ctrd_error_set (err, e, "mkdir %s", dir);
-    }
+  if (statefile_make_dir (dir, err) < 0)
+    return -1;
   struct container *c = container_alloc (rt, req->id);
   c->bundle = xstrdup (req->bundle);
   if (req->runtime && *req->runtime)
@@ -1277,8 +1240,7 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
   if (r == 0)
     {
       p = process_new (c, "init");
-      if (mkdir (p->dir, 0755) < 0)
-        r = ctrd_error_set (err, errno, "mkdir %s", p->dir);
+      r = statefile_make_dir (p->dir, err);
     }
   if (r == 0)
     {
@@ -1296,7 +1258,7 @@ runtime_container_create (struct runtime *rt, const struct container_create *req
           kill (p->shim_pid, SIGKILL);
         }
       cleanup_error struct ctrd_error *e = NULL;
-      if (rm_rf (dir, &e) < 0)
+      if (statefile_remove_dir (dir, &e) < 0)
         log_warn ("%s", e->msg);
       container_free (c);
       return -1;

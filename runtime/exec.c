@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/internal.h"
+#include "runtime/statefile.h"
 
 struct exec_ctx
 {
@@ -56,12 +57,8 @@ runtime_exec (struct container *c, const char *pid, json_object *spec, runtime_e
     return ctrd_error_grpc (err, GRPC_FAILED_PRECONDITION,
                             "container %s is not running: cannot exec into it", c->id);
   cleanup_free char *dir = path_join (c->dir, pid);
-  if (mkdir (dir, 0755) < 0)
-    {
-      if (errno == EEXIST)
-        return ctrd_error_grpc (err, GRPC_ALREADY_EXISTS, "mkdir %s: file exists", dir);
-      return ctrd_error_set (err, errno, "mkdir %s", dir);
-    }
+  if (statefile_make_dir (dir, err) < 0)
+    return -1;
   struct process *p = process_new (c, pid);
   struct exec_ctx *x = xmalloc0 (sizeof *x);
   x->done = done;

@@ -39,20 +39,10 @@ void pending_free (struct pending_create *pc);
  * "running" (the API server's sources run at SD_EVENT_PRIORITY_NORMAL). */
 #define RUNTIME_PRIORITY_EXIT (SD_EVENT_PRIORITY_IMPORTANT / 2)
 
-/* The bundle directory ctrd writes in a container's dir when it translated a
- * pre-1.0 config.json (specs/translate.h): `.bundle`, a dot name, so never a
- * process directory (process ids cannot start with '.'), removed with the
- * container's dir. */
-#define RUNTIME_BUNDLE_DIR ".bundle"
-
 /* container.c */
-/* The bundle the runtime and the shim are given: <dir>/.bundle when it holds
- * a translated config.json, else the client's bundle. Caller frees. */
+/* The bundle the runtime and the shim are given (statefile_runtime_bundle).
+ * Caller frees. */
 char *container_runtime_bundle (const struct container *c);
-/* The client's bundle for a shim's bundle argument: the path recorded in
- * <dir>/.bundle/client-bundle when the argument is <dir>/.bundle, else the
- * argument itself (restart recovery from a shim's argv). Caller frees. */
-char *container_client_bundle (const struct container *c, const char *shim_bundle);
 void runtime_table_add (struct runtime *rt, struct container *c);
 void runtime_table_remove (struct runtime *rt, struct container *c);
 struct container *container_alloc (struct runtime *rt, const char *id);

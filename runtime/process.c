@@ -617,10 +617,10 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
 {
   struct container *c = p->c;
   struct runtime *rt = c->rt;
+  if (statefile_make_fifos (p->dir, err) < 0)
+    return -1;
   cleanup_free char *ep = path_join (p->dir, SHIM_FILE_EXIT_FIFO);
   cleanup_free char *cp = path_join (p->dir, SHIM_FILE_CONTROL_FIFO);
-  if (mkfifo_ok (ep, 0755, err) < 0 || mkfifo_ok (cp, 0755, err) < 0)
-    return -1;
   /* The read end exists before the shim opens its write end, so that the
    * shim's exit is seen as HUP whatever happens later. */
   p->exit_fd = open (ep, O_RDONLY | O_NONBLOCK | O_CLOEXEC);

@@ -349,7 +349,7 @@ recover_state (struct container *c)
         argv[argc++] = cmd + off;
       if (argc != 4 || strcmp (argv[1], c->id) != 0 || argv[2][0] != '/' || !*argv[3])
         continue;
-      c->bundle = container_client_bundle (c, argv[2]); /* not our .bundle */
+      c->bundle = statefile_client_bundle (c->dir, argv[2]); /* not our .bundle */
       c->runtime_bin = xstrdup (argv[3]);
       c->shim = xstrdup (argv[0]);
       cleanup_json json_object *spec = NULL;

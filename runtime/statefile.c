@@ -1,14 +1,18 @@
-/* state.json, process.json and the small files of a process directory. */
+/* Every file of the state directory the daemon reads or writes: state.json,
+ * process.json, the small files and FIFOs of a process directory, the
+ * runtime's bundle, the lock and the event journal. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/json-cleanup.h"
 #include "lib/log.h"
+#include "lib/shim-proto.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
 #include "runtime/statefile.h"
@@ -310,6 +314,118 @@ statefile_write_marker (const char *dir, const char *name, struct ctrd_error **e
   cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || fsync (dfd) < 0)
     return ctrd_error_set (err, errno, "fsync `%s`", dir);
+  return 0;
+}
+
+/* ---- directories ---- */
+
+int
+statefile_make_dir (const char *path, struct ctrd_error **err)
+{
+  if (mkdir (path, 0755) == 0)
+    return 0;
+  if (errno == EEXIST)
+    return ctrd_error_grpc (err, GRPC_ALREADY_EXISTS, "mkdir %s: file exists", path);
+  return ctrd_error_set (err, errno, "mkdir %s", path);
+}
+
+int
+statefile_make_fifos (const char *dir, struct ctrd_error **err)
+{
+  cleanup_free char *ep = path_join (dir, SHIM_FILE_EXIT_FIFO);
+  cleanup_free char *cp = path_join (dir, SHIM_FILE_CONTROL_FIFO);
+  if (mkfifo_ok (ep, 0755, err) < 0 || mkfifo_ok (cp, 0755, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* ---- the runtime's bundle ---- */
+
+#define CLIENT_BUNDLE_FILE "client-bundle"
+
+int
+statefile_write_runtime_bundle (const char *dir, const char *client_bundle, json_object *config,
+                                char **config_path, struct ctrd_error **err)
+{
+  cleanup_free char *d = path_join (dir, STATEFILE_BUNDLE_DIR);
+  if (mkdir (d, 0700) < 0)
+    return ctrd_error_set (err, errno, "mkdir %s", d);
+  cleanup_free char *p = path_join (d, "config.json");
+  const char *text = json_object_to_json_string_ext (config, JSON_C_TO_STRING_PLAIN
+                                                                 | JSON_C_TO_STRING_NOSLASHESCAPE);
+  cleanup_free char *cb = path_join (d, CLIENT_BUNDLE_FILE);
+  if (write_file_atomic (cb, client_bundle, strlen (client_bundle), 0600, err) < 0
+      || write_file_atomic (p, text, strlen (text), 0600, err) < 0)
+    return -1;
+  *config_path = take_ptr (&p);
+  return 0;
+}
+
+char *
+statefile_runtime_bundle (const char *dir, const char *client_bundle)
+{
+  cleanup_free char *d = path_join (dir, STATEFILE_BUNDLE_DIR);
+  cleanup_free char *p = path_join (d, "config.json");
+  if (access (p, F_OK) == 0)
+    return take_ptr (&d);
+  return xstrdup (client_bundle);
+}
+
+char *
+statefile_client_bundle (const char *dir, const char *shim_bundle)
+{
+  cleanup_free char *d = path_join (dir, STATEFILE_BUNDLE_DIR);
+  if (strcmp (shim_bundle, d) == 0)
+    {
+      cleanup_free char *p = path_join (d, CLIENT_BUNDLE_FILE);
+      char *text = NULL;
+      size_t len = 0;
+      if (read_file (p, &text, &len, 4096, NULL) == 0 && len > 0 && text[0] == '/'
+          && strlen (text) == len)
+        return text;
+      free (text);
+    }
+  return xstrdup (shim_bundle);
+}
+
+/* ---- the daemon's files at the top ---- */
+
+/* Ids cannot start with '.' (lib/id.c) and restore skips such names, so
+ * neither is ever taken for a container. */
+#define STATE_LOCK_FILE ".lock"
+#define JOURNAL_FILE "events.log"
+
+int
+statefile_lock_root (const char *state_dir, pid_t *holder, struct ctrd_error **err)
+{
+  if (mkdir_p (state_dir, 0755, err) < 0)
+    return -1;
+  return lockfile_acquire (state_dir, STATE_LOCK_FILE, holder, err);
+}
+
+char *
+statefile_journal_path (const char *state_dir)
+{
+  return path_join (state_dir, JOURNAL_FILE);
+}
+
+int
+statefile_journal_rewrite (const char *path, const char *data, size_t len, struct ctrd_error **err)
+{
+  if (write_file_atomic (path, data, len, 0644, err) < 0)
+    return -1;
+  int fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0)
+    return ctrd_error_set (err, errno, "cannot open `%s`", path);
+  return fd;
+}
+
+int
+statefile_journal_open (const char *path, FILE **f, struct ctrd_error **err)
+{
+  *f = fopen (path, "re");
+  if (*f == NULL && errno != ENOENT)
+    return ctrd_error_set (err, errno, "cannot open `%s`", path);
   return 0;
 }
 

@@ -1,8 +1,11 @@
-/* Files of the state directory (docs/state-directory.md "File formats"). */
+/* Files of the state directory (docs/state-directory.md "File formats"): the
+ * daemon reads and writes them here and only here. The other writer is the
+ * shim, by the protocol of lib/shim-proto.h. */
 #ifndef CTRD_RUNTIME_STATEFILE_H
 #define CTRD_RUNTIME_STATEFILE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
@@ -52,6 +55,53 @@ int statefile_remove_dir (const char *path, struct ctrd_error **err);
 /* Remove every `.<name>.deleting` directory in dir (left by a crash during
  * statefile_remove_dir). */
 void statefile_remove_leftovers (const char *dir);
+
+/* ---- directories ---- */
+
+/* mkdir path 0755: a container or process directory. An existing one is
+ * ALREADY_EXISTS ("mkdir <path>: file exists"). */
+int statefile_make_dir (const char *path, struct ctrd_error **err);
+/* The exit and control FIFOs of a process directory (lib/shim-proto.h),
+ * made before its shim starts; existing ones are kept. */
+int statefile_make_fifos (const char *dir, struct ctrd_error **err);
+
+/* ---- the runtime's bundle ---- */
+
+/* The bundle directory ctrd writes in a container's dir when it translated a
+ * pre-1.0 config.json (specs/translate.h): `.bundle`, a dot name, so never a
+ * process directory (process ids cannot start with '.'), removed with the
+ * container's dir. */
+#define STATEFILE_BUNDLE_DIR ".bundle"
+
+/* <dir>/.bundle/config.json: the translated config (the client's files are
+ * never written), and <dir>/.bundle/client-bundle: the client's bundle path
+ * (the shim's argv names .bundle). *config_path (caller frees): the
+ * config.json written. */
+int statefile_write_runtime_bundle (const char *dir, const char *client_bundle, json_object *config,
+                                    char **config_path, struct ctrd_error **err);
+/* The bundle the runtime and the shim are given: <dir>/.bundle when it holds
+ * a translated config.json, else client_bundle. Caller frees. */
+char *statefile_runtime_bundle (const char *dir, const char *client_bundle);
+/* The client's bundle for a shim's bundle argument: the path recorded in
+ * <dir>/.bundle/client-bundle when the argument is <dir>/.bundle, else the
+ * argument itself (restart recovery from a shim's argv). Caller frees. */
+char *statefile_client_bundle (const char *dir, const char *shim_bundle);
+
+/* ---- the daemon's files at the top of the state directory ---- */
+
+/* Create state_dir (and its parents) and take its lock file `.lock`: one
+ * daemon per state directory. The fd (held until exit), or -1 with *holder
+ * the pid holding it when known (lib/util.h lockfile_acquire). */
+int statefile_lock_root (const char *state_dir, pid_t *holder, struct ctrd_error **err);
+/* The event journal <state_dir>/events.log; its lines are the event bus's
+ * (supervisor/events.c). Caller frees. */
+char *statefile_journal_path (const char *state_dir);
+/* Replace the journal atomically with data; an fd open on it for appending
+ * (O_APPEND, CLOEXEC), or -1. */
+int statefile_journal_rewrite (const char *path, const char *data, size_t len,
+                               struct ctrd_error **err);
+/* The journal for reading: 0 and *f (NULL when there is none), or -1. */
+int statefile_journal_open (const char *path, FILE **f, struct ctrd_error **err);
 
 /* Field 22 of /proc/<pid>/stat (split at the last ')'); 0 when gone. */
 unsigned long long proc_starttime (pid_t pid);

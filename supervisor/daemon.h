@@ -29,10 +29,6 @@ struct daemon
   int lock_fd;             /* <state-dir>/.lock, flock'ed for the daemon's life */
 };
 
-/* The state dir's lock file (docs/state-directory.md). Ids cannot start with
- * '.' (lib/id.c) and restore skips such names, so it is never a container. */
-#define CTRD_STATE_LOCK ".lock"
-
 /* Register every types.API method on d->server, with d (the Events method:
  * d->bus) as the handlers' userdata (supervisor/methods.c). */
 void daemon_register (struct daemon *d);

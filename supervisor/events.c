@@ -15,8 +15,8 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
+#include "runtime/statefile.h"
 
-#define EVENTS_LOG "events.log"
 /* The window's text allocated at open (struct event_bus): type, id and pid
  * with their NULs. Docker's 64-character container and exec ids fit
  * ("start-container" 16 + 64 + 64 + 3 NULs = 147); an event with longer
@@ -272,12 +272,9 @@ log_rewrite (struct event_bus *b, struct ctrd_error **err)
 
   if (b->fd >= 0)
     close (b->fd);
-  b->fd = -1;
-  if (write_file_atomic (b->path, data, len, 0644, err) < 0)
-    return -1;
-  b->fd = open (b->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  b->fd = statefile_journal_rewrite (b->path, data, len, err);
   if (b->fd < 0)
-    return ctrd_error_set (err, errno, "cannot open `%s`", b->path);
+    return -1;
   b->file_lines = b->len;
   return 0;
 }
@@ -285,13 +282,11 @@ log_rewrite (struct event_bus *b, struct ctrd_error **err)
 static int
 log_load (struct event_bus *b, struct ctrd_error **err)
 {
-  cleanup_file FILE *f = fopen (b->path, "re");
+  cleanup_file FILE *f = NULL;
+  if (statefile_journal_open (b->path, &f, err) < 0)
+    return -1;
   if (f == NULL)
-    {
-      if (errno == ENOENT)
-        return 0;
-      return ctrd_error_set (err, errno, "cannot open `%s`", b->path);
-    }
+    return 0;
   char *line = NULL;
   size_t sz = 0, lineno = 0, skipped = 0;
   ssize_t n;
@@ -331,7 +326,7 @@ event_bus_open (const char *state_dir, long long retain_count, struct event_bus 
   if (mkdir_p (state_dir, 0755, err) < 0)
     return -1;
   struct event_bus *b = xmalloc0 (sizeof *b);
-  b->path = path_join (state_dir, EVENTS_LOG);
+  b->path = statefile_journal_path (state_dir);
   b->fd = -1;
   b->retain = retain_count > 0 ? retain_count : 0;
   b->last_ts = INT64_MIN;

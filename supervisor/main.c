@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "runtime/runtime.h"
+#include "runtime/statefile.h"
 #include "supervisor/bridge.h"
 #include "supervisor/daemon.h"
 #include "supervisor/events.h"
@@ -130,13 +131,11 @@ daemon_run (struct daemon *d, const struct daemon_options *o, struct ctrd_error 
   sigprocmask (SIG_BLOCK, &ss, NULL);
   signal (SIGPIPE, SIG_IGN);
 
-  if (mkdir_p (o->state_dir, 0755, err) < 0)
-    return -1;
   /* One daemon per state dir (ctrd): a second one would adopt every
    * container and report every exit twice. Taken before events.log, the
    * socket or any container is touched; held (never closed) until exit. */
   pid_t holder;
-  d->lock_fd = lockfile_acquire (o->state_dir, CTRD_STATE_LOCK, &holder, err);
+  d->lock_fd = statefile_lock_root (o->state_dir, &holder, err);
   if (d->lock_fd < 0)
     return -1;
   int r = sd_event_new (&d->loop);

@@ -32,7 +32,7 @@ specs/tests/no-wire-types.sh 1
 specs/tests/test-translate 13
 runtime/tests/test-stats 9
 runtime/tests/test-oom 5
-runtime/tests/test-core 6
+runtime/tests/test-core 7
 runtime/tests/test-lifecycle 4
 runtime/tests/test-ops 9
 runtime/tests/no-wire-types.sh 1

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "lib/shim-proto.h"
 #include "lib/util.h"
 #include "lib/tests/testutil.h"
 #include "runtime/internal.h"
@@ -171,6 +172,74 @@ test_ull_files (void **state UNUSED)
   assert_int_equal (rm_rf (dir, &err), 0);
 }
 
+/* The directories, FIFOs, runtime bundle and journal of statefile.c */
+static void
+test_state_dir_files (void **state UNUSED)
+{
+  cleanup_free char *dir = tmpdir ();
+  cleanup_error struct ctrd_error *err = NULL;
+  cleanup_free char *c = path_join (dir, "c1");
+  assert_int_equal (statefile_make_dir (c, &err), 0);
+  assert_int_equal (statefile_make_dir (c, &err), -1);
+  assert_int_equal (err->grpc_code, GRPC_ALREADY_EXISTS);
+  assert_non_null (strstr (err->msg, "file exists"));
+  ctrd_error_free (&err);
+
+  assert_int_equal (statefile_make_fifos (c, &err), 0);
+  assert_int_equal (statefile_make_fifos (c, &err), 0); /* kept */
+  cleanup_free char *ef = path_join (c, SHIM_FILE_EXIT_FIFO);
+  struct stat st;
+  assert_int_equal (stat (ef, &st), 0);
+  assert_true (S_ISFIFO (st.st_mode));
+
+  /* no .bundle: the client's bundle, both ways */
+  cleanup_free char *b0 = statefile_runtime_bundle (c, "/client/b");
+  assert_string_equal (b0, "/client/b");
+  cleanup_free char *cb0 = statefile_client_bundle (c, "/client/b");
+  assert_string_equal (cb0, "/client/b");
+  json_object *cfg = json_tokener_parse ("{\"ociVersion\":\"1.0.2\"}");
+  cleanup_free char *cp = NULL;
+  assert_int_equal (statefile_write_runtime_bundle (c, "/client/b", cfg, &cp, &err), 0);
+  json_object_put (cfg);
+  cleanup_free char *text = NULL;
+  size_t len;
+  assert_int_equal (read_file (cp, &text, &len, 4096, &err), 0);
+  assert_string_equal (text, "{\"ociVersion\":\"1.0.2\"}");
+  cleanup_free char *rb = statefile_runtime_bundle (c, "/client/b");
+  cleanup_free char *want = path_join (c, STATEFILE_BUNDLE_DIR);
+  assert_string_equal (rb, want);
+  cleanup_free char *cb = statefile_client_bundle (c, rb); /* from a shim's argv */
+  assert_string_equal (cb, "/client/b");
+  cfg = json_object_new_object ();
+  assert_int_equal (statefile_write_runtime_bundle (c, "/client/b", cfg, &cp, &err), -1);
+  json_object_put (cfg);
+  assert_int_equal (err->status, EEXIST);
+  ctrd_error_free (&err);
+
+  /* the journal: none yet, then replaced and appended to */
+  cleanup_free char *jp = statefile_journal_path (dir);
+  FILE *f = (FILE *) 1;
+  assert_int_equal (statefile_journal_open (jp, &f, &err), 0);
+  assert_null (f);
+  int fd = statefile_journal_rewrite (jp, "a\n", 2, &err);
+  assert_true (fd >= 0);
+  assert_int_equal (write (fd, "b\n", 2), 2);
+  close (fd);
+  assert_int_equal (statefile_journal_open (jp, &f, &err), 0);
+  char line[8];
+  assert_non_null (fgets (line, sizeof line, f));
+  assert_string_equal (line, "a\n");
+  assert_non_null (fgets (line, sizeof line, f));
+  assert_string_equal (line, "b\n");
+  fclose (f);
+
+  pid_t holder = 0;
+  int lfd = statefile_lock_root (dir, &holder, &err);
+  assert_true (lfd >= 0);
+  close (lfd);
+  assert_int_equal (rm_rf (dir, &err), 0);
+}
+
 struct job_wait
 {
   sd_event *loop;
@@ -253,9 +322,13 @@ main (void)
   sigaddset (&ss, SIGCHLD);
   sigprocmask (SIG_BLOCK, &ss, NULL);
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_job_error_text),  cmocka_unit_test (test_runtime_argv),
-    cmocka_unit_test (test_state_roundtrip), cmocka_unit_test (test_init_spec_root_ids),
-    cmocka_unit_test (test_ull_files),       cmocka_unit_test (test_jobs),
+    cmocka_unit_test (test_job_error_text),
+    cmocka_unit_test (test_runtime_argv),
+    cmocka_unit_test (test_state_roundtrip),
+    cmocka_unit_test (test_init_spec_root_ids),
+    cmocka_unit_test (test_ull_files),
+    cmocka_unit_test (test_state_dir_files),
+    cmocka_unit_test (test_jobs),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
