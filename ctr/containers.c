@@ -62,6 +62,26 @@ containers_write_json (FILE *out, Types__StateResponse *resp)
   fputs ("]\n", out);
 }
 
+/* The one flag (--json), the optional [ID] and the State call of
+ * `containers list`, `containers [ID]` and `state`: 1 with *resp, 0 after
+ * --help, -1. */
+static int
+state_call (struct ctr_ctx *ctx, const char *path, const struct ctr_command *cmd,
+            struct goflag *flag, int argc, char **argv, ProtobufCMessage **resp,
+            struct ctrd_error **err)
+{
+  int first = ctr_parse_flags (ctx, path, cmd, flag, 1, argc, argv, err);
+  if (first < 0)
+    return first == GOFLAG_HELP ? 0 : -1;
+  if (ctr_check_args (argc, argv, first, 1, err) < 0)
+    return -1;
+  Types__StateRequest req = TYPES__STATE_REQUEST__INIT;
+  req.id = (char *) ctr_arg (argc, argv, first);
+  if (ctr_rpc (ctx, "State", req.id, &req.base, &types__state_response__descriptor, resp, err) < 0)
+    return -1;
+  return 1;
+}
+
 static int
 list_run_path (struct ctr_ctx *ctx, const char *path, const struct ctr_command *cmd, int argc,
                char **argv, struct ctrd_error **err)
@@ -70,18 +90,10 @@ list_run_path (struct ctr_ctx *ctx, const char *path, const struct ctr_command *
   struct goflag flags[] = {
     { "json", NULL, GOFLAG_BOOL, &json, "print a JSON array of the containers", NULL, false },
   };
-  int first = ctr_parse_flags (ctx, path, cmd, flags, 1, argc, argv, err);
-  if (first < 0)
-    return first == GOFLAG_HELP ? 0 : -1;
-  if (ctr_check_args (argc, argv, first, 1, err) < 0)
-    return -1;
-  Types__StateRequest req = TYPES__STATE_REQUEST__INIT;
-  req.id = (char *) ctr_arg (argc, argv, first);
   cleanup_pb Types__StateResponse *resp = NULL;
-  if (ctr_rpc (ctx, "State", req.id, &req.base, &types__state_response__descriptor,
-               (ProtobufCMessage **) &resp, err)
-      < 0)
-    return -1;
+  int r = state_call (ctx, path, cmd, flags, argc, argv, (ProtobufCMessage **) &resp, err);
+  if (r <= 0)
+    return r;
   if (json)
     containers_write_json (ctx->out, resp);
   else
@@ -178,16 +190,10 @@ containers_state (struct ctr_ctx *ctx, const char *path, int argc, char **argv,
   struct goflag flags[] = {
     { "json", NULL, GOFLAG_BOOL, &json, "print JSON (the default and only format)", NULL, false },
   };
-  int first = ctr_parse_flags (ctx, path, &cmd_state, flags, 1, argc, argv, err);
-  if (first < 0)
-    return first == GOFLAG_HELP ? 0 : -1;
-  if (ctr_check_args (argc, argv, first, 1, err) < 0)
-    return -1;
-  Types__StateRequest req = TYPES__STATE_REQUEST__INIT;
-  req.id = (char *) ctr_arg (argc, argv, first);
   cleanup_pb ProtobufCMessage *resp = NULL;
-  if (ctr_rpc (ctx, "State", req.id, &req.base, &types__state_response__descriptor, &resp, err) < 0)
-    return -1;
+  int r = state_call (ctx, path, &cmd_state, flags, argc, argv, &resp, err);
+  if (r <= 0)
+    return r;
   json_write_message (ctx->out, resp, false);
   return 0;
 }

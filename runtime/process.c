@@ -389,18 +389,29 @@ pev_running_status_file (struct process *p, struct process_ev *ev UNUSED)
   process_set_status (p, st > 255 ? 255 : (int) st, PROCESS_CLEANUP);
 }
 
+/* The exit FIFO's read end and the control FIFO (read-write: never an
+ * ENXIO, never a HUP of its own). Without need_control (restore), a control
+ * FIFO that cannot be opened only leaves control_fd -1: the exit is still
+ * watched, and resize or close-stdin fail with their own error. */
+static int
+process_open_fifos (struct process *p, bool need_control, struct ctrd_error **err)
+{
+  cleanup_free char *ep = path_join (p->dir, SHIM_FILE_EXIT_FIFO);
+  cleanup_free char *cp = path_join (p->dir, SHIM_FILE_CONTROL_FIFO);
+  p->exit_fd = open (ep, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (p->exit_fd < 0)
+    return ctrd_error_set (err, errno, "open %s", ep);
+  p->control_fd = open (cp, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (p->control_fd < 0 && need_control)
+    return ctrd_error_set (err, errno, "open %s", cp);
+  return 0;
+}
+
 int
 process_watch_exit (struct process *p, struct ctrd_error **err)
 {
-  if (p->exit_fd < 0)
-    {
-      cleanup_free char *ep = path_join (p->dir, SHIM_FILE_EXIT_FIFO);
-      cleanup_free char *cp = path_join (p->dir, SHIM_FILE_CONTROL_FIFO);
-      p->exit_fd = open (ep, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-      if (p->exit_fd < 0)
-        return ctrd_error_set (err, errno, "open %s", ep);
-      p->control_fd = open (cp, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    }
+  if (p->exit_fd < 0 && process_open_fifos (p, false, err) < 0)
+    return -1;
   if (sd_event_add_io (p->c->rt->cfg.loop, &p->exit_src, p->exit_fd, EPOLLIN | EPOLLHUP,
                        process_on_exit_hup, p)
       < 0)
@@ -617,18 +628,10 @@ process_launch (struct process *p, process_launched_fn done, void *data, struct 
 {
   struct container *c = p->c;
   struct runtime *rt = c->rt;
-  if (statefile_make_fifos (p->dir, err) < 0)
-    return -1;
-  cleanup_free char *ep = path_join (p->dir, SHIM_FILE_EXIT_FIFO);
-  cleanup_free char *cp = path_join (p->dir, SHIM_FILE_CONTROL_FIFO);
   /* The read end exists before the shim opens its write end, so that the
    * shim's exit is seen as HUP whatever happens later. */
-  p->exit_fd = open (ep, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (p->exit_fd < 0)
-    return ctrd_error_set (err, errno, "open %s", ep);
-  p->control_fd = open (cp, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (p->control_fd < 0)
-    return ctrd_error_set (err, errno, "open %s", cp);
+  if (statefile_make_fifos (p->dir, err) < 0 || process_open_fifos (p, true, err) < 0)
+    return -1;
 
   int sp[2];
   if (pipe2 (sp, O_CLOEXEC) < 0)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,22 @@ static uint64_t
 rd_u64 (struct rd *r, int dfd, const char *name)
 {
   return rd_file (r, dfd, name) < 0 ? 0 : num (r->buf);
+}
+
+/* rd_u64 of a file whose name is built from a prefix (memory.memsw., a
+ * hugetlb page size) */
+static uint64_t rd_u64_at (struct rd *r, int dfd, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static uint64_t
+rd_u64_at (struct rd *r, int dfd, const char *fmt, ...)
+{
+  char name[96];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (name, sizeof name, fmt, ap);
+  va_end (ap);
+  return rd_u64 (r, dfd, name);
 }
 
 /* Value of "key value" in a flat-keyed file already in r->buf. */
@@ -290,15 +307,10 @@ system_usage_at (uint64_t stamp)
 static void
 mem_v1_data (struct rd *r, int dfd, const char *prefix, struct stats_memory_data *d)
 {
-  char name[96];
-  snprintf (name, sizeof name, "%susage_in_bytes", prefix);
-  d->usage = rd_u64 (r, dfd, name);
-  snprintf (name, sizeof name, "%smax_usage_in_bytes", prefix);
-  d->max_usage = rd_u64 (r, dfd, name);
-  snprintf (name, sizeof name, "%sfailcnt", prefix);
-  d->failcnt = rd_u64 (r, dfd, name);
-  snprintf (name, sizeof name, "%slimit_in_bytes", prefix);
-  d->limit = rd_u64 (r, dfd, name);
+  d->usage = rd_u64_at (r, dfd, "%susage_in_bytes", prefix);
+  d->max_usage = rd_u64_at (r, dfd, "%smax_usage_in_bytes", prefix);
+  d->failcnt = rd_u64_at (r, dfd, "%sfailcnt", prefix);
+  d->limit = rd_u64_at (r, dfd, "%slimit_in_bytes", prefix);
 }
 
 /* Every "key value" line of memory.stat (text, length n) into the stats
@@ -600,12 +612,9 @@ huge (struct rd *r, int dfd, bool v2, const char *hugepages_dir, struct containe
       if (!v2)
         {
           h = huge_push (s, &cap, size);
-          snprintf (name, sizeof name, "hugetlb.%.31s.usage_in_bytes", size);
-          h->usage = rd_u64 (r, dfd, name);
-          snprintf (name, sizeof name, "hugetlb.%.31s.max_usage_in_bytes", size);
-          h->max_usage = rd_u64 (r, dfd, name);
-          snprintf (name, sizeof name, "hugetlb.%.31s.failcnt", size);
-          h->failcnt = rd_u64 (r, dfd, name);
+          h->usage = rd_u64_at (r, dfd, "hugetlb.%.31s.usage_in_bytes", size);
+          h->max_usage = rd_u64_at (r, dfd, "hugetlb.%.31s.max_usage_in_bytes", size);
+          h->failcnt = rd_u64_at (r, dfd, "hugetlb.%.31s.failcnt", size);
           continue;
         }
       snprintf (name, sizeof name, "hugetlb.%.31s.current", size);
