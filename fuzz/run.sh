@@ -27,7 +27,7 @@ sources() {
     shim-json) echo "$S/fuzz/fuzz-shim-json.c $S/shim/json.c $LIB" ;;
     spec) echo "$S/fuzz/fuzz-spec.c $S/specs/spec.c $S/specs/seccomp.c $S/specs/json-util.c $LIB $PB" ;;
     statefile) echo "$S/fuzz/fuzz-statefile.c $S/runtime/statefile.c $LIB" ;;
-    events) echo "$S/fuzz/fuzz-events.c $S/supervisor/events.c $LIB $PB" ;;
+    events) echo "$S/fuzz/fuzz-events.c $S/supervisor/events.c $S/runtime/statefile.c $LIB $PB" ;;
     server) echo "-DCTRD_LIBFUZZER $S/api/tests/fuzz-server.c $S/api/server.c $S/api/call.c
       $S/api/call-request.c $S/api/grpc-wire.c $LIB $PB" ;;
   esac
