@@ -19,22 +19,11 @@ sys.path.insert(0, os.path.join(os.environ.get("CTRD_TOP_SRCDIR", os.path.join(
 import daemon_harness as h  # noqa: E402
 from daemon_harness import pb  # noqa: E402
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-C = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-R = int(sys.argv[3]) if len(sys.argv) > 3 else 100
-E = int(sys.argv[4]) if len(sys.argv) > 4 else 200
+N, C, R, E = h.bench_args(20, 50, 100, 200)
 
 
 def ms(v):
     return "%.2f ms" % (v * 1000)
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 # state dir on tmpfs as on production hosts (/run); the bundle stays on disk
@@ -149,11 +138,11 @@ try:
         kill_and_wait(h.uid("c%d" % i))
 
     # 4. RSS with R running containers
-    base = rss_kib(d.proc.pid)
+    base = h.rss_kib(d.proc.pid)
     for i in range(R):
         d.create(h.uid("r%d" % i), bundle)
-    full = rss_kib(d.proc.pid)
-    nfd = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+    full = h.rss_kib(d.proc.pid)
+    nfd = h.nfds(d.proc.pid)
     print("daemon RSS: %d KiB idle, %d KiB (%.1f MiB) with %d running containers; %d fds" % (
         base, full, full / 1024, R, nfd), flush=True)
     t0 = time.monotonic()
@@ -165,7 +154,7 @@ try:
 
     # 5. many instant and missing-binary execs into one container
     cid = h.uid("r0")
-    fds0 = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+    fds0 = h.nfds(d.proc.pid)
     bad = 0
     t0 = time.monotonic()
     for i in range(E):
@@ -180,10 +169,10 @@ try:
             id=cid, pid="m%d" % i, args=["/missing"], cwd="/", env=["PATH=/bin"]), timeout=30)
         bad += code is None or "/missing" not in msg
     t2 = time.monotonic()
-    fds1 = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+    fds1 = h.nfds(d.proc.pid)
     print("%d instant execs (start+exit event): %s each; %d missing-binary execs: %s each; "
           "wrong results %d; daemon fds %d -> %d; RSS %d KiB" % (
-              E, ms((t1 - t0) / E), E, ms((t2 - t1) / E), bad, fds0, fds1, rss_kib(d.proc.pid)),
+              E, ms((t1 - t0) / E), E, ms((t2 - t1) / E), bad, fds0, fds1, h.rss_kib(d.proc.pid)),
           flush=True)
     kill_and_wait(cid)
 finally:

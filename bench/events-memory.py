@@ -31,27 +31,11 @@ from daemon_harness import pb, api_pb2_grpc  # noqa: E402
 
 import grpc  # noqa: E402
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 4
-M = int(sys.argv[2]) if len(sys.argv) > 2 else 4000
-K = int(sys.argv[3]) if len(sys.argv) > 3 else 120
-RUNS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
-KIND = sys.argv[5] if len(sys.argv) > 5 else "raw"
+N, M, K, RUNS, KIND = h.bench_args(4, 4000, 120, 3, "raw")
 import h2raw  # noqa: E402
 
 h.DAEMON = os.environ.get("CTRD_DAEMON") or h.DAEMON
 h.SHIM = os.environ.get("CTRD_SHIM") or h.SHIM
-
-
-def status_kib(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def nfds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
 
 
 def wait_until(pred, timeout):
@@ -110,8 +94,8 @@ def one_run():
             toggle(i)
         wait_until(lambda: len(got) >= 2, 10)
         got.clear()
-        fds_before = nfds(pid)
-        rss_before = status_kib(pid, "VmRSS")
+        fds_before = h.nfds(pid)
+        rss_before = h.status_kib(pid, "VmRSS")
         with open("/proc/%d/clear_refs" % pid, "w") as f:
             f.write("5")  # reset VmHWM to the current RSS
 
@@ -141,7 +125,7 @@ def one_run():
             toggle(i)
         t_events = time.monotonic() - t0
         wait_until(lambda: len(got) >= K, 30)
-        rss_peak = status_kib(pid, "VmHWM")
+        rss_peak = h.status_kib(pid, "VmHWM")
         delays = sorted(x[1] for x in got)
 
         # the clients go
@@ -149,18 +133,18 @@ def one_run():
             ch.close()
         chans = []
         del calls
-        wait_until(lambda: nfds(pid) <= fds_before, 60)
+        wait_until(lambda: h.nfds(pid) <= fds_before, 60)
         # idle: RSS settles after the deferred malloc_trim (if any)
-        last = [status_kib(pid, "VmRSS")]
+        last = [h.status_kib(pid, "VmRSS")]
 
         def settled():
             time.sleep(0.5)
-            cur = status_kib(pid, "VmRSS")
+            cur = h.status_kib(pid, "VmRSS")
             ok = abs(cur - last[0]) < 64
             last[0] = cur
             return ok
         wait_until(settled, 20)
-        rss_after = status_kib(pid, "VmRSS")
+        rss_after = h.status_kib(pid, "VmRSS")
         sub.cancel()
         sub_ch.close()
         with open(d.log, errors="replace") as f:

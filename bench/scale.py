@@ -26,22 +26,13 @@ sys.path.insert(0, os.path.join(os.environ.get("CTRD_TOP_SRCDIR", os.path.join(
 import daemon_harness as h  # noqa: E402
 from daemon_harness import pb  # noqa: E402
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-OUT = sys.argv[2] if len(sys.argv) > 2 else "scale.png"
+N, OUT = h.bench_args(1000, "scale.png")
 K = 20          # samples at each end / of bare runc
 STEP = max(N // 20, 1)
 
 
 def ms(v):
     return "%.1f ms" % (v * 1000)
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def loadavg():
@@ -98,8 +89,8 @@ try:
         time.sleep(0.05)   # a bench observing an external condition, not a test
     d.stub.State(pb.StateRequest(), timeout=60)
     time.sleep(2)   # the daemon's idle trim
-    rss_idle = rss_kib(d.proc.pid)
-    fds_idle = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+    rss_idle = h.rss_kib(d.proc.pid)
+    fds_idle = h.nfds(d.proc.pid)
     bare0 = bare(bundle, "0")
 
     ids = [h.uid("s%d" % i) for i in range(N)]
@@ -111,9 +102,9 @@ try:
         clat.append(time.monotonic() - t0)
         if (i + 1) % STEP == 0 or i == 0:
             curve.append((i + 1, statistics.median(clat[-STEP:]) * 1000, state_lat(3) * 1000,
-                          rss_kib(d.proc.pid) / 1024))
+                          h.rss_kib(d.proc.pid) / 1024))
     bareN = bare(bundle, "N")
-    rss_full = rss_kib(d.proc.pid)
+    rss_full = h.rss_kib(d.proc.pid)
     first, last = statistics.median(clat[:K]), statistics.median(clat[-K:])
 
     st_all = state_lat(10)
@@ -190,10 +181,10 @@ try:
     t_clean = time.monotonic()
     call.cancel()
     d.stub.State(pb.StateRequest(), timeout=60)
-    rss_after = rss_kib(d.proc.pid)
+    rss_after = h.rss_kib(d.proc.pid)
     time.sleep(2)   # the daemon's idle trim
-    rss_after2 = rss_kib(d.proc.pid)
-    fds_after = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+    rss_after2 = h.rss_kib(d.proc.pid)
+    fds_after = h.nfds(d.proc.pid)
 
     r0, rN = first / bare0, last / bareN
     rows = [

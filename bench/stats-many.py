@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.environ.get("CTRD_TOP_SRCDIR", os.path.join(
 import daemon_harness as h  # noqa: E402
 from daemon_harness import pb  # noqa: E402
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+N, = h.bench_args(500)
 
 
 def cpu_s(pid):

@@ -1,4 +1,4 @@
-"""Shared helper of the daemon integration tests and bench/daemon-bench.
+"""Shared helper of the daemon integration tests and the benches (bench/*.py).
 
 Starts the real containerd (with the real shim and runc) on a private
 --state-dir and unix socket under a temp dir, waits for its READY=1 over
@@ -12,7 +12,6 @@ import os
 import queue
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -116,12 +115,7 @@ class Daemon:
         a unix socket in the temp dir); target: the grpc address to dial
         then; listen_fd: a listening socket handed over as fd 3 with
         LISTEN_FDS=1 (systemd socket activation, for --listen fd://)."""
-        nd = tempfile.mkdtemp(prefix="ctrd-notify-")
-        path = os.path.join(nd, "notify.sock")
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        s.bind(path)
-        s.settimeout(timeout)
-        env = dict(os.environ, NOTIFY_SOCKET=path)
+        env = dict(os.environ)
         env["PATH"] = os.path.dirname(SHIM) + ":" + env.get("PATH", "/usr/bin:/bin")
         cmd = self.wrap + [DAEMON, "--state-dir", self.state, "--listen",
                            listen or "unix://" + self.sock, "--shim", SHIM] + self.args
@@ -131,30 +125,11 @@ class Daemon:
                 os.dup2(listen_fd, 3)
                 os.environ["LISTEN_FDS"] = "1"
                 os.environ["LISTEN_PID"] = str(os.getpid())
-            # the child's environment must be the C environ (preexec adds to it)
-            saved = dict(os.environ)
-            os.environ.update(env)
-            env = None
-        try:
-            try:
-                with open(self.log, "ab") as out:
-                    self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                                                 stdout=out, stderr=out, start_new_session=True,
-                                                 preexec_fn=preexec, close_fds=listen_fd is None)
-            finally:
-                if listen_fd is not None:
-                    os.environ.clear()
-                    os.environ.update(saved)
-            while True:
-                msg = s.recv(4096).decode(errors="replace")
-                if "READY=1" in msg.split("\n"):
-                    break
-        except socket.timeout:
+        self.proc, ready = start_notified(cmd, self.log, timeout, env, preexec_fn=preexec,
+                                          close_fds=listen_fd is None)
+        if not ready:
             self.proc.kill()
             raise RuntimeError("containerd did not report READY=1:\n" + self.read_log())
-        finally:
-            s.close()
-            shutil.rmtree(nd, ignore_errors=True)
         self.channel = grpc.insecure_channel(target or "unix://" + self.sock)
         self.stub = api_pb2_grpc.APIStub(self.channel)
         return self
@@ -260,6 +235,23 @@ class Daemon:
         return self.stub.CreateContainer(pb.CreateContainerRequest(id=cid, bundlePath=bundle, **kw),
                                          timeout=timeout)
 
+    # -- files in the temp dir ------------------------------------------------
+    def fifo(self, name):
+        """A new FIFO <tmp>/io/<name> (a process's stdio); its path."""
+        p = os.path.join(self.tmp, "io", name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        os.mkfifo(p)
+        return p
+
+    def script(self, name, text):
+        """An executable <tmp>/<name> holding text (a fake or instrumented
+        runtime); its path."""
+        p = os.path.join(self.tmp, name)
+        with open(p, "w") as f:
+            f.write(text)
+        os.chmod(p, 0o755)
+        return p
+
 
 # A private mount namespace in which /sys/fs/cgroup is a fresh mount of the
 # cgroup2 hierarchy and no cgroup v1 hierarchy is mounted anywhere (they are
@@ -270,6 +262,45 @@ CGROUP2_NS = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
               "for m in $(sed -n 's/^[^ ]* [^ ]* [^ ]* [^ ]* \\([^ ]*\\) .* - cgroup .*/\\1/p' "
               "/proc/self/mountinfo); do umount -l \"$m\"; done; umount -R /sys/fs/cgroup; "
               "mount -t cgroup2 ctrd-test-cgroup2 /sys/fs/cgroup && exec \"$@\"", "cgroup2-ns"]
+
+
+def unexpected(t, d):
+    """In a test's `except Exception:` a failed check with the traceback and
+    the daemon's log."""
+    import traceback
+    t.ok(False, "unexpected exception", traceback.format_exc() + "\n" + d.read_log())
+
+
+def ok_nothing_left(t, d):
+    """The check that State lists no container any more."""
+    code, st = rpc_error(d.stub.State, pb.StateRequest())
+    t.ok(code is None and list(st.containers) == [], "nothing left in State",
+         st if code else st.containers)
+
+
+def status_kib(pid, key):
+    """A kB field of /proc/<pid>/status (VmRSS, VmHWM, RssAnon...); 0 if absent."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def rss_kib(pid):
+    return status_kib(pid, "VmRSS")
+
+
+def nfds(pid):
+    """How many fds pid has open."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def bench_args(*defaults):
+    """A bench's positional arguments, sys.argv[1:] over its defaults: one
+    given is converted to its default's type, a missing one is the default."""
+    return [type(v)(sys.argv[i + 1]) if len(sys.argv) > i + 1 else v
+            for i, v in enumerate(defaults)]
 
 
 def rpc_error(fn, *a, **kw):
@@ -309,7 +340,7 @@ def wait_pid_gone(pid, timeout):
         os.close(fd)
 
 
-from pathwait import wait_path, wait_path_gone  # noqa: E402,F401 (re-exported: h.wait_path)
+from pathwait import start_notified, wait_path, wait_path_gone  # noqa: E402,F401 (re-exported)
 
 
 class FifoReader:

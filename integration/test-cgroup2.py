@@ -279,12 +279,9 @@ try:
         os.rmdir(left)
     t.ok(cc not in os.listdir(d.state) and cc not in h.runc_list_ids("crun"),
          "no state dir and no crun state left for the crun container")
-    code, st = h.rpc_error(d.stub.State, pb.StateRequest())
-    t.ok(code is None and list(st.containers) == [], "nothing left in State",
-         st if code else st.containers)
+    h.ok_nothing_left(t, d)
 except Exception:  # noqa: BLE001
-    import traceback
-    t.ok(False, "unexpected exception", traceback.format_exc() + "\n" + d.read_log())
+    h.unexpected(t, d)
 finally:
     d.cleanup()
     if mounted:

@@ -249,13 +249,12 @@ try:
     # never-started init and reports its exit. Fault injection with a FAKE
     # runtime: a wrapper around real runc whose `start` hangs (real runc
     # cannot be made to hang on cue).
-    wrap = os.path.join(d.tmp, "fake-runc-start-hangs")
     hung = os.path.join(d.tmp, "start-hung.pid")
-    with open(wrap, "w") as f:
-        f.write("#!/bin/sh\n# fake runtime for fault injection: runc, except that start hangs\n"
-                "for a in \"$@\"; do [ \"$a\" = start ] && { echo $$ > %s.tmp; mv %s.tmp %s; "
-                "exec sleep 1000; }; done\nexec runc \"$@\"\n" % (hung, hung, hung))
-    os.chmod(wrap, 0o755)
+    wrap = d.script(
+        "fake-runc-start-hangs",
+        "#!/bin/sh\n# fake runtime for fault injection: runc, except that start hangs\n"
+        "for a in \"$@\"; do [ \"$a\" = start ] && { echo $$ > %s.tmp; mv %s.tmp %s; "
+        "exec sleep 1000; }; done\nexec runc \"$@\"\n" % (hung, hung, hung))
     fut = d.stub.CreateContainer.future(pb.CreateContainerRequest(
         id=I("nostart"), bundlePath=sleeper, runtime=wrap), timeout=60)
     t.ok(h.wait_path(hung, True, 30), "fake start hangs (create stays unanswered)")
@@ -273,13 +272,12 @@ try:
 
     # ---- AddProcess given up by the client: the exec's shim is killed at
     # once. FAKE runtime for fault injection: runc, except that exec hangs.
-    wrap2 = os.path.join(d.tmp, "fake-runc-exec-hangs")
     ehung = os.path.join(d.tmp, "exec-hung.pid")
-    with open(wrap2, "w") as f:
-        f.write("#!/bin/sh\n# fake runtime for fault injection: runc, except that exec hangs\n"
-                "for a in \"$@\"; do [ \"$a\" = exec ] && { echo $$ > %s.tmp; mv %s.tmp %s; "
-                "exec sleep 1000; }; done\nexec runc \"$@\"\n" % (ehung, ehung, ehung))
-    os.chmod(wrap2, 0o755)
+    wrap2 = d.script(
+        "fake-runc-exec-hangs",
+        "#!/bin/sh\n# fake runtime for fault injection: runc, except that exec hangs\n"
+        "for a in \"$@\"; do [ \"$a\" = exec ] && { echo $$ > %s.tmp; mv %s.tmp %s; "
+        "exec sleep 1000; }; done\nexec runc \"$@\"\n" % (ehung, ehung, ehung))
     code, r = h.rpc_error(d.create, I("exhang"), sleeper, runtime=wrap2)
     t.ok(code is None, "container on the exec-hanging fake runtime runs", r)
     code, msg = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
@@ -295,12 +293,11 @@ try:
     # for fault injection: runc whose `kill` and `delete` do nothing, so the
     # exec survives the init): exec into the stopped container is refused,
     # and the exec's exit is still reported before the init's.
-    wrap3 = os.path.join(d.tmp, "fake-runc-no-kill")
-    with open(wrap3, "w") as f:
-        f.write("#!/bin/sh\n# fake runtime for fault injection: kill and delete are no-ops\n"
-                "for a in \"$@\"; do case \"$a\" in kill|delete) exit 0;; esac; done\n"
-                "exec runc \"$@\"\n")
-    os.chmod(wrap3, 0o755)
+    wrap3 = d.script(
+        "fake-runc-no-kill",
+        "#!/bin/sh\n# fake runtime for fault injection: kill and delete are no-ops\n"
+        "for a in \"$@\"; do case \"$a\" in kill|delete) exit 0;; esac; done\n"
+        "exec runc \"$@\"\n")
 
     def no_pidns(cfg):
         cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "pid"]
@@ -335,14 +332,13 @@ try:
     # daemon deletes the runtime's state itself before the id is reused.
     # FAKE runtime for fault injection: runc whose plain `delete` (the
     # shim's) hangs; `delete -f` (the daemon's) is real.
-    wrap4 = os.path.join(d.tmp, "fake-runc-delete-hangs")
     dhung = os.path.join(d.tmp, "delete-hung.pid")
-    with open(wrap4, "w") as f:
-        f.write("#!/bin/sh\n# fake runtime for fault injection: the shim's delete hangs\n"
-                "case \" $* \" in *\" delete -f \"*) exec runc \"$@\";; *\" delete \"*) "
-                "echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 1000;; esac\n"
-                "exec runc \"$@\"\n" % (dhung, dhung, dhung))
-    os.chmod(wrap4, 0o755)
+    wrap4 = d.script(
+        "fake-runc-delete-hangs",
+        "#!/bin/sh\n# fake runtime for fault injection: the shim's delete hangs\n"
+        "case \" $* \" in *\" delete -f \"*) exec runc \"$@\";; *\" delete \"*) "
+        "echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 1000;; esac\n"
+        "exec runc \"$@\"\n" % (dhung, dhung, dhung))
     quick = h.make_bundle(d.tmp, "quick", ["sh", "-c", "exit 5"])
     code, r = h.rpc_error(d.create, I("kd"), quick, runtime=wrap4)
     ev = d.wait_exit(I("kd"))
@@ -396,20 +392,19 @@ try:
     # start that succeeded holds on until the container's runtime state is
     # gone (3 s at most) and, if it went, fails as runc did (the race is
     # microseconds wide with real runc).
-    wrap6 = os.path.join(d.tmp, "fake-runc-start-races-delete")
-    with open(wrap6, "w") as f:
-        f.write("#!%s\n# fake runtime for fault injection: see test-daemon-faults.py\n"
-                "import os, subprocess, sys\nsys.path.insert(0, %r)\n"
-                "from pathwait import wait_path_gone\n"
-                "a = sys.argv[1:]\n"
-                "if 'start' not in a:\n    os.execvp('runc', ['runc'] + a)\n"
-                "root = a[a.index('--root') + 1] if '--root' in a else '/run/runc'\n"
-                "r = subprocess.call(['runc'] + a)\n"
-                "if r == 0 and wait_path_gone(os.path.join(root, a[-1]), 3):\n"
-                "    sys.stderr.write('remove %%s/exec.fifo: no such file or directory\\n' "
-                "%% os.path.join(root, a[-1]))\n    r = 1\n"
-                "sys.exit(r)\n" % (sys.executable, os.path.dirname(os.path.abspath(h.__file__))))
-    os.chmod(wrap6, 0o755)
+    wrap6 = d.script(
+        "fake-runc-start-races-delete",
+        "#!%s\n# fake runtime for fault injection: see test-daemon-faults.py\n"
+        "import os, subprocess, sys\nsys.path.insert(0, %r)\n"
+        "from pathwait import wait_path_gone\n"
+        "a = sys.argv[1:]\n"
+        "if 'start' not in a:\n    os.execvp('runc', ['runc'] + a)\n"
+        "root = a[a.index('--root') + 1] if '--root' in a else '/run/runc'\n"
+        "r = subprocess.call(['runc'] + a)\n"
+        "if r == 0 and wait_path_gone(os.path.join(root, a[-1]), 3):\n"
+        "    sys.stderr.write('remove %%s/exec.fifo: no such file or directory\\n' "
+        "%% os.path.join(root, a[-1]))\n    r = 1\n"
+        "sys.exit(r)\n" % (sys.executable, os.path.dirname(os.path.abspath(h.__file__))))
     instant = h.make_bundle(d.tmp, "instant", ["sh", "-c", "exit 7"])
     code, r = h.rpc_error(d.create, I("sr"), instant, runtime=wrap6)
     ev = d.wait_exit(I("sr"), timeout=30)
@@ -447,15 +442,14 @@ try:
     # it completes and the next daemon reports the container paused. FAKE
     # runtime for fault injection: runc, except that pause first waits on a
     # FIFO the test opens (real runc cannot be stopped on cue).
-    wrap5 = os.path.join(d.tmp, "fake-runc-pause-waits")
     gate = os.path.join(d.tmp, "pause-gate")
     phung = os.path.join(d.tmp, "pause-hung.pid")
     os.mkfifo(gate)
-    with open(wrap5, "w") as f:
-        f.write("#!/bin/sh\n# fake runtime for fault injection: pause waits for a gate\n"
-                "for a in \"$@\"; do [ \"$a\" = pause ] && { echo $$ > %s.tmp; mv %s.tmp %s; "
-                "read x < %s; }; done\nexec runc \"$@\"\n" % (phung, phung, phung, gate))
-    os.chmod(wrap5, 0o755)
+    wrap5 = d.script(
+        "fake-runc-pause-waits",
+        "#!/bin/sh\n# fake runtime for fault injection: pause waits for a gate\n"
+        "for a in \"$@\"; do [ \"$a\" = pause ] && { echo $$ > %s.tmp; mv %s.tmp %s; "
+        "read x < %s; }; done\nexec runc \"$@\"\n" % (phung, phung, phung, gate))
     code, r = h.rpc_error(d.create, I("pz"), sleeper, runtime=wrap5)
     t.ok(code is None, "container on the pause-gated fake runtime runs", r)
     fut = d.stub.UpdateContainer.future(pb.UpdateContainerRequest(id=I("pz"), status="paused"),
@@ -556,8 +550,7 @@ try:
     code, st = h.rpc_error(d.stub.State, pb.StateRequest())
     t.ok(code is None and len(st.containers) == 0, "State is empty", st)
 except Exception:  # noqa: BLE001
-    import traceback
-    t.ok(False, "unexpected exception", traceback.format_exc() + "\n" + d.read_log())
+    h.unexpected(t, d)
 finally:
     d.cleanup()
 t.done()

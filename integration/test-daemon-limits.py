@@ -6,7 +6,6 @@ streams per connection are bounded; after the clients go the daemon's RSS is
 back within 1 MiB. Real daemon, shim, runc; real grpcio clients, and a bare
 HTTP/2 client (h2raw) for what grpcio never does (ignore the stream limit,
 never read the socket). TAP."""
-import os
 import struct
 import time
 
@@ -34,18 +33,6 @@ def channel(d, options=()):
 def log_count(d, text):
     with open(d.log, errors="replace") as f:
         return sum(1 for line in f if text in line)
-
-
-def nfds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def sample_until(pred, timeout):
@@ -89,7 +76,7 @@ try:
     toggle()
     t.ok(d.wait_event(lambda e: e.type == "resume" and e.id == cid) is not None,
          "the normal subscriber sees pause and resume events")
-    fds0 = nfds(d.proc.pid)  # with the harness's one connection
+    fds0 = h.nfds(d.proc.pid)  # with the harness's one connection
 
     # -- a grpcio stream that never reads: RESOURCE_EXHAUSTED past the bound ---------
     slow_ch = channel(d, SMALL_WINDOW)
@@ -194,7 +181,7 @@ try:
     ch.close()
 
     # -- connections: the 5th is refused with GOAWAY ----------------------------------
-    sample_until(lambda: nfds(d.proc.pid) <= fds0, 20)  # the closed ones are gone
+    sample_until(lambda: h.nfds(d.proc.pid) <= fds0, 20)  # the closed ones are gone
     held = [h2raw.Conn(d.sock) for _ in range(3)]  # with the harness's: 4
     for c in held:
         c.frames_until(lambda f: f[0] == h2raw.SETTINGS)
@@ -229,8 +216,7 @@ try:
     for c in held:
         c.close()
 except Exception:  # noqa: BLE001
-    import traceback
-    t.ok(False, "unexpected exception", traceback.format_exc() + "\n" + d.read_log())
+    h.unexpected(t, d)
 finally:
     d.cleanup()
 
@@ -251,7 +237,7 @@ try:
     # cgroup.procs open for the next State (runtime/cgroup-pids.c); those
     # belong to the container, not to a client
     d.stub.State(pb.StateRequest(), timeout=30)
-    fds0 = nfds(pid)
+    fds0 = h.nfds(pid)
     # warm: a connection with many streams once, so that what stays is not a
     # first-use cost (the loop's and malloc's own tables)
     warm = h2raw.Conn(d.sock)
@@ -259,15 +245,15 @@ try:
         warm.open_call("/types.API/Events")
     d.stub.State(pb.StateRequest(), timeout=30)
     warm.close()
-    sample_until(lambda: nfds(pid) <= fds0, 30)
+    sample_until(lambda: h.nfds(pid) <= fds0, 30)
 
     def settled():
         """RSS that stopped moving (a trim after the clients left)."""
-        prev = [rss_kib(pid)]
+        prev = [h.rss_kib(pid)]
 
         def pred():
             time.sleep(0.3)
-            cur = rss_kib(pid)
+            cur = h.rss_kib(pid)
             ok = abs(cur - prev[0]) < 16
             prev[0] = cur
             return ok
@@ -289,7 +275,7 @@ try:
     for _ in range(EVENTS):
         toggle()
     ok = d.wait_event(lambda e: len(d.events) >= seen + EVENTS, timeout=30) is not None
-    rss_peak = rss_kib(pid)
+    rss_peak = h.rss_kib(pid)
     t.ok(ok and len(d.events) == seen + EVENTS and d.proc.poll() is None,
          "%d x %d never-reading streams: the daemon stays up and the normal subscriber gets "
          "all %d events" % (CONNS + 1, STREAMS, EVENTS), (len(d.events) - seen, EVENTS))
@@ -301,15 +287,14 @@ try:
     for s in lazy:
         s.cancel()
     gch.close()
-    gone = sample_until(lambda: nfds(pid) <= fds0, 60)
+    gone = sample_until(lambda: h.nfds(pid) <= fds0, 60)
     rss1 = settled()
     t.note("RSS before %d KiB, with the streams %d KiB, after %d KiB" % (rss0, rss_peak, rss1))
     t.ok(gone and rss1 - rss0 < 1024,
          "after the clients went the daemon's RSS is back within 1 MiB (%+d KiB)" % (rss1 - rss0),
          (rss0, rss_peak, rss1))
 except Exception:  # noqa: BLE001
-    import traceback
-    t.ok(False, "unexpected exception", traceback.format_exc() + "\n" + d.read_log())
+    h.unexpected(t, d)
 finally:
     d.cleanup()
 t.done()

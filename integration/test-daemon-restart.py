@@ -19,13 +19,6 @@ t = h.Tap(28)
 d = h.Daemon()
 
 
-def fifo(name):
-    p = os.path.join(d.tmp, "io", name)
-    os.makedirs(os.path.dirname(p), exist_ok=True)
-    os.mkfifo(p)
-    return p
-
-
 def restart():
     """SIGKILL the daemon (shims and containers live on), start a new one on
     the same state dir and subscribe to its live events."""
@@ -57,17 +50,17 @@ try:
     cid = I("live")
     code, r = h.rpc_error(d.create, cid, sleeper)
     t.ok(code is None, "container for the live exec runs", r)
-    cin, cout = fifo("cat.in"), fifo("cat.out")
+    cin, cout = d.fifo("cat.in"), d.fifo("cat.out")
     cat_out = h.FifoReader(cout)
     cat_w = os.open(cin, os.O_RDWR)
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
         id=cid, pid="cat", args=["cat"], cwd="/", env=["PATH=/bin"], stdin=cin, stdout=cout))
     code2, r2 = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
         id=cid, pid="nine", args=["sh", "-c", "read x; echo read:$x; exit 9"], cwd="/",
-        env=["PATH=/bin"], stdin=fifo("nine.in"), stdout=fifo("nine.out")))
+        env=["PATH=/bin"], stdin=d.fifo("nine.in"), stdout=d.fifo("nine.out")))
     nine_out = h.FifoReader(os.path.join(d.tmp, "io", "nine.out"))
     nine_w = os.open(os.path.join(d.tmp, "io", "nine.in"), os.O_RDWR)
-    tin, tout = fifo("tty.in"), fifo("tty.out")
+    tin, tout = d.fifo("tty.in"), d.fifo("tty.out")
     tty_out = h.FifoReader(tout)
     tty_w = os.open(tin, os.O_RDWR)
     code3, r3 = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
@@ -121,7 +114,7 @@ try:
         cfg["linux"]["resources"]["memory"]["swap"] = 32 << 20
     hog = h.make_bundle(d.tmp, "hog", ["sh", "-c", "read x; a=0123456789; while :; do a=$a$a; done"],
                         memory=32 << 20, edit=swap_limit)
-    hin = fifo("hog.in")
+    hin = d.fifo("hog.in")
     hog_w = os.open(hin, os.O_RDWR)
     cid = I("hog")
     code, r = h.rpc_error(d.create, cid, hog, stdin=hin)
@@ -152,7 +145,7 @@ try:
             "done" % stop])
         rootfs, _ = h.make_rootfs(d.tmp)
         old, new = I("ck-old"), I("ck-new")
-        out1 = fifo("ck-old.out")
+        out1 = d.fifo("ck-old.out")
         rd1 = h.FifoReader(out1)
         code, r = h.rpc_error(d.create, old, counter, stdout=out1)
         seen = rd1.read_until(b"\n3\n")
@@ -170,7 +163,7 @@ try:
              "counting to %d" % (nums[-1] if nums else 0), (code, r, ev, nums[-5:]))
         h.settle(d, old)
         restart()
-        out2 = fifo("ck-new.out")
+        out2 = d.fifo("ck-new.out")
         rd2 = h.FifoReader(out2)
         code, r = h.rpc_error(d.create, new, counter, checkpoint="cp", checkpointDir=cpdir,
                               stdout=out2, timeout=120)
@@ -198,7 +191,7 @@ try:
     cid = I("crun")
     code, r = h.rpc_error(d.create, cid, sleeper, runtime="crun")
     t.ok(code is None and r.container.runtime == "crun", "a container on crun runs", (code, r))
-    o1 = fifo("crun-e1.out")
+    o1 = d.fifo("crun-e1.out")
     rd = h.FifoReader(o1)
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
         id=cid, pid="e1", args=["sh", "-c", "echo $((6*7)); exit 5"], cwd="/", env=["PATH=/bin"],
@@ -206,7 +199,7 @@ try:
     ev = d.wait_exit(cid, "e1")
     t.ok(code is None and ev is not None and ev.status == 5 and rd.read_until(None) == b"42\n",
          "crun exec: output through its FIFO, exit status 5", (code, r, ev))
-    o2 = fifo("crun-tty.out")
+    o2 = d.fifo("crun-tty.out")
     rd = h.FifoReader(o2)
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
         id=cid, pid="tty", terminal=True, args=["sh", "-c", "tty; exit 3"], cwd="/",
@@ -219,7 +212,7 @@ try:
     c = listed(cid)
     t.ok(c is not None and c.runtime == "crun" and c.status == "running",
          "crun container adopted after SIGKILL + restart", c)
-    o3 = fifo("crun-e2.out")
+    o3 = d.fifo("crun-e2.out")
     rd = h.FifoReader(o3)
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
         id=cid, pid="e2", args=["sh", "-c", "echo after; exit 6"], cwd="/", env=["PATH=/bin"],
@@ -242,12 +235,9 @@ try:
     t.ok(code is None and code2 is None and ev is not None and ev.status == 137
          and cid not in h.runc_list_ids("crun") and cid not in os.listdir(d.state),
          "resumed and killed: exit 137, no crun state, no state dir", (code, code2, ev))
-    code, st = h.rpc_error(d.stub.State, pb.StateRequest())
-    t.ok(code is None and list(st.containers) == [], "nothing left in State",
-         st if code else st.containers)
+    h.ok_nothing_left(t, d)
 except Exception:  # noqa: BLE001
-    import traceback
-    t.ok(False, "unexpected exception", traceback.format_exc() + "\n" + d.read_log())
+    h.unexpected(t, d)
 finally:
     d.cleanup()
 t.done()

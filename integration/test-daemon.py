@@ -17,13 +17,6 @@ t = h.Tap(69)
 d = h.Daemon(args=["--start-timeout", "3s"])
 
 
-def fifo(name):
-    p = os.path.join(d.tmp, "io", name)
-    os.makedirs(os.path.dirname(p), exist_ok=True)
-    os.mkfifo(p)
-    return p
-
-
 def reader(path):
     """Collect a FIFO in a thread: the open blocks until the shim opens its
     writer; EOF comes when the shim closes its ends at its exit."""
@@ -182,14 +175,13 @@ try:
 
     # Fault injection: a FAKE runtime (a script, not a real OCI runtime)
     # whose `create` hangs, because real runc cannot be made to hang on cue.
-    fake = os.path.join(d.tmp, "fake-hanging-runtime")
     hang_pidfile = os.path.join(d.tmp, "hang.pid")
-    with open(fake, "w") as f:
-        f.write("#!/bin/sh\n# fake runtime for fault injection: create hangs forever\n"
-                "for a in \"$@\"; do [ \"$a\" = create ] && { echo $$ > %s; exec sleep 1000; }; done\n"
-                "for a in \"$@\"; do [ \"$a\" = delete ] && echo $$ > %s.delete; done\n"
-                "exit 0\n" % (hang_pidfile, hang_pidfile))
-    os.chmod(fake, 0o755)
+    fake = d.script(
+        "fake-hanging-runtime",
+        "#!/bin/sh\n# fake runtime for fault injection: create hangs forever\n"
+        "for a in \"$@\"; do [ \"$a\" = create ] && { echo $$ > %s; exec sleep 1000; }; done\n"
+        "for a in \"$@\"; do [ \"$a\" = delete ] && echo $$ > %s.delete; done\n"
+        "exit 0\n" % (hang_pidfile, hang_pidfile))
     t0 = time.monotonic()
     code, msg = h.rpc_error(d.create, I("hang"), b, runtime=fake)
     took = time.monotonic() - t0
@@ -233,7 +225,7 @@ try:
          "State unknown id → NOT_FOUND", (code, msg))
 
     # ---- exec without tty -------------------------------------------------
-    out1 = fifo("e1.out")
+    out1 = d.fifo("e1.out")
     got1 = reader(out1)
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
         id=I("sleeper"), pid="e1", args=["sh", "-c", "echo hi-from-exec; exit 5"], cwd="/",
@@ -266,7 +258,7 @@ try:
          (code, msg))
 
     # ---- exec with a tty ----------------------------------------------------
-    out2 = fifo("e2.out")
+    out2 = d.fifo("e2.out")
     got2 = reader(out2)
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
         id=I("sleeper"), pid="e2", terminal=True, args=["sh", "-c", "tty; exit 0"], cwd="/",
@@ -277,7 +269,7 @@ try:
     t.ok(b"/dev/pts/" in got2(), "tty exec runs on a pty")
 
     # ---- resize a tty exec through UpdateProcess ----------------------------
-    in4, out4 = fifo("e4.in"), fifo("e4.out")
+    in4, out4 = d.fifo("e4.in"), d.fifo("e4.out")
     got4 = reader(out4)
     wfd4 = os.open(in4, os.O_RDWR)
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
@@ -298,7 +290,7 @@ try:
     # FIFO (so its reader never sees EOF) and the write end of cat's stdin
     # pipe, and a second client's line still reaches cat; closeStdin then
     # gives cat EOF and it exits 0.
-    in3, out3 = fifo("e3.in"), fifo("e3.out")
+    in3, out3 = d.fifo("e3.in"), d.fifo("e3.out")
     rfd = os.open(out3, os.O_RDONLY | os.O_NONBLOCK)  # a reader that does not block on open
     wfd = os.open(in3, os.O_RDWR)  # a writer that does not block on open
     code, r = h.rpc_error(d.stub.AddProcess, pb.AddProcessRequest(
@@ -367,7 +359,7 @@ try:
     bad = []
     for i in range(4):
         b = h.make_bundle(d.tmp, "contract", ["sh", "-c", "head -c 100000 /dev/zero; exit 3"])
-        out = fifo("contract-%d" % i)
+        out = d.fifo("contract-%d" % i)
         d.events = []
         code, r = h.rpc_error(d.create, cid, b, stdout=out)
         ev = d.wait_exit(cid) if code is None else None
@@ -456,9 +448,8 @@ try:
     t.ok(len(dies) == 1, "the exit while down is reported exactly once across restarts", dies)
     h.settle(d, I("keep"))
     t.ok(state_dirs() == [], "state dir empty at the end", state_dirs())
-except Exception as e:  # report, then clean up
-    import traceback
-    t.ok(False, "unexpected exception", traceback.format_exc() + "\n" + d.read_log())
+except Exception:  # noqa: BLE001 (report, then clean up)
+    h.unexpected(t, d)
 finally:
     d.cleanup()
 t.done()

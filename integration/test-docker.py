@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -55,6 +54,7 @@ FEATURES = {
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from taplib import Tap, skip_all, skip_all_expected  # noqa: E402
+from pathwait import start_notified  # noqa: E402
 
 
 # CI=true (.ci/run, scripts/test.sh): once the Docker binaries are there, a
@@ -132,25 +132,11 @@ def tail(path, n=30):
 def spawn_ready(name, cmd, timeout=60):
     """Start a daemon with NOTIFY_SOCKET and wait for its READY=1 (both
     ctrd's containerd and dockerd send it). Returns (ok, diag)."""
-    path = os.path.join(X, name + ".notify")
-    if os.path.exists(path):
-        os.unlink(path)
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    s.bind(path)
-    s.settimeout(timeout)
-    env = dict(ENV, NOTIFY_SOCKET=path)
-    with open(log(name), "ab") as out:
-        procs[name] = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                       start_new_session=True)
-    try:
-        while True:
-            if "READY=1" in s.recv(4096).decode(errors="replace").split("\n"):
-                return True, ""
-    except socket.timeout:
-        return False, "%s did not report READY=1 in %ds:\n%s" % (name, timeout, tail(log(name)))
-    finally:
-        s.close()
-        os.unlink(path)
+    procs[name], ready = start_notified(cmd, log(name), timeout, ENV,
+                                        notify=os.path.join(X, name + ".notify"))
+    if ready:
+        return True, ""
+    return False, "%s did not report READY=1 in %ds:\n%s" % (name, timeout, tail(log(name)))
 
 
 def start_containerd():

@@ -608,9 +608,8 @@ try:
              "host:port serves the page over TCP", r.status)
     finally:
         d2.cleanup()
-except Exception as e:  # report, never hang
-    import traceback
-    t.ok(False, "unexpected exception", traceback.format_exc() + "\n" + d.read_log())
+except Exception:  # noqa: BLE001 (report, never hang)
+    h.unexpected(t, d)
 finally:
     for s in held:
         s.close()

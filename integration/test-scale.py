@@ -17,21 +17,9 @@ t = h.Tap(10)
 d = h.Daemon(tmpfs_state=True)
 
 
-def rss_anon_kib():
-    with open("/proc/%d/status" % d.proc.pid) as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    return 0
-
-
 def environ(pid):
     with open("/proc/%d/environ" % pid, "rb") as f:
         return [e.decode(errors="replace") for e in f.read().split(b"\0") if e]
-
-
-def fds():
-    return len(os.listdir("/proc/%d/fd" % d.proc.pid))
 
 
 def cgroup_dirs(pid):
@@ -54,15 +42,14 @@ try:
     d.start_events()
     bundle = h.make_bundle(d.tmp, "sleep", ["sleep", "100000"])
     dlog = os.path.join(d.tmp, "deletes")
-    rt = os.path.join(d.tmp, "runc-noting-deletes")
-    with open(rt, "w") as f:
-        f.write("#!/bin/sh\n# instrumented runtime (not a fake): real runc, whose plain delete "
-                "(the shim's) notes when it began and ended\n"
-                "case \" $* \" in *\" delete -f \"*) ;; *\" delete \"*)\n"
-                "  echo \"b $(date +%%s%%N)\" >> %s; runc \"$@\"; r=$?\n"
-                "  echo \"e $(date +%%s%%N)\" >> %s; exit $r;;\nesac\nexec runc \"$@\"\n"
-                % (dlog, dlog))
-    os.chmod(rt, 0o755)
+    rt = d.script(
+        "runc-noting-deletes",
+        "#!/bin/sh\n# instrumented runtime (not a fake): real runc, whose plain delete "
+        "(the shim's) notes when it began and ended\n"
+        "case \" $* \" in *\" delete -f \"*) ;; *\" delete \"*)\n"
+        "  echo \"b $(date +%%s%%N)\" >> %s; runc \"$@\"; r=$?\n"
+        "  echo \"e $(date +%%s%%N)\" >> %s; exit $r;;\nesac\nexec runc \"$@\"\n"
+        % (dlog, dlog))
     # one full life cycle first: what the daemon opens once (caches) is idle
     w = I("warm")
     d.create(w, bundle)
@@ -70,9 +57,9 @@ try:
     d.stub.Signal(pb.SignalRequest(id=w, pid="init", signal=9))
     d.wait_exit(w, timeout=60)
     h.settle(d, w)
-    fd_idle = fds()
+    fd_idle = h.nfds(d.proc.pid)
     d.stub.State(pb.StateRequest())
-    rss_idle = rss_anon_kib()
+    rss_idle = h.status_kib(d.proc.pid, "RssAnon")
 
     ids = [I("s%d" % i) for i in range(N)]
     for cid in ids:
@@ -134,12 +121,12 @@ try:
     # after the last free, then another
     d.stub.State(pb.StateRequest())
     d.stub.State(pb.StateRequest())
-    rss_after = rss_anon_kib()
+    rss_after = h.status_kib(d.proc.pid, "RssAnon")
     t.ok(rss_after - rss_idle < 256,
          "the daemon's anonymous memory is back within 256 KiB of idle (%+d KiB)"
          % (rss_after - rss_idle), (rss_idle, rss_after))
-    t.ok(not d.stub.State(pb.StateRequest()).containers and fds() == fd_idle,
-         "State empty; daemon fds back to idle", (fd_idle, fds()))
+    t.ok(not d.stub.State(pb.StateRequest()).containers and h.nfds(d.proc.pid) == fd_idle,
+         "State empty; daemon fds back to idle", (fd_idle, h.nfds(d.proc.pid)))
 finally:
     d.cleanup()
 t.done()

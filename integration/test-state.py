@@ -20,13 +20,6 @@ t = h.Tap(14)
 d = h.Daemon()
 
 
-def fifo(name):
-    p = os.path.join(d.tmp, "io", name)
-    os.makedirs(os.path.dirname(p), exist_ok=True)
-    os.mkfifo(p)
-    return p
-
-
 def raw_state(cid=""):
     """The StateResponse bytes as they came off the wire."""
     call = d.channel.unary_unary("/types.API/State",
@@ -147,7 +140,7 @@ try:
 
     # ---- an exec that forks: the exec appears, pids follow at once (a v1
     # cgroup.procs held open would serve the list of the previous read)
-    out = fifo("fork.out")
+    out = d.fifo("fork.out")
     rd = h.FifoReader(out)
     state_of(a)
     r = d.stub.AddProcess(pb.AddProcessRequest(
