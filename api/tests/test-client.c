@@ -3,7 +3,6 @@
  * reset, garbage, an immediate close), a raw socket in a child process that
  * writes fixed HTTP/2 frames. TAP output. A watchdog alarm turns a hang into
  * a failure. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 #include "api/api.pb-c.h"
 #include "api/client.h"
 #include "lib/timeutil.h"
+#include "lib/tests/testutil.h"
 #include "lib/util.h"
 
 #define ERROR_MESSAGE "container not found: ünïcødé 100% «ok» %41 日本"
@@ -50,20 +50,6 @@ diag_err (const struct ctrd_error *e)
     printf ("# error (code %d): %s\n", ctrd_error_code (e), e->msg);
   else
     printf ("# no error\n");
-}
-
-static int
-count_fds (void)
-{
-  DIR *d = opendir ("/proc/self/fd");
-  if (d == NULL)
-    return -1;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir (d)))
-    n += e->d_name[0] != '.';
-  closedir (d);
-  return n;
 }
 
 /* ---- the Python server ---- */
@@ -729,7 +715,7 @@ test_ctrd_server (void)
   api_client_free (c);
 
   /* Connections come and go without leaking fds (in either process). */
-  int before = count_fds ();
+  int before = test_count_fds ();
   bool all = true;
   for (int i = 0; i < 100 && all; i++)
     {
@@ -739,8 +725,8 @@ test_ctrd_server (void)
       api_client_free (c);
       api_stream_free (st); /* after the client: must still be safe */
     }
-  ok (all && count_fds () == before, "100 connect/call/stream/free cycles, no fd leaked (%d fds)",
-      count_fds ());
+  ok (all && test_count_fds () == before,
+      "100 connect/call/stream/free cycles, no fd leaked (%d fds)", test_count_fds ());
 out:
   kill (pid, SIGTERM);
   if (read_line (out[0], line, sizeof line))

@@ -15,7 +15,6 @@
  * Usage: test-server SOCKET [MAX_MESSAGE]. Prints "READY <socket>" when
  * listening; SIGUSR1 prints "STATS conns=N calls=N fds=N queued=BYTES"; SIGTERM prints
  * "EXIT conns=N calls=N fds=N" after freeing the server, then exits. */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include "api/api.pb-c.h"
 #include "api/listen.h"
 #include "api/server.h"
+#include "lib/tests/testutil.h"
 #include "lib/util.h"
 
 struct pending
@@ -34,21 +34,6 @@ struct pending
   const ProtobufCMessageDescriptor *resp;
   bool streaming;
 };
-
-static int
-count_fds (void)
-{
-  DIR *d = opendir ("/proc/self/fd");
-  if (d == NULL)
-    return -1;
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir (d)))
-    if (e->d_name[0] != '.')
-      n++;
-  closedir (d);
-  return n - 1; /* the DIR's own fd */
-}
 
 static const char *
 request_id (const ProtobufCMessage *req)
@@ -238,8 +223,8 @@ static void
 print_stats (struct ctx *c, const char *what)
 {
   printf ("%s conns=%zu calls=%zu fds=%d queued=%zu\n", what,
-          api_server_connection_count (c->server), api_server_call_count (c->server), count_fds (),
-          api_server_queued_bytes (c->server));
+          api_server_connection_count (c->server), api_server_call_count (c->server),
+          test_count_fds (), api_server_queued_bytes (c->server));
   fflush (stdout);
 }
 
@@ -257,7 +242,7 @@ on_term (sd_event_source *s, const struct signalfd_siginfo *si UNUSED, void *dat
   size_t calls = api_server_call_count (c->server), conns = api_server_connection_count (c->server);
   api_server_free (c->server);
   /* after the free every fd but stdio, the loop's and the signal's is gone */
-  printf ("EXIT conns=%zu calls=%zu fds=%d\n", conns, calls, count_fds ());
+  printf ("EXIT conns=%zu calls=%zu fds=%d\n", conns, calls, test_count_fds ());
   fflush (stdout);
   sd_event_exit (sd_event_source_get_event (s), 0);
   return 0;

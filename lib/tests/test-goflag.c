@@ -12,6 +12,7 @@
 
 #include "lib/error.h"
 #include "lib/goflag.h"
+#include "lib/tests/testutil.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 
@@ -51,15 +52,10 @@ static int
 run (struct goflag *f, char **errmsg, ...)
 {
   char *argv[32];
-  int argc = 0;
   va_list ap;
   va_start (ap, errmsg);
-  argv[argc++] = (char *) "prog";
-  const char *a;
-  while ((a = va_arg (ap, const char *)) != NULL)
-    argv[argc++] = (char *) a;
+  int argc = test_argv (argv, ARRAY_SIZE (argv), "prog", ap);
   va_end (ap);
-  argv[argc] = NULL;
   struct ctrd_error *err = NULL;
   int r = goflag_parse (f, NFLAGS, argc, argv, 1, &err);
   *errmsg = NULL;

@@ -1,9 +1,12 @@
 /* Helpers shared by the unit tests (lib/tests/testutil.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/tests/testutil.h"
@@ -81,4 +84,90 @@ test_dir_teardown (void **state)
   test_tmpdir_remove (test_dir);
   test_dir = NULL;
   return 0;
+}
+
+char *
+test_slurp (const char *path)
+{
+  char *s = NULL;
+  if (read_file (path, &s, NULL, 1 << 20, NULL) < 0)
+    return NULL;
+  return s;
+}
+
+int
+test_count_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  if (d == NULL)
+    return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir (d)))
+    if (e->d_name[0] != '.')
+      n++;
+  closedir (d);
+  return n - 1; /* the DIR's own fd */
+}
+
+int
+test_sh (const char *cmd)
+{
+  int st = system (cmd);
+  return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+}
+
+void
+test_block_sigchld (void)
+{
+  sigset_t ss;
+  sigemptyset (&ss);
+  sigaddset (&ss, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &ss, NULL);
+}
+
+int
+test_argv (char **argv, size_t size, const char *prog, va_list ap)
+{
+  size_t argc = 0;
+  const char *a = prog;
+  do
+    {
+      if (argc + 1 >= size)
+        {
+          fprintf (stderr, "Bail out! more than %zu arguments\n", size - 2);
+          abort ();
+        }
+      argv[argc++] = (char *) a;
+    }
+  while ((a = va_arg (ap, const char *)) != NULL);
+  argv[argc] = NULL;
+  return (int) argc;
+}
+
+void
+test_fake_runtime (struct test_fake_runtime *f, const char *dir, const char *extra)
+{
+  f->bin = path_join (dir, "fake-runtime");
+  f->calls = path_join (dir, "calls");
+  f->stdin_log = path_join (dir, "stdin");
+  unlink (f->calls);
+  unlink (f->stdin_log);
+  cleanup_free char *script = xasprintf ("#!/bin/sh\necho \"$*\" >> '%s'\ncat > '%s'\n%sexit 0\n",
+                                         f->calls, f->stdin_log, extra ? extra : "");
+  cleanup_error struct ctrd_error *err = NULL;
+  if (write_file (f->bin, script, strlen (script), 0755, &err) < 0)
+    {
+      fprintf (stderr, "Bail out! %s\n", err->msg);
+      abort ();
+    }
+}
+
+void
+test_fake_runtime_free (struct test_fake_runtime *f)
+{
+  free (f->bin);
+  free (f->calls);
+  free (f->stdin_log);
+  memset (f, 0, sizeof *f);
 }

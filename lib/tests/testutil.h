@@ -3,6 +3,7 @@
 #ifndef CTRD_LIB_TESTS_TESTUTIL_H
 #define CTRD_LIB_TESTS_TESTUTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -31,5 +32,36 @@ int test_dir_teardown (void **state);
  * given config.json text (NULL: no config.json); malloc'ed path. Aborts
  * when it cannot be made. */
 char *test_bundle (const char *dir, const char *config);
+
+/* The contents of a file of at most 1 MiB (malloc'ed); NULL when it cannot
+ * be read. */
+char *test_slurp (const char *path);
+
+/* The process's open file descriptors (those of /proc/self/fd, less the
+ * one it reads them through); -1 when /proc/self/fd cannot be read. */
+int test_count_fds (void);
+
+/* system (cmd): its exit status, -1 when it did not exit. */
+int test_sh (const char *cmd);
+
+/* Block SIGCHLD for the whole test program (sd-event child sources need it);
+ * call first in main. */
+void test_block_sigchld (void);
+
+/* An argument vector in argv (size entries): argv[0] = prog, then the
+ * NULL-terminated list of const char * of ap, then NULL; returns argc.
+ * Aborts when the list does not fit. */
+int test_argv (char **argv, size_t size, const char *prog, va_list ap);
+
+/* A recording fake OCI runtime in dir: the shell script bin appends its
+ * arguments (one line a call) to calls and copies its stdin to stdin_log,
+ * then runs the shell lines extra (NULL: none) and exits 0. The calls and
+ * stdin files of an earlier one are removed. Aborts when it cannot be made. */
+struct test_fake_runtime
+{
+  char *bin, *calls, *stdin_log;
+};
+void test_fake_runtime (struct test_fake_runtime *f, const char *dir, const char *extra);
+void test_fake_runtime_free (struct test_fake_runtime *f);
 
 #endif

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/tests/testutil.h"
 #include "lib/util.h"
 #include "runtime/tests/cgtest.h"
 
@@ -102,4 +103,37 @@ cgtest_destroy (struct cgtest *cg)
         fprintf (stderr, "# rmdir %s: %s\n", d, strerror (errno));
     }
   cgdirs_clear (&cg->dirs);
+}
+
+bool
+runc_bundle_make (struct runc_bundle *rb, const char *name, const char *opts, const char *cmd)
+{
+  memset (rb, 0, sizeof *rb);
+  const char *src = getenv ("CTRD_TOP_SRCDIR");
+  if (!src || test_sh ("command -v runc >/dev/null 2>&1") != 0)
+    return false;
+  cleanup_free char *tmpname = xasprintf ("%s-runc", name);
+  rb->dir = test_tmpdir (tmpname);
+  snprintf (rb->id, sizeof rb->id, "ctrd-%s-test-%d", name, (int) getpid ());
+  rb->bundle = path_join (rb->dir, "bundle");
+  rb->pidfile = path_join (rb->dir, "pid");
+  cleanup_free char *mk =
+      xasprintf ("%s/tests/make-bundle.sh %s %s %s >/dev/null 2>&1", src, opts, rb->bundle, cmd);
+  if (test_sh (mk) != 0)
+    {
+      runc_bundle_remove (rb);
+      return false;
+    }
+  return true;
+}
+
+void
+runc_bundle_remove (struct runc_bundle *rb)
+{
+  if (rb->dir)
+    rm_rf (rb->dir, NULL);
+  free (rb->dir);
+  free (rb->bundle);
+  free (rb->pidfile);
+  memset (rb, 0, sizeof *rb);
 }

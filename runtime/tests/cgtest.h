@@ -24,4 +24,19 @@ bool cgtest_write (struct cgtest *cg, enum cgdirs_controller c, const char *file
 /* rmdir everything (the processes must be gone). */
 void cgtest_destroy (struct cgtest *cg);
 
+/* A bundle for a real runc container (test-stats, test-oom): in a fresh
+ * directory /tmp/ctrd-<name>-runc.XXXXXX, tests/make-bundle.sh <opts>
+ * <bundle> <cmd> made it; the container is to be called id
+ * (ctrd-<name>-test-<pid>), runc writes its pid to pidfile. */
+struct runc_bundle
+{
+  char *dir, *bundle, *pidfile;
+  char id[64];
+};
+/* False, with nothing left behind, when CTRD_TOP_SRCDIR is unset, runc is
+ * not on PATH or make-bundle.sh fails: the test skips. */
+bool runc_bundle_make (struct runc_bundle *rb, const char *name, const char *opts, const char *cmd);
+/* rm -rf the directory (the container deleted before) and free. */
+void runc_bundle_remove (struct runc_bundle *rb);
+
 #endif

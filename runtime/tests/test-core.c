@@ -316,11 +316,7 @@ test_jobs (void **state UNUSED)
 int
 main (void)
 {
-  /* sd-event child sources need SIGCHLD blocked */
-  sigset_t ss;
-  sigemptyset (&ss);
-  sigaddset (&ss, SIGCHLD);
-  sigprocmask (SIG_BLOCK, &ss, NULL);
+  test_block_sigchld (); /* sd-event child sources need SIGCHLD blocked */
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_job_error_text),
     cmocka_unit_test (test_runtime_argv),

@@ -201,13 +201,6 @@ on_pidfd (sd_event_source *s UNUSED, int fd UNUSED, uint32_t revents UNUSED, voi
   return 0;
 }
 
-static int
-sh (const char *cmd)
-{
-  int st = system (cmd);
-  return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
-}
-
 /* A real runc container with a 32 MiB limit whose shell grows a string
  * until the kernel kills it: the watch is registered between `runc create`
  * and `runc start` on the init pid (as the daemon does), fn runs once; the
@@ -215,29 +208,16 @@ sh (const char *cmd)
 static void
 test_oom_runc_container (void **state UNUSED)
 {
-  const char *src = getenv ("CTRD_TOP_SRCDIR");
-  if (!real_cgroups_usable () || !src || sh ("command -v runc >/dev/null 2>&1") != 0)
+  struct runc_bundle rb;
+  if (!real_cgroups_usable ()
+      || !runc_bundle_make (&rb, "oom", "--memory 33554432",
+                            "sh -c 'x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done'"))
     skip ();
-  char dir[] = "/tmp/ctrd-oom-runc.XXXXXX";
-  assert_non_null (mkdtemp (dir));
-  char id[64];
-  snprintf (id, sizeof id, "ctrd-oom-test-%d", (int) getpid ());
-  cleanup_free char *bundle = path_join (dir, "bundle");
-  cleanup_free char *pidfile = path_join (dir, "pid");
-  cleanup_free char *mk = xasprintf ("%s/tests/make-bundle.sh --memory 33554432 %s sh -c "
-                                     "'x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done' "
-                                     ">/dev/null 2>&1",
-                                     src, bundle);
-  if (sh (mk) != 0)
-    {
-      rm_rf (dir, NULL);
-      skip ();
-    }
   cleanup_free char *create = xasprintf ("runc create --bundle %s --pid-file %s %s "
                                          "</dev/null >/dev/null 2>%s/create.err",
-                                         bundle, pidfile, id, dir);
-  cleanup_free char *start = xasprintf ("runc start %s", id);
-  cleanup_free char *del = xasprintf ("runc delete -f %s >/dev/null 2>&1", id);
+                                         rb.bundle, rb.pidfile, rb.id, rb.dir);
+  cleanup_free char *start = xasprintf ("runc start %s", rb.id);
+  cleanup_free char *del = xasprintf ("runc delete -f %s >/dev/null 2>&1", rb.id);
   bool ok = false;
   int count = 0;
   sd_event *loop = NULL;
@@ -245,13 +225,13 @@ test_oom_runc_container (void **state UNUSED)
   sd_event_source *ps = NULL;
   int pidfd = -1;
   assert_true (sd_event_new (&loop) >= 0);
-  if (sh (create) != 0)
+  if (test_sh (create) != 0)
     {
       fprintf (stderr, "# runc create failed\n");
       goto out;
     }
   char *pidtext = NULL;
-  if (read_file (pidfile, &pidtext, NULL, 64, NULL) < 0)
+  if (read_file (rb.pidfile, &pidtext, NULL, 64, NULL) < 0)
     goto out;
   pid_t pid = atoi (pidtext);
   free (pidtext);
@@ -266,25 +246,25 @@ test_oom_runc_container (void **state UNUSED)
   bool dead = false;
   if (pidfd < 0 || sd_event_add_io (loop, &ps, pidfd, EPOLLIN, on_pidfd, &dead) < 0)
     goto out;
-  if (sh (start) != 0)
+  if (test_sh (start) != 0)
     goto out;
   RUN_UNTIL (loop, dead);
   oom_watch_drain (w);
   printf ("# oom fn calls after the container's death: %d\n", count);
   if (count != 1)
     goto out;
-  if (sh (del) != 0)
+  if (test_sh (del) != 0)
     goto out;
   RUN_UNTIL (loop, !oom_watch_active (w));
   ok = count == 1;
 out:
-  sh (del);
+  test_sh (del);
   sd_event_source_disable_unref (ps);
   if (pidfd >= 0)
     close (pidfd);
   oom_watch_free (w);
   sd_event_unref (loop);
-  rm_rf (dir, NULL);
+  runc_bundle_remove (&rb);
   assert_true (ok);
 }
 
@@ -358,11 +338,7 @@ test_oom_v2_events (void **state UNUSED)
 int
 main (void)
 {
-  /* sd_event_add_child needs SIGCHLD blocked */
-  sigset_t ss;
-  sigemptyset (&ss);
-  sigaddset (&ss, SIGCHLD);
-  sigprocmask (SIG_BLOCK, &ss, NULL);
+  test_block_sigchld (); /* sd_event_add_child needs SIGCHLD blocked */
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_oom_v1_kills),       cmocka_unit_test (test_oom_v1_removal_only),
     cmocka_unit_test (test_oom_runc_container), cmocka_unit_test (test_oom_errors),

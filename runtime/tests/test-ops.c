@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,15 +24,6 @@
 #include "lib/tests/testutil.h"
 #include "runtime/internal.h"
 #include "runtime/ops.h"
-
-static char *
-slurp (const char *path)
-{
-  char *s = NULL;
-  if (read_file (path, &s, NULL, 1 << 20, NULL) < 0)
-    return NULL;
-  return s;
-}
 
 static void
 test_update_json (void **state)
@@ -286,7 +276,7 @@ struct fixture
 {
   sd_event *loop;
   struct runtime *rt;
-  char *fake, *calls, *stdin_log;
+  struct test_fake_runtime fr;
   char events[512];
 };
 
@@ -331,7 +321,7 @@ static struct container *
 fake_container (struct fixture *f, const char *id)
 {
   struct container *c = container_alloc (f->rt, id);
-  c->runtime_bin = xstrdup (f->fake);
+  c->runtime_bin = xstrdup (f->fr.bin);
   char *const g[] = { (char *) "--g1", (char *) "v", NULL };
   c->runtime_args = strv_dup (g);
   c->bundle = path_join (test_dir, "bundle");
@@ -347,25 +337,18 @@ setup_fixture (void **state)
 {
   struct fixture *f = xmalloc0 (sizeof *f);
   assert_true (sd_event_new (&f->loop) >= 0);
-  f->fake = path_join (test_dir, "fake-runtime");
-  f->calls = path_join (test_dir, "calls");
-  f->stdin_log = path_join (test_dir, "stdin");
-  unlink (f->calls);
-  unlink (f->stdin_log);
-  /* Records argv (one line per call) and stdin; fails when FAIL_FILE exists. */
-  cleanup_free char *script = xasprintf (
-      "#!/bin/sh\n"
-      "echo \"$*\" >> '%s'\n"
-      "cat > '%s'\n"
+  /* Records argv (one line per call) and stdin; fails when <test_dir>/fail
+   * exists, warns when warn-kmem does, logs logrus lines and fails when
+   * fail-logrus does. */
+  cleanup_free char *extra = xasprintf (
       "if [ -e '%s/fail' ]; then echo 'runtime says no' >&2; exit 3; fi\n"
       "if [ -e '%s/warn-kmem' ]; then echo 'level=warning msg=\"Kernel memory settings are "
       "ignored and will be removed\"' >&2; fi\n"
       "if [ -e '%s/fail-logrus' ]; then echo 'time=\"2026-01-02T03:04:05Z\" level=warning "
       "msg=\"a warning\"' >&2; echo 'time=\"2026-01-02T03:04:05Z\" level=error "
-      "msg=\"failed to write \\\"99\\\": invalid argument\"' >&2; exit 1; fi\n"
-      "exit 0\n",
-      f->calls, f->stdin_log, test_dir, test_dir, test_dir);
-  assert_int_equal (write_file (f->fake, script, strlen (script), 0755, NULL), 0);
+      "msg=\"failed to write \\\"99\\\": invalid argument\"' >&2; exit 1; fi\n",
+      test_dir, test_dir, test_dir);
+  test_fake_runtime (&f->fr, test_dir, extra);
   struct runtime_config cfg = { .loop = f->loop,
                                 .state_dir = test_dir,
                                 .shim = "shim",
@@ -389,9 +372,7 @@ teardown_fixture (void **state)
     }
   runtime_free (f->rt);
   sd_event_unref (f->loop);
-  free (f->fake);
-  free (f->calls);
-  free (f->stdin_log);
+  test_fake_runtime_free (&f->fr);
   free (f);
   cleanup_free char *fail = path_join (test_dir, "fail");
   unlink (fail);
@@ -420,7 +401,7 @@ test_pause_resume (void **state)
   wait_done (f, &r2);
   assert_null (r2.err);
   assert_string_equal (f->events, "pause:c1::0;resume:c1::0;");
-  cleanup_free char *calls = slurp (f->calls);
+  cleanup_free char *calls = test_slurp (f->fr.calls);
   assert_string_equal (calls, "--g1 v pause c1\n--g1 v resume c1\n");
 
   /* failure: the runtime's message, no event */
@@ -451,9 +432,9 @@ test_update_job (void **state)
   assert_int_equal (ops_update (c, &res, on_done, &r, NULL), 0);
   wait_done (f, &r);
   assert_null (r.err);
-  cleanup_free char *calls = slurp (f->calls);
+  cleanup_free char *calls = test_slurp (f->fr.calls);
   assert_string_equal (calls, "--g1 v update -r - c2\n");
-  cleanup_free char *in = slurp (f->stdin_log);
+  cleanup_free char *in = test_slurp (f->fr.stdin_log);
   assert_string_equal (in, "{\"memory\":{\"limit\":1048576},\"pids\":{\"limit\":9}}\n");
   assert_string_equal (f->events, "");
 
@@ -492,7 +473,7 @@ test_update_job (void **state)
 
   /* blkio weight where the cgroup has no weight file (this test process in
    * the root blkio cgroup of a v1 host): refused before the runtime runs */
-  cleanup_free char *self_cg = slurp ("/proc/self/cgroup");
+  cleanup_free char *self_cg = test_slurp ("/proc/self/cgroup");
   if (self_cg && strstr (self_cg, ":blkio:/\n")
       && access ("/sys/fs/cgroup/blkio/blkio.weight", F_OK) < 0
       && access ("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) < 0)
@@ -500,12 +481,12 @@ test_update_job (void **state)
       c->init->pid = getpid ();
       struct ops_resources bw = { .blkio_weight = 500 };
       struct ctrd_error *err = NULL;
-      unlink (f->calls);
+      unlink (f->fr.calls);
       assert_int_equal (ops_update (c, &bw, on_done, &r3, &err), -1);
       assert_int_equal (ctrd_error_code (err), GRPC_FAILED_PRECONDITION);
       assert_non_null (
           strstr (err->msg, "blkio.weight or blkio.bfq.weight in /sys/fs/cgroup/blkio"));
-      assert_int_equal (access (f->calls, F_OK), -1); /* runtime not run */
+      assert_int_equal (access (f->fr.calls, F_OK), -1); /* runtime not run */
       ctrd_error_free (&err);
     }
   else
@@ -525,13 +506,13 @@ test_checkpoint_job (void **state)
   assert_int_equal (ops_checkpoint_create (c, parent, &cp, on_done, &r, NULL), 0);
   wait_done (f, &r);
   assert_null (r.err);
-  cleanup_free char *calls = slurp (f->calls);
+  cleanup_free char *calls = test_slurp (f->fr.calls);
   cleanup_free char *want = xasprintf ("--g1 v checkpoint --image-path %s/one --work-path "
                                        "%s/one/criu.work --leave-running --tcp-established c3\n",
                                        parent, parent);
   assert_string_equal (calls, want);
   cleanup_free char *cfgp = xasprintf ("%s/one/config.json", parent);
-  cleanup_free char *cfg = slurp (cfgp);
+  cleanup_free char *cfg = test_slurp (cfgp);
   assert_non_null (strstr (cfg, "\"name\":\"one\",\"tcp\":true,"));
 
   /* existing name → ALREADY_EXISTS with the original's text */
@@ -588,10 +569,7 @@ test_container_gone_mid_job (void **state)
 int
 main (void)
 {
-  sigset_t ss;
-  sigemptyset (&ss);
-  sigaddset (&ss, SIGCHLD);
-  sigprocmask (SIG_BLOCK, &ss, NULL); /* sd-event child sources */
+  test_block_sigchld (); /* sd-event child sources */
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_update_json),
     cmocka_unit_test (test_update_json_errors),

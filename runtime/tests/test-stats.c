@@ -681,13 +681,6 @@ out:
   assert_true (ok);
 }
 
-static int
-sh (const char *cmd)
-{
-  int st = system (cmd);
-  return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
-}
-
 /* libcgroup as an independent oracle for a real container: where its
  * cgroups are (libcgroup's own /proc/<pid>/cgroup and mount table), every
  * memory.stat key, and values that can only have grown a little since
@@ -829,40 +822,28 @@ container_said_done (const char *fifo, pid_t pid)
 static void
 test_runc_container (void **state UNUSED)
 {
-  const char *src = getenv ("CTRD_TOP_SRCDIR");
-  if (!real_cgroups_usable () || !src || sh ("command -v runc >/dev/null 2>&1") != 0)
+  struct runc_bundle rb;
+  if (!real_cgroups_usable ()
+      || !runc_bundle_make (&rb, "stats", "",
+                            "sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; "
+                            "dd if=/dev/zero of=/dev/null bs=16M count=1; "
+                            "sleep 1000 & echo done > /tmp/fifo; wait'"))
     skip ();
-  char dir[] = "/tmp/ctrd-stats-runc.XXXXXX";
-  assert_non_null (mkdtemp (dir));
-  char id[64];
-  snprintf (id, sizeof id, "ctrd-stats-test-%d", (int) getpid ());
-  cleanup_free char *bundle = path_join (dir, "bundle");
-  cleanup_free char *mk = xasprintf (
-      "%s/tests/make-bundle.sh %s sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; "
-      "dd if=/dev/zero of=/dev/null bs=16M count=1; "
-      "sleep 1000 & echo done > /tmp/fifo; wait' >/dev/null 2>&1",
-      src, bundle);
-  if (sh (mk) != 0)
-    {
-      rm_rf (dir, NULL);
-      skip ();
-    }
-  cleanup_free char *fifo = xasprintf ("%s/rootfs/tmp/fifo", bundle);
+  cleanup_free char *fifo = xasprintf ("%s/rootfs/tmp/fifo", rb.bundle);
   assert_int_equal (mkfifo (fifo, 0666), 0);
-  cleanup_free char *pidfile = path_join (dir, "pid");
   cleanup_free char *run = xasprintf ("runc run -d --bundle %s --pid-file %s %s "
                                       "</dev/null >/dev/null 2>&1",
-                                      bundle, pidfile, id);
-  cleanup_free char *del = xasprintf ("runc delete -f %s >/dev/null 2>&1", id);
-  cleanup_free char *ps = xasprintf ("runc ps --format json %s", id);
+                                      rb.bundle, rb.pidfile, rb.id);
+  cleanup_free char *del = xasprintf ("runc delete -f %s >/dev/null 2>&1", rb.id);
+  cleanup_free char *ps = xasprintf ("runc ps --format json %s", rb.id);
   bool ok = false;
   char *text = NULL;
   struct container_stats st = { 0 };
   uint32_t *pids = NULL;
   size_t n = 0;
-  if (sh (run) != 0)
+  if (test_sh (run) != 0)
     goto out;
-  if (read_file (pidfile, &text, NULL, 64, NULL) < 0)
+  if (read_file (rb.pidfile, &text, NULL, 64, NULL) < 0)
     goto out;
   pid_t pid = atoi (text);
   free (text);
@@ -909,8 +890,8 @@ out:
   free (text);
   free (pids);
   container_stats_clear (&st);
-  sh (del);
-  rm_rf (dir, NULL);
+  test_sh (del);
+  runc_bundle_remove (&rb);
   assert_true (ok);
 }
 

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -228,8 +227,7 @@ test_make_bundle (void **state UNUSED)
     skip ();
   cleanup_free char *b = path_join (test_dir, "busybox-bundle");
   cleanup_free char *cmd = xasprintf ("%s/tests/make-bundle.sh %s >/dev/null 2>&1", src, b);
-  int st = system (cmd);
-  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
+  if (test_sh (cmd) != 0)
     skip ();
   struct ctrd_error *err = NULL;
   json_object *o = spec_load_bundle (b, &err);

@@ -7,7 +7,6 @@
  * container. The real runtime, CRIU and gRPC paths are covered by
  * integration/test-ops. */
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,7 +26,7 @@
 #include "supervisor/daemon.h"
 #include "supervisor/tests/fake-call.h"
 
-static char *fake, *calls, *stdin_log;
+static struct test_fake_runtime fr; /* the recording fake runtime */
 static sd_event *loop;
 static struct daemon d;
 static char events[256];
@@ -40,15 +39,6 @@ record_emit (void *data, const char *type, const char *id, const char *pid, uint
   (void) status;
   size_t l = strlen (events);
   snprintf (events + l, sizeof events - l, "%s:%s;", type, id);
-}
-
-static char *
-slurp (const char *path)
-{
-  char *s = NULL;
-  if (read_file (path, &s, NULL, 1 << 20, NULL) < 0)
-    return NULL;
-  return s;
 }
 
 /* Run the loop until the call is finished (runtime jobs complete from it). */
@@ -64,7 +54,7 @@ static struct container *
 add_container (const char *id)
 {
   struct container *c = container_alloc (d.rt, id);
-  c->runtime_bin = xstrdup (fake);
+  c->runtime_bin = xstrdup (fr.bin);
   c->bundle = path_join (test_dir, "bundle");
   c->state = CONTAINER_RUNNING;
   process_new (c, "init")->state = PROCESS_RUNNING;
@@ -77,13 +67,7 @@ setup (void **state)
 {
   (void) state;
   assert_true (sd_event_new (&loop) >= 0);
-  fake = path_join (test_dir, "fake-runtime");
-  calls = path_join (test_dir, "calls");
-  stdin_log = path_join (test_dir, "stdin");
-  unlink (calls);
-  cleanup_free char *script =
-      xasprintf ("#!/bin/sh\necho \"$*\" >> '%s'\ncat > '%s'\nexit 0\n", calls, stdin_log);
-  assert_int_equal (write_file (fake, script, strlen (script), 0755, NULL), 0);
+  test_fake_runtime (&fr, test_dir, NULL);
   struct runtime_config cfg = {
     .loop = loop, .state_dir = test_dir, .shim = "shim", .runtime = "runc", .emit = record_emit
   };
@@ -104,9 +88,7 @@ teardown (void **state)
     }
   runtime_free (d.rt);
   sd_event_unref (loop);
-  free (fake);
-  free (calls);
-  free (stdin_log);
+  test_fake_runtime_free (&fr);
   return 0;
 }
 
@@ -146,7 +128,7 @@ test_update_status (void **state)
   api_update_handle (&call, &req.base, &d);
   finish (&call);
   assert_string_equal (events, "pause:u1;resume:u1;");
-  cleanup_free char *argv = slurp (calls);
+  cleanup_free char *argv = test_slurp (fr.calls);
   assert_string_equal (argv, "pause u1\nresume u1\n");
 }
 
@@ -164,7 +146,7 @@ test_update_fields (void **state)
   api_update_handle (&call, &req.base, &d);
   assert_int_equal (call.finished, 1);
   assert_int_equal (call.code, 0);
-  assert_int_equal (access (calls, F_OK), -1);
+  assert_int_equal (access (fr.calls, F_OK), -1);
 
   /* every field the runtime can update, with distinct values */
   res.blkioweight = 0; /* checked against the cgroup; covered elsewhere */
@@ -185,9 +167,9 @@ test_update_fields (void **state)
   api_update_handle (&call, &req.base, &d);
   finish (&call);
   assert_int_equal (call.code, 0);
-  cleanup_free char *argv = slurp (calls);
+  cleanup_free char *argv = test_slurp (fr.calls);
   assert_string_equal (argv, "update -r - u2\n");
-  cleanup_free char *doc = slurp (stdin_log);
+  cleanup_free char *doc = test_slurp (fr.stdin_log);
   assert_string_equal (doc, "{\"memory\":{\"limit\":7,\"reservation\":9,\"swap\":8,\"kernel\":10,"
                             "\"kernelTCP\":11},\"cpu\":{\"shares\":2,\"quota\":4,\"period\":3,"
                             "\"realtimeRuntime\":20,\"realtimePeriod\":19,\"cpus\":\"5\","
@@ -228,7 +210,7 @@ test_checkpoint_handlers (void **state)
   api_checkpoint_create_handle (&call, &creq.base, &d);
   finish (&call);
   assert_int_equal (call.code, 0);
-  cleanup_free char *argv = slurp (calls);
+  cleanup_free char *argv = test_slurp (fr.calls);
   cleanup_free char *want =
       xasprintf ("checkpoint --image-path %s/bundle/checkpoints/c1 --work-path "
                  "%s/bundle/checkpoints/c1/criu.work --shell-job --empty-ns network "
@@ -317,10 +299,7 @@ test_stats_errors (void **state)
 int
 main (void)
 {
-  sigset_t ss;
-  sigemptyset (&ss);
-  sigaddset (&ss, SIGCHLD);
-  sigprocmask (SIG_BLOCK, &ss, NULL); /* sd-event child sources */
+  test_block_sigchld (); /* sd-event child sources */
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_update_status, setup, teardown),
     cmocka_unit_test_setup_teardown (test_update_fields, setup, teardown),

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "lib/tests/testutil.h"
 #include "lib/timeutil.h"
 #include "lib/util.h"
 #include "supervisor/options.h"
@@ -20,15 +21,10 @@ static int
 parse_capture (struct daemon_options *o, char **out, char **errout, ...)
 {
   char *argv[32];
-  int argc = 0;
   va_list ap;
   va_start (ap, errout);
-  argv[argc++] = (char *) "containerd";
-  const char *a;
-  while ((a = va_arg (ap, const char *)) != NULL)
-    argv[argc++] = (char *) a;
+  int argc = test_argv (argv, ARRAY_SIZE (argv), "containerd", ap);
   va_end (ap);
-  argv[argc] = NULL;
 
   FILE *fo = tmpfile (), *fe = tmpfile ();
   assert_non_null (fo);
