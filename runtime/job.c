@@ -1,4 +1,5 @@
 /* Spawning children and asynchronous runtime jobs (job.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,11 +39,42 @@ enum
 static int spawn_devnull = -1;
 static int spawn_slot[NSLOTS] = { -1, -1, -1, -1 };
 
+/* Every fd from 3 up is made close-on-exec, once, before the slots are
+ * reserved. The daemon opens its own with the flag; one it inherited
+ * without it (from a shell, a supervisor) would otherwise reach every
+ * runtime and shim: the child's close_range spares what lies below the
+ * slots, and a kernel without close_range copies the whole table. */
+static void
+cloexec_all (void)
+{
+  if (close_range (3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return;
+  cleanup_dir DIR *d = opendir ("/proc/self/fd");
+  if (d == NULL)
+    {
+      struct rlimit rl;
+      for (rlim_t fd = 3; getrlimit (RLIMIT_NOFILE, &rl) == 0 && fd < rl.rlim_cur; fd++)
+        fcntl ((int) fd, F_SETFD, FD_CLOEXEC);
+      return;
+    }
+  for (struct dirent *e; (e = readdir (d));)
+    {
+      char *end;
+      long fd = strtol (e->d_name, &end, 10);
+      if (*end != '\0' || end == e->d_name || fd < 3 || fd == dirfd (d))
+        continue;
+      int fl = fcntl ((int) fd, F_GETFD);
+      if (fl >= 0 && !(fl & FD_CLOEXEC))
+        fcntl ((int) fd, F_SETFD, fl | FD_CLOEXEC);
+    }
+}
+
 int
 spawn_reserve_fds (struct ctrd_error **err)
 {
   if (spawn_devnull >= 0)
     return 0;
+  cloexec_all ();
   int dn = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (dn < 0)
     return ctrd_error_set (err, errno, "open /dev/null");
@@ -76,8 +109,9 @@ spawn_child (void *data)
   struct spawn_child_arg *a = data;
   const struct spawn_opts *o = a->o;
   /* First a table of its own (still the daemon's: dup2 onto 0–2 would
-   * replace the daemon's stdio); a kernel without CLOSE_RANGE_UNSHARE
-   * copies the whole table instead. */
+   * replace the daemon's stdio); a kernel without close_range (before 5.9)
+   * copies the whole table instead, whose fds all close at the exec
+   * (cloexec_all). */
   if (close_range (a->top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 && unshare (CLONE_FILES) < 0)
     goto fail;
   /* Handlers back to default (the table is the child's own: no

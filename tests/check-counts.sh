@@ -34,6 +34,7 @@ runtime/tests/test-stats 9
 runtime/tests/test-oom 5
 runtime/tests/test-core 7
 runtime/tests/test-lifecycle 4
+runtime/tests/test-spawn 3
 runtime/tests/test-ops 9
 runtime/tests/no-wire-types.sh 1
 shim/tests/test-json 2
