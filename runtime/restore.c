@@ -106,7 +106,8 @@ proc_ppid (pid_t pid)
 }
 
 /* The pid file must name the shim's child (the shim is the container
- * process's subreaper). When it names another process (pid reused, a
+ * process's subreaper), or its grandchild below the runtime (below). When
+ * it names another process (pid reused, a
  * damaged file), that process is left alone and the real one is found
  * among the live shim's children: the one with the recorded starttime, or
  * the only one when none was recorded. The pid file is then rewritten. */
@@ -115,7 +116,13 @@ find_real_pid (struct container *c, struct process *p, unsigned long long record
 {
   if (shim_alive (p) != 1)
     return;
-  if (p->pidfd >= 0 && proc_ppid (p->pid) == p->shim_pid)
+  /* The runtime's child while `<rt> create` still runs (the daemon died
+   * after the pid file was written, before the runtime exited and the
+   * container process was reparented to the shim): the runtime is then the
+   * shim's only child, and taking it for the container process would leave
+   * the real one unwatched and never killed. */
+  pid_t parent = p->pidfd >= 0 ? proc_ppid (p->pid) : 0;
+  if (parent > 0 && (parent == p->shim_pid || proc_ppid (parent) == p->shim_pid))
     return;
   unsigned long long opened = p->starttime;
   p->starttime = recorded;
