@@ -8,7 +8,6 @@
  * its own child, before that child ever spawned (the slots are reserved
  * once per process). */
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +25,7 @@
 #include <cmocka.h>
 #include <seccomp.h>
 
+#include "lib/tests/testutil.h"
 #include "lib/util.h"
 #include "runtime/job.h"
 
@@ -156,20 +156,9 @@ test_no_own_table (void **state UNUSED)
 }
 
 static int
-count_fds (void)
-{
-  int n = 0;
-  cleanup_dir DIR *d = opendir ("/proc/self/fd");
-  for (struct dirent *e; d && (e = readdir (d));)
-    if (e->d_name[0] != '.')
-      n++;
-  return n - 1; /* the DIR's own */
-}
-
-static int
 reserve_fails (void)
 {
-  int before = count_fds ();
+  int before = test_count_fds ();
   struct rlimit rl;
   CHECK (getrlimit (RLIMIT_NOFILE, &rl) == 0);
   /* room for spawn_ls's pipe and /dev/null, not for the four slots */
@@ -183,7 +172,7 @@ reserve_fails (void)
   CHECK (spawn_ls (out, sizeof out, &err) == -1);
   CHECK (err && strstr (err->msg, "reserving fds for spawning") && err->status == EMFILE);
   ctrd_error_free (&err);
-  CHECK (count_fds () == before);
+  CHECK (test_count_fds () == before);
   /* with room again, the next spawn reserves them and works */
   CHECK (setrlimit (RLIMIT_NOFILE, &rl) == 0);
   CHECK (spawn_ls (out, sizeof out, &err) == 0);
