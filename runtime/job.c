@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,7 +54,9 @@ cloexec_all (void)
   if (d == NULL)
     {
       struct rlimit rl;
-      for (rlim_t fd = 3; getrlimit (RLIMIT_NOFILE, &rl) == 0 && fd < rl.rlim_cur; fd++)
+      if (getrlimit (RLIMIT_NOFILE, &rl) < 0)
+        return;
+      for (rlim_t fd = 3; fd < rl.rlim_cur && fd <= INT_MAX; fd++)
         fcntl ((int) fd, F_SETFD, FD_CLOEXEC);
       return;
     }
